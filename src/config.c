@@ -1,0 +1,642 @@
+/*
+ * config.c - porter.ini to struct config.
+ *
+ * inih does the INI syntax; this file does the meaning.  Keys are a table
+ * of {section, name, type, offset}; a few keys that build lists have their
+ * own setters.  Errors are collected, not fatal, so that "porter -t" shows
+ * every problem in one run, each as "file:line: message".
+ *
+ * The line numbers come from our own reader callback, which counts lines
+ * as inih asks for them; the packaged inih does not pass line numbers to
+ * handlers.  The reader also sees section headers first hand, so it can
+ * catch duplicate and unknown sections and over-long lines (inih's line
+ * limit is INI_MAX_LINE, 200 bytes in the packaged build).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <ini.h>
+
+#include "config.h"
+#include "log.h"
+
+enum cfg_section {
+	S_NONE = 0,
+	S_PORTER,
+	S_LISTEN,
+	S_POOL,
+	S_ROUTE,
+	S_BAD
+};
+
+enum cfg_type {
+	T_UINT = 0,
+	T_SIZE,
+	T_DURATION,
+	T_BOOL,
+	T_STRING,
+	T_LOGLEVEL,
+	T_OFFSTRING,	/* a path, or "off" for NULL */
+	T_SPECIAL	/* handled by cfg_special() */
+};
+
+struct cfg_key {
+	enum cfg_section section;
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 offset;
+	unsigned long	 min, max;
+};
+
+#define P(f)	offsetof(struct config, f)
+#define L(f)	offsetof(struct listen_config, f)
+#define O(f)	offsetof(struct pool_config, f)
+#define R(f)	offsetof(struct route_config, f)
+
+static const struct cfg_key cfg_keys[] = {
+	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
+	{ S_PORTER, "pid_file", T_STRING, P(pid_file), 0, 0 },
+	{ S_PORTER, "error_log", T_STRING, P(error_log), 0, 0 },
+	{ S_PORTER, "log_level", T_LOGLEVEL, P(log_level), 0, 0 },
+	{ S_PORTER, "access_log", T_OFFSTRING, P(access_log), 0, 0 },
+	{ S_PORTER, "user", T_STRING, P(user), 0, 0 },
+	{ S_PORTER, "group", T_STRING, P(group), 0, 0 },
+	{ S_PORTER, "client_header_timeout", T_DURATION,
+	    P(client_header_timeout), 1, 0 },
+	{ S_PORTER, "client_body_timeout", T_DURATION,
+	    P(client_body_timeout), 1, 0 },
+	{ S_PORTER, "send_timeout", T_DURATION, P(send_timeout), 1, 0 },
+	{ S_PORTER, "keepalive_timeout", T_DURATION, P(keepalive_timeout),
+	    0, 0 },
+	{ S_PORTER, "keepalive_requests", T_UINT, P(keepalive_requests),
+	    1, 1000000000 },
+	{ S_PORTER, "tunnel_timeout", T_DURATION, P(tunnel_timeout), 1, 0 },
+	{ S_PORTER, "shutdown_timeout", T_DURATION, P(shutdown_timeout),
+	    0, 0 },
+	{ S_PORTER, "max_header_size", T_SIZE, P(max_header_size),
+	    1024, 1024 * 1024 },
+	{ S_PORTER, "max_uri_length", T_UINT, P(max_uri_length), 16, 65536 },
+	{ S_PORTER, "max_headers", T_UINT, P(max_headers), 1, 128 },
+	{ S_PORTER, "client_max_body_size", T_SIZE,
+	    P(client_max_body_size), 0, 0 },
+	{ S_PORTER, "server_tokens", T_BOOL, P(server_tokens), 0, 0 },
+
+	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
+	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
+
+	{ S_POOL, "server", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "connect_timeout", T_DURATION, O(connect_timeout), 1, 0 },
+	{ S_POOL, "read_timeout", T_DURATION, O(read_timeout), 1, 0 },
+	{ S_POOL, "send_timeout", T_DURATION, O(send_timeout), 1, 0 },
+	{ S_POOL, "keepalive", T_UINT, O(keepalive), 0, 1024 },
+	{ S_POOL, "keepalive_timeout", T_DURATION, O(keepalive_timeout), 0, 0 },
+	{ S_POOL, "retries", T_UINT, O(retries), 0, 16 },
+
+	{ S_ROUTE, "host", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "path", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "pool", T_SPECIAL, 0, 0, 0 },
+};
+
+#define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+
+struct cfg_parse {
+	struct config	*c;
+	FILE		*fp;
+	const char	*file;
+	int		 lineno;
+	enum cfg_section sec;
+	void		*obj;		/* struct being filled */
+	int		 sec_line;
+	int		 porter_line;
+	unsigned char	 seen[CFG_NKEYS];
+	char		*err;
+	size_t		 errlen, erroff;
+	int		 nerr;
+};
+
+static void cfg_error(struct cfg_parse *, int, const char *, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void
+cfg_error(struct cfg_parse *p, int line, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	p->nerr++;
+	if (p->erroff + 1 >= p->errlen)
+		return;
+	n = snprintf(p->err + p->erroff, p->errlen - p->erroff, "%s:%d: ",
+	    p->file, line);
+	if (n < 0 || (size_t)n >= p->errlen - p->erroff) {
+		p->erroff = p->errlen;
+		return;
+	}
+	p->erroff += (size_t)n;
+	va_start(ap, fmt);
+	n = vsnprintf(p->err + p->erroff, p->errlen - p->erroff, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n + 1 >= p->errlen - p->erroff) {
+		p->erroff = p->errlen;
+		return;
+	}
+	p->erroff += (size_t)n;
+	p->err[p->erroff++] = '\n';
+	p->err[p->erroff] = '\0';
+}
+
+static void *
+cfg_grow(void *arr, size_t n, size_t size)
+{
+	void	*r;
+
+	/* grow one element at a time: configurations are small */
+	if ((r = realloc(arr, (n + 1) * size)) == NULL)
+		fatal("realloc");
+	memset((char *)r + n * size, 0, size);
+	return r;
+}
+
+static char *
+cfg_strdup(const char *s)
+{
+	char	*r;
+
+	if ((r = strdup(s)) == NULL)
+		fatal("strdup");
+	return r;
+}
+
+static int
+cfg_valid_name(const char *s)
+{
+	if (*s == '\0' || strlen(s) >= CONFIG_NAME_MAX)
+		return 0;
+	for (; *s != '\0'; s++)
+		if (!isalnum((unsigned char)*s) && strchr("_.-", *s) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Start of a new section, seen by the reader on line p->lineno. */
+static void
+cfg_section(struct cfg_parse *p, const char *hdr)
+{
+	struct config	*c = p->c;
+	char		 kind[16], name[CONFIG_NAME_MAX + 16];
+	size_t		 i;
+	int		 n;
+
+	memset(p->seen, 0, sizeof(p->seen));
+	p->sec = S_BAD;
+	p->obj = NULL;
+	p->sec_line = p->lineno;
+	name[0] = '\0';
+	n = sscanf(hdr, "%15s %79s", kind, name);
+	if (n < 1) {
+		cfg_error(p, p->lineno, "empty section name");
+		return;
+	}
+	if (strcmp(kind, "porter") == 0 && n == 1) {
+		if (p->porter_line != 0) {
+			cfg_error(p, p->lineno, "duplicate section [porter] "
+			    "(first at line %d)", p->porter_line);
+			return;
+		}
+		p->porter_line = p->lineno;
+		p->sec = S_PORTER;
+		p->obj = c;
+		return;
+	}
+	if (n != 2 || strchr(hdr + strlen(kind) + 1, ' ') != NULL) {
+		if (strcmp(kind, "listen") == 0 || strcmp(kind, "pool") == 0 ||
+		    strcmp(kind, "route") == 0)
+			cfg_error(p, p->lineno, "section [%s] needs one name, "
+			    "as in [%s NAME]", kind, kind);
+		else
+			cfg_error(p, p->lineno, "unknown section [%s]", hdr);
+		return;
+	}
+	if (!cfg_valid_name(name)) {
+		cfg_error(p, p->lineno, "invalid name \"%s\" (letters, digits, "
+		    "'_', '.', '-'; at most %d)", name, CONFIG_NAME_MAX - 1);
+		return;
+	}
+	if (strcmp(kind, "listen") == 0) {
+		for (i = 0; i < c->nlistens; i++)
+			if (strcmp(c->listens[i].name, name) == 0)
+				goto dup;
+		c->listens = cfg_grow(c->listens, c->nlistens,
+		    sizeof(*c->listens));
+		p->obj = &c->listens[c->nlistens++];
+		snprintf(((struct listen_config *)p->obj)->name,
+		    CONFIG_NAME_MAX, "%s", name);
+		((struct listen_config *)p->obj)->backlog = 511;
+		((struct listen_config *)p->obj)->line = p->lineno;
+		p->sec = S_LISTEN;
+	} else if (strcmp(kind, "pool") == 0) {
+		struct pool_config *pc;
+
+		for (i = 0; i < c->npools; i++)
+			if (strcmp(c->pools[i].name, name) == 0)
+				goto dup;
+		c->pools = cfg_grow(c->pools, c->npools, sizeof(*c->pools));
+		pc = &c->pools[c->npools++];
+		snprintf(pc->name, sizeof(pc->name), "%s", name);
+		pc->connect_timeout = 5000;
+		pc->read_timeout = 60000;
+		pc->send_timeout = 60000;
+		pc->keepalive = 32;
+		pc->keepalive_timeout = 30000;
+		pc->retries = 1;
+		pc->line = p->lineno;
+		p->obj = pc;
+		p->sec = S_POOL;
+	} else if (strcmp(kind, "route") == 0) {
+		for (i = 0; i < c->nroutes; i++)
+			if (strcmp(c->routes[i].name, name) == 0)
+				goto dup;
+		c->routes = cfg_grow(c->routes, c->nroutes, sizeof(*c->routes));
+		p->obj = &c->routes[c->nroutes++];
+		snprintf(((struct route_config *)p->obj)->name,
+		    CONFIG_NAME_MAX, "%s", name);
+		((struct route_config *)p->obj)->line = p->lineno;
+		p->sec = S_ROUTE;
+	} else
+		cfg_error(p, p->lineno, "unknown section [%s]", hdr);
+	return;
+dup:
+	cfg_error(p, p->lineno, "duplicate section [%s %s]", kind, name);
+}
+
+/*
+ * inih reader: fgets plus line counting, section tracking and the
+ * over-long line check.
+ */
+static char *
+cfg_reader(char *str, int num, void *stream)
+{
+	struct cfg_parse	*p = stream;
+	char			 hdr[256];
+	char			*s, *e;
+	int			 ch;
+	size_t			 n;
+
+	if (fgets(str, num, p->fp) == NULL)
+		return NULL;
+	p->lineno++;
+	n = strlen(str);
+	if (n > 0 && str[n - 1] != '\n' && !feof(p->fp)) {
+		cfg_error(p, p->lineno, "line longer than %d characters",
+		    num - 2);
+		while ((ch = fgetc(p->fp)) != EOF && ch != '\n')
+			;
+		str[0] = '\n';
+		str[1] = '\0';
+		return str;
+	}
+	for (s = str; isspace((unsigned char)*s); s++)
+		;
+	if (*s == '[' && (e = strchr(s, ']')) != NULL) {
+		/* a copy: inih still needs the line as it was */
+		s++;
+		while (isspace((unsigned char)*s))
+			s++;
+		n = (size_t)(e - s);
+		while (n > 0 && isspace((unsigned char)s[n - 1]))
+			n--;
+		if (n >= sizeof(hdr))
+			n = sizeof(hdr) - 1;
+		memcpy(hdr, s, n);
+		hdr[n] = '\0';
+		cfg_section(p, hdr);
+	}
+	return str;
+}
+
+static int
+cfg_addr_dup(struct config *c, const struct addr *a)
+{
+	size_t	 i, j;
+
+	for (i = 0; i < c->nlistens; i++)
+		for (j = 0; j < c->listens[i].naddrs; j++)
+			if (c->listens[i].addrs[j].len == a->len &&
+			    memcmp(&c->listens[i].addrs[j].ss, &a->ss,
+			    a->len) == 0)
+				return 1;
+	return 0;
+}
+
+static void
+cfg_special(struct cfg_parse *p, const char *name, const char *value)
+{
+	char		 err[256];
+	struct addr	 a;
+
+	if (p->sec == S_LISTEN && strcmp(name, "address") == 0) {
+		struct listen_config *l = p->obj;
+
+		if (util_parse_addr(value, &a, err, sizeof(err)) == -1) {
+			cfg_error(p, p->lineno, "address: %s", err);
+			return;
+		}
+		if (util_addr_port(&a) != 0 && cfg_addr_dup(p->c, &a)) {
+			cfg_error(p, p->lineno, "address %s is already used by "
+			    "another listen address", a.str);
+			return;
+		}
+		l->addrs = cfg_grow(l->addrs, l->naddrs, sizeof(*l->addrs));
+		l->addrs[l->naddrs++] = a;
+	} else if (p->sec == S_POOL && strcmp(name, "server") == 0) {
+		struct pool_config *pc = p->obj;
+
+		if (util_parse_addr(value, &a, err, sizeof(err)) == -1) {
+			cfg_error(p, p->lineno, "server: %s", err);
+			return;
+		}
+		if (util_addr_port(&a) == 0) {
+			cfg_error(p, p->lineno, "server: port 0 is not a "
+			    "port to connect to");
+			return;
+		}
+		pc->servers = cfg_grow(pc->servers, pc->nservers,
+		    sizeof(*pc->servers));
+		pc->servers[pc->nservers].addr = a;
+		pc->servers[pc->nservers++].line = p->lineno;
+	} else if (p->sec == S_ROUTE && strcmp(name, "host") == 0) {
+		struct route_config *r = p->obj;
+		char	*dup, *tok, *save = NULL;
+
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (strchr(tok + (tok[0] == '*'), '*') != NULL ||
+			    (tok[0] == '*' && tok[1] != '.')) {
+				cfg_error(p, p->lineno, "host: invalid name "
+				    "\"%s\" (a wildcard is \"*.domain\")", tok);
+				continue;
+			}
+			r->hosts = cfg_grow(r->hosts, r->nhosts,
+			    sizeof(*r->hosts));
+			r->hosts[r->nhosts++] = cfg_strdup(tok);
+		}
+		free(dup);
+	} else if (p->sec == S_ROUTE && strcmp(name, "path") == 0) {
+		struct route_config *r = p->obj;
+
+		if (value[0] != '/') {
+			cfg_error(p, p->lineno, "path: \"%s\" must start with "
+			    "'/'", value);
+			return;
+		}
+		r->path = cfg_strdup(value);
+	} else if (p->sec == S_ROUTE && strcmp(name, "pool") == 0) {
+		struct route_config *r = p->obj;
+
+		snprintf(r->pool_name, sizeof(r->pool_name), "%s", value);
+		r->pool_line = p->lineno;
+	}
+}
+
+static int
+cfg_handler(void *user, const char *section, const char *name,
+    const char *value)
+{
+	struct cfg_parse	*p = user;
+	const struct cfg_key	*k = NULL;
+	char			 err[256];
+	char			*field;
+	size_t			 i;
+	unsigned long		 u;
+	uint64_t		 sz;
+	int			 ms, b, lvl;
+
+	(void)section;
+	if (p->sec == S_BAD)
+		return 1;	/* already reported at the section line */
+	if (p->sec == S_NONE) {
+		cfg_error(p, p->lineno, "\"%s\" outside of any section",
+		    name);
+		return 1;
+	}
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_keys[i].section == p->sec &&
+		    strcmp(cfg_keys[i].name, name) == 0) {
+			k = &cfg_keys[i];
+			break;
+		}
+	if (k == NULL) {
+		cfg_error(p, p->lineno, "unknown key \"%s\" in [%s]", name,
+		    section);
+		return 1;
+	}
+	if (k->type != T_SPECIAL || strcmp(name, "path") == 0 ||
+	    strcmp(name, "pool") == 0) {
+		if (p->seen[i]) {
+			cfg_error(p, p->lineno, "duplicate key \"%s\"", name);
+			return 1;
+		}
+		p->seen[i] = 1;
+	}
+	field = (char *)p->obj + k->offset;
+	switch (k->type) {
+	case T_UINT:
+		if (util_parse_uint(value, k->min, k->max, &u, err,
+		    sizeof(err)) == -1)
+			goto bad;
+		*(unsigned *)(void *)field = (unsigned)u;
+		break;
+	case T_SIZE:
+		if (util_parse_size(value, &sz, err, sizeof(err)) == -1)
+			goto bad;
+		if ((k->min != 0 && sz < k->min) ||
+		    (k->max != 0 && sz > k->max)) {
+			snprintf(err, sizeof(err), "size %s out of range "
+			    "(%lu to %lu bytes)", value, k->min, k->max);
+			goto bad;
+		}
+		*(uint64_t *)(void *)field = sz;
+		break;
+	case T_DURATION:
+		if (util_parse_duration(value, &ms, err, sizeof(err)) == -1)
+			goto bad;
+		if ((unsigned long)ms < k->min) {
+			snprintf(err, sizeof(err), "duration %s is too short",
+			    value);
+			goto bad;
+		}
+		*(int *)(void *)field = ms;
+		break;
+	case T_BOOL:
+		if (util_parse_bool(value, &b, err, sizeof(err)) == -1)
+			goto bad;
+		*(int *)(void *)field = b;
+		break;
+	case T_LOGLEVEL:
+		if ((lvl = log_level_parse(value)) == -1) {
+			snprintf(err, sizeof(err), "invalid level \"%s\" "
+			    "(error, warn, notice, info or debug)", value);
+			goto bad;
+		}
+		*(int *)(void *)field = lvl;
+		break;
+	case T_OFFSTRING:
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = strcmp(value, "off") == 0 ? NULL :
+		    cfg_strdup(value);
+		break;
+	case T_STRING:
+		if (*value == '\0') {
+			snprintf(err, sizeof(err), "empty value");
+			goto bad;
+		}
+		free(*(char **)(void *)field);
+		*(char **)(void *)field = cfg_strdup(value);
+		break;
+	case T_SPECIAL:
+		cfg_special(p, name, value);
+		break;
+	}
+	return 1;
+bad:
+	cfg_error(p, p->lineno, "%s: %s", name, err);
+	return 1;
+}
+
+static void
+cfg_validate(struct cfg_parse *p)
+{
+	struct config	*c = p->c;
+	size_t		 i, j;
+
+	if (c->nlistens == 0)
+		cfg_error(p, p->lineno, "no [listen NAME] section: porter "
+		    "needs at least one address to listen on");
+	for (i = 0; i < c->nlistens; i++)
+		if (c->listens[i].naddrs == 0)
+			cfg_error(p, c->listens[i].line, "[listen %s] has no "
+			    "address", c->listens[i].name);
+	if (c->npools == 0)
+		cfg_error(p, p->lineno, "no [pool NAME] section: porter "
+		    "needs at least one pool of servers");
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].nservers == 0)
+			cfg_error(p, c->pools[i].line, "[pool %s] has no "
+			    "server", c->pools[i].name);
+	for (i = 0; i < c->nroutes; i++) {
+		struct route_config *r = &c->routes[i];
+
+		if (r->pool_name[0] == '\0') {
+			cfg_error(p, r->line, "[route %s] has no pool",
+			    r->name);
+			continue;
+		}
+		for (j = 0; j < c->npools; j++)
+			if (strcmp(c->pools[j].name, r->pool_name) == 0)
+				break;
+		if (j == c->npools)
+			cfg_error(p, r->pool_line, "pool \"%s\" is not "
+			    "defined", r->pool_name);
+		else
+			r->pool = j;
+	}
+	if (c->nroutes == 0 && c->npools > 1)
+		cfg_error(p, c->pools[1].line, "several pools but no [route]: "
+		    "add routes that say which requests go to which pool");
+}
+
+static struct config *
+cfg_defaults(const char *path)
+{
+	struct config	*c;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL)
+		fatal("calloc");
+	c->file = cfg_strdup(path);
+	c->workers = 4;
+	c->pid_file = cfg_strdup(PORTER_RUNSTATEDIR "/porter.pid");
+	c->error_log = cfg_strdup("stderr");
+	c->log_level = LOG_L_NOTICE;
+	c->access_log = NULL;
+	c->client_header_timeout = 60000;
+	c->client_body_timeout = 60000;
+	c->send_timeout = 60000;
+	c->keepalive_timeout = 75000;
+	c->keepalive_requests = 1000;
+	c->tunnel_timeout = 3600000;
+	c->shutdown_timeout = 30000;
+	c->max_header_size = 16384;
+	c->max_uri_length = 8192;
+	c->max_headers = 100;
+	c->client_max_body_size = 1024 * 1024 * 1024;
+	c->server_tokens = 1;
+	return c;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errlen)
+{
+	struct cfg_parse	 p;
+	int			 rc;
+
+	memset(&p, 0, sizeof(p));
+	p.file = path;
+	p.err = err;
+	p.errlen = errlen;
+	if (errlen > 0)
+		err[0] = '\0';
+	if ((p.fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: cannot open: %s\n", path,
+		    strerror(errno));
+		return NULL;
+	}
+	p.c = cfg_defaults(path);
+	rc = ini_parse_stream(cfg_reader, &p, cfg_handler, &p);
+	fclose(p.fp);
+	if (rc > 0)
+		cfg_error(&p, rc, "syntax error (expected [section] or "
+		    "key = value)");
+	else if (rc < 0)
+		cfg_error(&p, 0, "cannot parse (out of memory)");
+	cfg_validate(&p);
+	if (p.nerr > 0) {
+		config_free(p.c);
+		return NULL;
+	}
+	return p.c;
+}
+
+void
+config_free(struct config *c)
+{
+	size_t	 i, j;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->nlistens; i++)
+		free(c->listens[i].addrs);
+	free(c->listens);
+	for (i = 0; i < c->npools; i++)
+		free(c->pools[i].servers);
+	free(c->pools);
+	for (i = 0; i < c->nroutes; i++) {
+		for (j = 0; j < c->routes[i].nhosts; j++)
+			free(c->routes[i].hosts[j]);
+		free(c->routes[i].hosts);
+		free(c->routes[i].path);
+	}
+	free(c->routes);
+	free(c->file);
+	free(c->pid_file);
+	free(c->error_log);
+	free(c->access_log);
+	free(c->user);
+	free(c->group);
+	free(c);
+}

@@ -1,0 +1,160 @@
+/*
+ * conn.c - blocking socket I/O with deadlines.
+ */
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conn.h"
+
+void
+conn_init(struct conn *c, int fd, char *buf, size_t cap)
+{
+	c->fd = fd;
+	c->rcvtimeo = -1;
+	c->sndtimeo = -1;
+	c->buf = buf;
+	c->cap = cap;
+	c->start = c->end = 0;
+}
+
+void
+conn_close(struct conn *c)
+{
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->start = c->end = 0;
+}
+
+size_t
+conn_pending(const struct conn *c)
+{
+	return c->end - c->start;
+}
+
+void
+conn_consume(struct conn *c, size_t n)
+{
+	c->start += n;
+	if (c->start >= c->end)
+		c->start = c->end = 0;
+}
+
+void
+conn_compact(struct conn *c)
+{
+	if (c->start == 0)
+		return;
+	memmove(c->buf, c->buf + c->start, c->end - c->start);
+	c->end -= c->start;
+	c->start = 0;
+}
+
+static int
+conn_timeo(int fd, int opt, int *cur, int ms)
+{
+	struct timeval	 tv;
+
+	if (*cur == ms)
+		return 0;
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	if (setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == -1)
+		return -1;
+	*cur = ms;
+	return 0;
+}
+
+int
+conn_set_rcvtimeo(struct conn *c, int ms)
+{
+	return conn_timeo(c->fd, SO_RCVTIMEO, &c->rcvtimeo, ms);
+}
+
+int
+conn_set_sndtimeo(struct conn *c, int ms)
+{
+	return conn_timeo(c->fd, SO_SNDTIMEO, &c->sndtimeo, ms);
+}
+
+ssize_t
+conn_read(struct conn *c, void *dst, size_t len, int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (conn_set_rcvtimeo(c, timeout_ms) == -1)
+		return -1;
+	n = recv(c->fd, dst, len, 0);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		errno = ETIMEDOUT;
+	return n;
+}
+
+ssize_t
+conn_fill(struct conn *c, int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (c->end == c->cap)
+		conn_compact(c);
+	if (c->end == c->cap) {
+		errno = ENOBUFS;
+		return -1;
+	}
+	n = conn_read(c, c->buf + c->end, c->cap - c->end, timeout_ms);
+	if (n > 0)
+		c->end += (size_t)n;
+	return n;
+}
+
+int
+conn_writev(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
+{
+	struct msghdr	 msg;
+	ssize_t		 n;
+
+	if (conn_set_sndtimeo(c, timeout_ms) == -1)
+		return -1;
+	while (iovcnt > 0) {
+		if (iov->iov_len == 0) {
+			iov++;
+			iovcnt--;
+			continue;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)iovcnt;
+		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
+			n -= (ssize_t)iov->iov_len;
+			iov++;
+			iovcnt--;
+		}
+		if (iovcnt > 0) {
+			iov->iov_base = (char *)iov->iov_base + n;
+			iov->iov_len -= (size_t)n;
+		}
+	}
+	return 0;
+}
+
+int
+conn_write(struct conn *c, const void *p, size_t len, int timeout_ms)
+{
+	struct iovec	 iov;
+
+	iov.iov_base = (void *)(uintptr_t)p;
+	iov.iov_len = len;
+	return conn_writev(c, &iov, 1, timeout_ms);
+}

@@ -1,0 +1,47 @@
+/*
+ * conn.h - a connected socket with an input buffer and deadlines.
+ *
+ * Reads and writes block; deadlines are the socket's SO_RCVTIMEO and
+ * SO_SNDTIMEO, changed only when the wanted value differs from the one
+ * set, so the usual request costs no extra system call.
+ */
+#ifndef CONN_H
+#define CONN_H
+
+#include <sys/types.h>
+#include <sys/uio.h>
+#include <stddef.h>
+
+struct conn {
+	int		 fd;
+	int		 rcvtimeo;	/* ms currently set, -1 unknown */
+	int		 sndtimeo;
+	char		*buf;		/* input buffer */
+	size_t		 cap;
+	size_t		 start;		/* unconsumed data is buf[start..end) */
+	size_t		 end;
+};
+
+void	conn_init(struct conn *, int fd, char *buf, size_t cap);
+/* Close the socket (if open) and forget buffered input. */
+void	conn_close(struct conn *);
+size_t	conn_pending(const struct conn *);
+void	conn_consume(struct conn *, size_t n);
+/* Move pending data to the front of the buffer. */
+void	conn_compact(struct conn *);
+/*
+ * Read more into the buffer, waiting at most timeout_ms (0 = forever).
+ * Returns bytes read, 0 at EOF, -1 on error with errno set: ETIMEDOUT
+ * when the deadline passed, EINTR when a signal came, ENOBUFS when the
+ * buffer is full.
+ */
+ssize_t	conn_fill(struct conn *, int timeout_ms);
+/* Read straight into dst, bypassing the buffer (same returns). */
+ssize_t	conn_read(struct conn *, void *dst, size_t len, int timeout_ms);
+/* Write everything; -1 on error or when timeout_ms passes without progress. */
+int	conn_write(struct conn *, const void *, size_t, int timeout_ms);
+int	conn_writev(struct conn *, struct iovec *, int iovcnt, int timeout_ms);
+int	conn_set_rcvtimeo(struct conn *, int ms);
+int	conn_set_sndtimeo(struct conn *, int ms);
+
+#endif /* CONN_H */

@@ -1,0 +1,247 @@
+/*
+ * http.c - message rules for forwarding.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+struct http_status {
+	int		 code;
+	const char	*reason;
+};
+
+static const struct http_status http_statuses[] = {
+	{ 100, "Continue" }, { 101, "Switching Protocols" },
+	{ 103, "Early Hints" },
+	{ 200, "OK" }, { 201, "Created" }, { 202, "Accepted" },
+	{ 204, "No Content" }, { 206, "Partial Content" },
+	{ 301, "Moved Permanently" }, { 302, "Found" }, { 303, "See Other" },
+	{ 304, "Not Modified" }, { 307, "Temporary Redirect" },
+	{ 308, "Permanent Redirect" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" },
+	{ 408, "Request Timeout" }, { 411, "Length Required" },
+	{ 413, "Content Too Large" }, { 414, "URI Too Long" },
+	{ 417, "Expectation Failed" }, { 421, "Misdirected Request" },
+	{ 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" },
+	{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+	{ 504, "Gateway Timeout" }, { 505, "HTTP Version Not Supported" },
+};
+
+const char *
+http_reason(int status)
+{
+	size_t	 i;
+
+	for (i = 0; i < sizeof(http_statuses) / sizeof(http_statuses[0]); i++)
+		if (http_statuses[i].code == status)
+			return http_statuses[i].reason;
+	return "Unknown";
+}
+
+static int
+http_name_is(const struct http_field *f, const char *name)
+{
+	return f->name_len == strlen(name) &&
+	    strncasecmp(f->name, name, f->name_len) == 0;
+}
+
+int
+http_hop_by_hop(const struct http_field *f, const struct http_field *fields,
+    unsigned n)
+{
+	static const char *const fixed[] = {
+		"connection", "keep-alive", "proxy-connection", "te",
+		"transfer-encoding", "upgrade", "content-length",
+		"expect", "http2-settings"
+	};
+	char		 name[128];
+	size_t		 i;
+
+	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		if (http_name_is(f, fixed[i]))
+			return 1;
+	if (f->name_len >= sizeof(name))
+		return 0;
+	memcpy(name, f->name, f->name_len);
+	name[f->name_len] = '\0';
+	for (i = 0; i < n; i++)
+		if (http_name_is(&fields[i], "connection") &&
+		    http_list_has(fields[i].value, fields[i].value_len, name))
+			return 1;
+	return 0;
+}
+
+/* Bounded appender: sets *ok to 0 once anything did not fit. */
+struct http_out_buf {
+	char	*p;
+	size_t	 cap, len;
+	int	 ok;
+};
+
+static void http_put(struct http_out_buf *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+http_put(struct http_out_buf *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (!o->ok)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		o->ok = 0;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static void
+http_put_field(struct http_out_buf *o, const struct http_field *f)
+{
+	http_put(o, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
+	    (int)f->value_len, f->value);
+}
+
+int
+http_request_head(char *out, size_t cap, const struct http_request *req,
+    const struct http_fwd *fwd, enum http_out framing, int upgrade)
+{
+	struct http_out_buf	 o = { out, cap, 0, 1 };
+	const struct http_field	*f, *xff = NULL;
+	unsigned		 i;
+	int			 have_host = 0;
+
+	http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
+	    req->method_str, (int)req->target_len, req->target);
+	for (i = 0; i < req->nfields; i++) {
+		f = &req->fields[i];
+		if (http_name_is(f, "upgrade") && upgrade) {
+			http_put_field(&o, f);
+			continue;
+		}
+		if (http_hop_by_hop(f, req->fields, req->nfields))
+			continue;
+		if (http_name_is(f, "host")) {
+			/* absolute-form: the authority wins over Host */
+			if (have_host)
+				continue;
+			have_host = 1;
+			http_put(&o, "Host: %.*s\r\n", (int)req->host_len,
+			    req->host);
+			continue;
+		}
+		if (http_name_is(f, "x-forwarded-for")) {
+			xff = f;	/* merged into one field below */
+			continue;
+		}
+		if (http_name_is(f, "x-forwarded-proto") ||
+		    http_name_is(f, "x-forwarded-host"))
+			continue;	/* replaced by ours */
+		http_put_field(&o, f);
+	}
+	if (!have_host && req->host != NULL && req->host_len > 0)
+		http_put(&o, "Host: %.*s\r\n", (int)req->host_len, req->host);
+	if (xff != NULL)
+		http_put(&o, "X-Forwarded-For: %.*s, %s\r\n",
+		    (int)xff->value_len, xff->value, fwd->client_ip);
+	else
+		http_put(&o, "X-Forwarded-For: %s\r\n", fwd->client_ip);
+	http_put(&o, "X-Forwarded-Proto: %s\r\n", fwd->proto);
+	if (req->host != NULL && req->host_len > 0)
+		http_put(&o, "X-Forwarded-Host: %.*s\r\n", (int)req->host_len,
+		    req->host);
+	http_put(&o, "Via: %s porter\r\n", req->version == 10 ? "1.0" : "1.1");
+	if (upgrade)
+		http_put(&o, "Connection: upgrade\r\n");
+	if (framing == HTTP_OUT_LENGTH)
+		http_put(&o, "Content-Length: %llu\r\n",
+		    (unsigned long long)req->content_length);
+	else if (framing == HTTP_OUT_CHUNKED)
+		http_put(&o, "Transfer-Encoding: chunked\r\n");
+	http_put(&o, "\r\n");
+	return o.ok ? (int)o.len : -1;
+}
+
+int
+http_response_head(char *out, size_t cap, const struct http_response *resp,
+    const struct http_fwd *fwd, enum http_out framing, int keepalive,
+    int client_version, int upgrade)
+{
+	struct http_out_buf	 o = { out, cap, 0, 1 };
+	const struct http_field	*f;
+	unsigned		 i;
+
+	if (resp->reason_len > 0)
+		http_put(&o, "HTTP/1.1 %d %.*s\r\n", resp->status,
+		    (int)resp->reason_len, resp->reason);
+	else
+		http_put(&o, "HTTP/1.1 %d %s\r\n", resp->status,
+		    http_reason(resp->status));
+	for (i = 0; i < resp->nfields; i++) {
+		f = &resp->fields[i];
+		if (http_name_is(f, "upgrade") && upgrade) {
+			http_put_field(&o, f);
+			continue;
+		}
+		if (http_name_is(f, "content-length") &&
+		    framing == HTTP_OUT_NONE) {
+			http_put_field(&o, f);
+			continue;
+		}
+		if (http_hop_by_hop(f, resp->fields, resp->nfields))
+			continue;
+		http_put_field(&o, f);
+	}
+	http_put(&o, "Via: %s porter\r\n", resp->version == 10 ? "1.0" : "1.1");
+	if (framing == HTTP_OUT_LENGTH)
+		http_put(&o, "Content-Length: %llu\r\n",
+		    (unsigned long long)resp->content_length);
+	else if (framing == HTTP_OUT_CHUNKED)
+		http_put(&o, "Transfer-Encoding: chunked\r\n");
+	if (upgrade)
+		http_put(&o, "Connection: upgrade\r\n");
+	else if (!keepalive)
+		http_put(&o, "Connection: close\r\n");
+	else if (client_version == 10)
+		http_put(&o, "Connection: keep-alive\r\n");
+	http_put(&o, "\r\n");
+	(void)fwd;
+	return o.ok ? (int)o.len : -1;
+}
+
+int
+http_error_response(char *out, size_t cap, int status, int keepalive,
+    int server_tokens, int head_only)
+{
+	struct http_out_buf	 o = { out, cap, 0, 1 };
+	char			 body[256];
+	int			 blen;
+
+	blen = snprintf(body, sizeof(body), "<html><head><title>%d %s"
+	    "</title></head><body><h1>%d %s</h1></body></html>\n", status,
+	    http_reason(status), status, http_reason(status));
+	if (blen < 0 || (size_t)blen >= sizeof(body))
+		blen = 0;
+	http_put(&o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	if (server_tokens)
+		http_put(&o, "Server: porter\r\n");
+	http_put(&o, "Content-Type: text/html\r\nContent-Length: %d\r\n",
+	    blen);
+	if (status == 503 || status == 429)
+		http_put(&o, "Retry-After: 1\r\n");
+	http_put(&o, "Connection: %s\r\n\r\n", keepalive ? "keep-alive" :
+	    "close");
+	if (!head_only)
+		http_put(&o, "%s", body);
+	return o.ok ? (int)o.len : -1;
+}

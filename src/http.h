@@ -1,0 +1,67 @@
+/*
+ * http.h - HTTP message rules for a proxy: which fields are hop-by-hop,
+ * how a forwarded request and a relayed response head are written, and
+ * the error responses porter makes itself.  No I/O.
+ */
+#ifndef HTTP_H
+#define HTTP_H
+
+#include <stddef.h>
+
+#include "http_parse.h"
+
+/* How porter frames a body it writes out. */
+enum http_out {
+	HTTP_OUT_NONE = 0,	/* no body, or pass the field through */
+	HTTP_OUT_LENGTH,	/* Content-Length: n */
+	HTTP_OUT_CHUNKED,	/* re-encoded chunked */
+	HTTP_OUT_CLOSE		/* delimited by closing the connection */
+};
+
+/* Facts about the client connection used in forwarding fields. */
+struct http_fwd {
+	const char	*client_ip;
+	const char	*proto;		/* "http" or "https" */
+	int		 server_tokens;
+};
+
+const char *http_reason(int status);
+
+/*
+ * Is field f hop-by-hop for the message whose fields are fields[0..n)?
+ * That is: one of the fixed list (RFC 9110 section 7.6.1) or named in a
+ * Connection field.  Content-Length and Transfer-Encoding count too,
+ * because porter always writes its own framing.
+ */
+int	http_hop_by_hop(const struct http_field *f,
+	    const struct http_field *fields, unsigned n);
+
+/*
+ * Write the request head porter sends to a backend into out[0..cap).
+ * framing is HTTP_OUT_NONE, _LENGTH or _CHUNKED.  For an upgrade request
+ * the Upgrade field and "Connection: upgrade" are kept.  Returns the
+ * length, or -1 when it does not fit.
+ */
+int	http_request_head(char *out, size_t cap, const struct http_request *req,
+	    const struct http_fwd *fwd, enum http_out framing, int upgrade);
+
+/*
+ * Write the response head porter sends to the client.  keepalive says
+ * whether the client connection stays open; client_version decides
+ * whether "Connection: keep-alive" must be spelled out (HTTP/1.0).
+ * For HTTP_OUT_NONE a Content-Length from the backend is kept as it was
+ * (HEAD, 304).  Returns the length, or -1 when it does not fit.
+ */
+int	http_response_head(char *out, size_t cap,
+	    const struct http_response *resp, const struct http_fwd *fwd,
+	    enum http_out framing, int keepalive, int client_version,
+	    int upgrade);
+
+/*
+ * A complete error response made by porter (head and small HTML body),
+ * always with "Connection: close" unless keepalive.  Returns the length.
+ */
+int	http_error_response(char *out, size_t cap, int status, int keepalive,
+	    int server_tokens, int head_only);
+
+#endif /* HTTP_H */

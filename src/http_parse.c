@@ -1,0 +1,1137 @@
+/*
+ * http_parse.c - strict, I/O-free HTTP/1.1 message parser.
+ *
+ * The head parsers are stateless: every call rescans buf from the first
+ * byte.  Heads are small and bounded by max_header_size, and not keeping
+ * state between calls is what makes "same answer whole or byte by byte"
+ * easy to get right: the parse is a deterministic left-to-right scan that
+ * stops at the first byte proving an error, and running out of bytes is
+ * never taken as the end of anything.  Checks that need the whole head
+ * (missing Host, unsupported Transfer-Encoding, Expect) run only once the
+ * final CRLF has been seen, so a prefix can never fail them.
+ *
+ * Limits: the parser only ever looks at the first max_header_size bytes.
+ * If those do not hold a complete head and more bytes exist, the answer is
+ * -431, whatever an earlier error in those bytes would have been is
+ * reported first.  max_header_size and the returned head length count
+ * from buf[0], including the empty lines skipped before a request line, so
+ * the caller can simply consume that many bytes.
+ *
+ * Rejections, requests (responses turn every one of them into -502):
+ *   -400  syntax errors of any kind; bare CR; bare LF; obs-fold; SP/HTAB
+ *         before a colon; CTL or DEL in a value; more than 4 empty lines
+ *         before the request line; more than one SP between request-line
+ *         parts; a request-target in a form the method does not allow;
+ *         userinfo, an empty host or a "?" straight after the authority in
+ *         an absolute-form target; HTTP/1.1 without Host (unless
+ *         absolute-form); two Host fields or a malformed one; a
+ *         Content-Length that is not 1*DIGIT or exceeds 2^62; two
+ *         Content-Length fields that are not byte-identical; a malformed
+ *         Transfer-Encoding value (quoted, empty elements, parameters);
+ *         two Transfer-Encoding fields; Transfer-Encoding in HTTP/1.0;
+ *         Content-Length together with Transfer-Encoding; a Connection
+ *         field that is not a token list.
+ *   -414  more than max_uri_length bytes of request-target.
+ *   -431  head over max_header_size, or more than max_headers fields.
+ *   -501  a well-formed Transfer-Encoding other than exactly "chunked".
+ *   -505  well-formed HTTP/d.d version other than 1.0 and 1.1.
+ *   -417  Expect with anything but 100-continue.
+ * -501 and -417 are decided at the end of the head so that a malformed
+ * request always gets -400, whichever order its fields came in.
+ *
+ * Content-Length: 0 gives HTTP_BODY_NONE (there is nothing to relay, and
+ * "no body" versus "empty body" makes no difference downstream).
+ * A zero in any struct http_limits member means the built-in default.
+ */
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <limits.h>
+
+#include "http_parse.h"
+
+#define NEED		0		/* ran out of bytes, nothing wrong yet */
+#define OK		1		/* the element is complete and valid */
+
+#define MAX_EMPTY_LINES	4		/* skipped before a request line */
+#define CL_MAX		((uint64_t)1 << 62)
+#define CHUNK_DIGITS	15		/* 15 hex digits cannot overflow */
+#define TRAILER_LINES	16		/* trailer total <= this * max_line */
+
+#define DEF_HEADER_SIZE	8192
+#define DEF_URI_LENGTH	8192
+#define DEF_HEADERS	100
+#define DEF_CHUNK_LINE	4096
+
+enum te_kind {
+	TE_NONE = 0,
+	TE_CHUNKED,			/* exactly "chunked" */
+	TE_OTHER			/* well-formed, but not what we relay */
+};
+
+/* Parse state shared by the request and response head parsers. */
+struct head {
+	const char	*buf;
+	size_t		 pos;
+	size_t		 end;		/* min(len, max_header_size) */
+	int		 is_req;
+	int		 version;	/* 10 or 11 */
+	int		 framing;	/* do CL and TE decide the body? */
+	struct http_field *fields;
+	unsigned	 nfields;
+	unsigned	 maxfields;
+	unsigned	 flags;
+	const char	*cl;		/* first Content-Length value */
+	size_t		 cl_len;
+	uint64_t	 clval;
+	enum te_kind	 te;
+	int		 nhost;
+	const char	*host;
+	size_t		 host_len;
+	int		 bad_expect;
+};
+
+/*
+ * Character classes.  Locale-free on purpose: <ctype.h> answers depend on
+ * setlocale() and would let obs-text bytes pass as letters.
+ */
+static int
+is_digit(unsigned char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int
+is_alpha(unsigned char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+static int
+hexval(unsigned char ch)
+{
+	if (is_digit(ch))
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
+/* RFC 9110 5.6.2 tchar */
+static int
+is_tchar(unsigned char ch)
+{
+	if (is_alpha(ch) || is_digit(ch))
+		return 1;
+	/* strchr() would find the terminating NUL, so rule it out first. */
+	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+}
+
+static int
+is_ows(unsigned char ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+/* field-vchar / SP / HTAB: what a field value (or reason) may hold. */
+static int
+is_field_ch(unsigned char ch)
+{
+	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+}
+
+/* RFC 3986 2.3 unreserved and 2.2 sub-delims */
+static int
+is_unreserved(unsigned char ch)
+{
+	return is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '.' ||
+	    ch == '_' || ch == '~';
+}
+
+static int
+is_subdelim(unsigned char ch)
+{
+	return ch != '\0' && strchr("!$&'()*+,;=", ch) != NULL;
+}
+
+static unsigned char
+lower(unsigned char ch)
+{
+	return (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
+}
+
+/* Does s[0..len) equal the NUL-terminated t, ignoring ASCII case? */
+static int
+ci_eq(const char *s, size_t len, const char *t)
+{
+	size_t		 i;
+
+	for (i = 0; i < len; i++)
+		if (t[i] == '\0' || lower(s[i]) != lower(t[i]))
+			return 0;
+	return t[len] == '\0';
+}
+
+static int
+ci_prefix(const char *s, size_t len, const char *t)
+{
+	size_t		 n = strlen(t);
+
+	return len >= n && ci_eq(s, n, t);
+}
+
+/*
+ * uri-host [ ":" port ] (RFC 3986 3.2.2, 3.2.3), used for Host, for the
+ * authority of an absolute-form target and for CONNECT's authority-form.
+ * Narrower than the RFC where the RFC admits nonsense: no empty host, and
+ * the port, when there is a colon, is 1 to 5 digits up to 65535.  '@' and
+ * whitespace fall outside every class, which rules out userinfo.
+ */
+static int
+host_valid(const char *s, size_t len, int need_port)
+{
+	size_t		 i = 0, digits;
+	unsigned long	 port = 0;
+
+	if (len == 0)
+		return 0;
+	if (s[0] == '[') {
+		/* IP-literal: IPv6address or IPvFuture share this alphabet. */
+		for (i = 1; i < len && s[i] != ']'; i++)
+			if (!is_unreserved(s[i]) && !is_subdelim(s[i]) &&
+			    s[i] != ':')
+				return 0;
+		if (i == len || i == 1)
+			return 0;
+		i++;
+	} else {
+		while (i < len && s[i] != ':') {
+			if (s[i] == '%') {
+				if (len - i < 3 || hexval(s[i + 1]) == -1 ||
+				    hexval(s[i + 2]) == -1)
+					return 0;
+				i += 3;
+			} else if (is_unreserved(s[i]) || is_subdelim(s[i]))
+				i++;
+			else
+				return 0;
+		}
+		if (i == 0)
+			return 0;
+	}
+	if (i == len)
+		return !need_port;
+	if (s[i] != ':')
+		return 0;
+	for (i++, digits = 0; i < len; i++, digits++) {
+		if (!is_digit(s[i]) || digits == 5)
+			return 0;
+		port = port * 10 + (unsigned long)(s[i] - '0');
+	}
+	return digits > 0 && port <= 65535;
+}
+
+/*
+ * Content-Length = 1*DIGIT.  No sign, no inner space, no list: "5, 5" is
+ * legal per RFC 9110 8.6 but it is exactly the kind of value two parsers
+ * disagree on, so it is refused.
+ */
+static int
+cl_parse(const char *v, size_t len, uint64_t *out)
+{
+	uint64_t	 n = 0;
+	size_t		 i;
+	unsigned	 d;
+
+	if (len == 0)
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (!is_digit(v[i]))
+			return -1;
+		d = (unsigned)(v[i] - '0');
+		if (n > (CL_MAX - d) / 10)
+			return -1;
+		n = n * 10 + d;
+	}
+	*out = n;
+	return 0;
+}
+
+/*
+ * Classify a (trimmed) Transfer-Encoding value: 1#token with OWS around
+ * the commas.  Empty elements, parameters and quoted strings are called
+ * malformed (-1) even where RFC 9110 5.6.1 would tolerate them: nothing
+ * legitimate sends them and every one is a parser-differential risk.
+ */
+static int
+te_classify(const char *v, size_t len, enum te_kind *kind)
+{
+	size_t		 i = 0, start, n = 0;
+	int		 last_chunked = 0;
+
+	for (;;) {
+		start = i;
+		while (i < len && is_tchar(v[i]))
+			i++;
+		if (i == start)
+			return -1;
+		n++;
+		last_chunked = ci_eq(v + start, i - start, "chunked");
+		while (i < len && is_ows(v[i]))
+			i++;
+		if (i == len)
+			break;
+		if (v[i] != ',')
+			return -1;
+		i++;
+		while (i < len && is_ows(v[i]))
+			i++;
+		if (i == len)
+			return -1;	/* trailing comma */
+	}
+	*kind = (n == 1 && last_chunked) ? TE_CHUNKED : TE_OTHER;
+	return 0;
+}
+
+/* #token, empty elements allowed (RFC 9110 5.6.1). */
+static int
+token_list_valid(const char *v, size_t len)
+{
+	size_t		 i = 0;
+
+	for (;;) {
+		while (i < len && is_ows(v[i]))
+			i++;
+		while (i < len && is_tchar(v[i]))
+			i++;
+		while (i < len && is_ows(v[i]))
+			i++;
+		if (i == len)
+			return 1;
+		if (v[i] != ',')
+			return 0;
+		i++;
+	}
+}
+
+/*
+ * Scan one field line "name: value CRLF" at p[0..avail).  Shared by the
+ * head parsers and the trailer section of the chunked decoder.  Returns
+ * OK with *linelen set (CRLF included), NEED, or -400.  Everything that
+ * is not exactly the grammar is -400: a non-tchar where the name should
+ * be covers obs-fold (leading SP/HTAB), whitespace before the colon, a
+ * line without a colon and a bare LF.
+ */
+static int
+scan_field_line(const char *p, size_t avail, struct http_field *f,
+    size_t *linelen)
+{
+	size_t		 i = 0, vstart, vend;
+	unsigned char	 ch;
+
+	while (i < avail && is_tchar(p[i]))
+		i++;
+	if (i == avail)
+		return NEED;
+	if (i == 0 || p[i] != ':')
+		return -400;
+	f->name = p;
+	f->name_len = i;
+	for (i++; i < avail && is_ows(p[i]); i++)
+		;
+	vstart = vend = i;
+	for (; i < avail; i++) {
+		ch = p[i];
+		if (ch == '\r')
+			break;
+		if (!is_field_ch(ch))
+			return -400;
+		if (!is_ows(ch))
+			vend = i + 1;
+	}
+	if (i + 1 >= avail)
+		return NEED;
+	if (p[i + 1] != '\n')
+		return -400;		/* bare CR */
+	f->value = p + vstart;
+	f->value_len = vend - vstart;
+	*linelen = i + 2;
+	return OK;
+}
+
+/* Consume CRLF at the current position. */
+static int
+expect_crlf(struct head *h)
+{
+	if (h->pos >= h->end)
+		return NEED;
+	if (h->buf[h->pos] != '\r')
+		return -400;
+	if (h->pos + 1 >= h->end)
+		return NEED;
+	if (h->buf[h->pos + 1] != '\n')
+		return -400;
+	h->pos += 2;
+	return OK;
+}
+
+static int
+name_is(const struct http_field *f, const char *name)
+{
+	return ci_eq(f->name, f->name_len, name);
+}
+
+static int
+on_content_length(struct head *h, const struct http_field *f)
+{
+	uint64_t	 n;
+
+	if (cl_parse(f->value, f->value_len, &n) == -1)
+		return -400;
+	if (h->cl != NULL) {
+		/* Byte-identical, so whatever we forward reads the same. */
+		if (f->value_len != h->cl_len ||
+		    memcmp(f->value, h->cl, h->cl_len) != 0)
+			return -400;
+	} else {
+		h->cl = f->value;
+		h->cl_len = f->value_len;
+		h->clval = n;
+	}
+	if (h->framing && h->te != TE_NONE)
+		return -400;
+	return OK;
+}
+
+static int
+on_transfer_encoding(struct head *h, const struct http_field *f)
+{
+	if (h->te != TE_NONE)
+		return -400;		/* a second field: no merging games */
+	if (te_classify(f->value, f->value_len, &h->te) == -1)
+		return -400;
+	if (!h->framing)
+		return OK;
+	/*
+	 * An HTTP/1.0 peer knows nothing of chunked and would frame the
+	 * message by Content-Length or by close (RFC 9112 6.1).
+	 */
+	if (h->version == 10 || h->cl != NULL)
+		return -400;
+	return OK;
+}
+
+static int
+on_field(struct head *h, const struct http_field *f)
+{
+	if (name_is(f, "content-length"))
+		return on_content_length(h, f);
+	if (name_is(f, "transfer-encoding"))
+		return on_transfer_encoding(h, f);
+	if (name_is(f, "connection")) {
+		if (!token_list_valid(f->value, f->value_len))
+			return -400;
+		if (http_list_has(f->value, f->value_len, "close"))
+			h->flags |= HTTP_F_CONN_CLOSE;
+		if (http_list_has(f->value, f->value_len, "keep-alive"))
+			h->flags |= HTTP_F_CONN_KEEPALIVE;
+		if (http_list_has(f->value, f->value_len, "upgrade"))
+			h->flags |= HTTP_F_CONN_UPGRADE;
+		return OK;
+	}
+	if (name_is(f, "upgrade")) {
+		h->flags |= HTTP_F_UPGRADE;
+		return OK;
+	}
+	if (!h->is_req)
+		return OK;
+	if (name_is(f, "host")) {
+		if (++h->nhost > 1)
+			return -400;
+		/* An empty Host is what a URI without authority sends. */
+		if (f->value_len != 0 &&
+		    !host_valid(f->value, f->value_len, 0))
+			return -400;
+		h->host = f->value;
+		h->host_len = f->value_len;
+	} else if (name_is(f, "expect")) {
+		/* RFC 9110 10.1.1: ignore 100-continue from HTTP/1.0. */
+		if (!ci_eq(f->value, f->value_len, "100-continue"))
+			h->bad_expect = 1;
+		else if (h->version == 11)
+			h->flags |= HTTP_F_EXPECT_CONTINUE;
+	} else if (name_is(f, "te"))
+		h->flags |= HTTP_F_HAS_TE;
+	return OK;
+}
+
+/* Field lines up to and including the empty line ending the head. */
+static int
+parse_fields(struct head *h)
+{
+	struct http_field f;
+	size_t		 n;
+	int		 rc;
+
+	for (;;) {
+		if (h->pos >= h->end)
+			return NEED;
+		if (h->buf[h->pos] == '\r')
+			return expect_crlf(h);
+		if (h->nfields >= h->maxfields &&
+		    is_tchar(h->buf[h->pos]))
+			return -431;
+		rc = scan_field_line(h->buf + h->pos, h->end - h->pos, &f, &n);
+		if (rc != OK)
+			return rc;
+		h->fields[h->nfields++] = f;
+		h->pos += n;
+		if ((rc = on_field(h, &f)) != OK)
+			return rc;
+	}
+}
+
+/*
+ * HTTP-version = "HTTP/" DIGIT "." DIGIT, case-sensitive (RFC 9112 2.3).
+ * Anything else is malformed; the caller decides what a well-formed but
+ * unsupported version earns.
+ */
+static int
+parse_version(struct head *h, int *maj, int *min)
+{
+	static const char pat[] = "HTTP/d.d";
+	size_t		 i;
+	unsigned char	 ch;
+
+	for (i = 0; i < sizeof(pat) - 1; i++) {
+		if (h->pos + i >= h->end)
+			return NEED;
+		ch = h->buf[h->pos + i];
+		if (pat[i] == 'd' ? !is_digit(ch) : ch != pat[i])
+			return -400;
+	}
+	*maj = h->buf[h->pos + 5] - '0';
+	*min = h->buf[h->pos + 7] - '0';
+	h->pos += i;
+	return OK;
+}
+
+/*
+ * Check the request-target against the form the method calls for
+ * (RFC 9112 3.2) and, for absolute-form, split it into authority and
+ * path-and-query.
+ */
+static int
+classify_target(struct head *h, struct http_request *req)
+{
+	const char	*t = req->target;
+	size_t		 len = req->target_len, skip, i;
+
+	/* authority-form is for CONNECT only, and CONNECT takes no other. */
+	if (req->method == HTTP_M_CONNECT)
+		return host_valid(t, len, 1) ? OK : -400;
+	if (t[0] == '/')
+		return OK;
+	if (len == 1 && t[0] == '*')
+		return req->method == HTTP_M_OPTIONS ? OK : -400;
+	if (ci_prefix(t, len, "http://"))
+		skip = 7;
+	else if (ci_prefix(t, len, "https://"))
+		skip = 8;
+	else
+		return -400;
+	for (i = skip; i < len && t[i] != '/' && t[i] != '?'; i++)
+		if (t[i] == '@')
+			return -400;	/* userinfo: a classic spoofing trick */
+	/* RFC 9110 4.2.1: an empty host must be rejected. */
+	if (!host_valid(t + skip, i - skip, 0))
+		return -400;
+	/*
+	 * "http://h?q" would need "/?q" as the target, which does not
+	 * exist in buf and we do not allocate; nobody sends it anyway.
+	 */
+	if (i < len && t[i] == '?')
+		return -400;
+	req->host = t + skip;
+	req->host_len = i - skip;
+	if (i == len) {
+		req->target = "/";
+		req->target_len = 1;
+	} else {
+		req->target = t + i;
+		req->target_len = len - i;
+	}
+	h->flags |= HTTP_F_ABSOLUTE_FORM;
+	return OK;
+}
+
+/* method SP request-target SP HTTP-version CRLF */
+static int
+parse_request_line(struct head *h, struct http_request *req, size_t max_uri)
+{
+	const char	*b = h->buf;
+	size_t		 pos = h->pos, start;
+	unsigned char	 ch;
+	int		 rc, maj, min;
+
+	for (start = pos; pos < h->end && is_tchar(b[pos]); pos++)
+		;
+	if (pos >= h->end)
+		return NEED;
+	if (pos == start || b[pos] != ' ')
+		return -400;
+	req->method_str = b + start;
+	req->method_len = pos - start;
+	req->method = http_method_lookup(req->method_str, req->method_len);
+
+	for (start = ++pos;; pos++) {
+		if (pos >= h->end)
+			return NEED;
+		ch = b[pos];
+		if (ch == ' ')
+			break;
+		if (ch <= 0x20 || ch == 0x7f)
+			return -400;
+		if (pos - start >= max_uri)
+			return -414;
+	}
+	if (pos == start)
+		return -400;
+	req->target = b + start;
+	req->target_len = pos - start;
+	if ((rc = classify_target(h, req)) != OK)
+		return rc;
+
+	h->pos = pos + 1;
+	if ((rc = parse_version(h, &maj, &min)) != OK)
+		return rc;
+	if ((rc = expect_crlf(h)) != OK)
+		return rc;
+	if (maj != 1 || min > 1)
+		return -505;
+	h->version = req->version = 10 + min;
+	return OK;
+}
+
+static int
+skip_empty_lines(struct head *h)
+{
+	int		 n;
+
+	for (n = 0;; n++) {
+		if (h->pos >= h->end)
+			return NEED;
+		if (h->buf[h->pos] != '\r')
+			return OK;	/* a bare LF fails as a method */
+		if (n == MAX_EMPTY_LINES)
+			return -400;
+		if (h->pos + 1 >= h->end)
+			return NEED;
+		if (h->buf[h->pos + 1] != '\n')
+			return -400;
+		h->pos += 2;
+	}
+}
+
+static void
+head_init(struct head *h, const char *buf, size_t len, size_t max_size,
+    unsigned max_fields, struct http_field *fields)
+{
+	memset(h, 0, sizeof(*h));
+	if (max_size == 0)
+		max_size = DEF_HEADER_SIZE;
+	if (max_size > INT_MAX)
+		max_size = INT_MAX;	/* the length is returned as int */
+	if (max_fields == 0)
+		max_fields = DEF_HEADERS;
+	if (max_fields > HTTP_MAX_HEADERS)
+		max_fields = HTTP_MAX_HEADERS;
+	h->buf = buf;
+	h->end = len < max_size ? len : max_size;
+	h->fields = fields;
+	h->maxfields = max_fields;
+	h->framing = 1;
+}
+
+/* Map "ran out of bytes" to 0, or to -431 if the limit cut us short. */
+static int
+head_need(const struct head *h, size_t len)
+{
+	return len > h->end ? -431 : 0;
+}
+
+static int
+request_head(struct head *h, struct http_request *req, size_t max_uri)
+{
+	int		 rc;
+
+	if ((rc = skip_empty_lines(h)) != OK)
+		return rc;
+	if ((rc = parse_request_line(h, req, max_uri)) != OK)
+		return rc;
+	h->is_req = 1;
+	if ((rc = parse_fields(h)) != OK)
+		return rc;
+
+	if (h->version == 11 && h->nhost == 0 &&
+	    !(h->flags & HTTP_F_ABSOLUTE_FORM))
+		return -400;		/* RFC 9112 3.2 */
+	if (h->te == TE_OTHER)
+		return -501;
+	if (h->bad_expect)
+		return -417;
+	return OK;
+}
+
+int
+http_parse_request(struct http_request *req, const char *buf, size_t len,
+    const struct http_limits *lim)
+{
+	struct head	 h;
+	size_t		 max_uri;
+	int		 rc;
+
+	req->method = HTTP_M_OTHER;
+	req->method_str = req->target = req->host = NULL;
+	req->method_len = req->target_len = req->host_len = 0;
+	req->version = 0;
+	req->nfields = 0;
+	req->body = HTTP_BODY_NONE;
+	req->content_length = 0;
+	req->flags = 0;
+	req->head_len = 0;
+
+	head_init(&h, buf, len, lim ? lim->max_header_size : 0,
+	    lim ? lim->max_headers : 0, req->fields);
+	max_uri = lim && lim->max_uri_length ? lim->max_uri_length :
+	    DEF_URI_LENGTH;
+
+	rc = request_head(&h, req, max_uri);
+	req->nfields = h.nfields;
+	if (rc == NEED)
+		return head_need(&h, len);
+	if (rc < 0)
+		return rc;
+
+	req->flags = h.flags;
+	if (!(h.flags & HTTP_F_ABSOLUTE_FORM)) {
+		req->host = h.host;
+		req->host_len = h.host_len;
+	}
+	if (h.te == TE_CHUNKED)
+		req->body = HTTP_BODY_CHUNKED;
+	else if (h.cl != NULL && h.clval > 0) {
+		req->body = HTTP_BODY_LENGTH;
+		req->content_length = h.clval;
+	}
+	req->head_len = h.pos;
+	return (int)h.pos;
+}
+
+/*
+ * status-line = HTTP-version SP status-code SP [ reason-phrase ] CRLF.
+ * "HTTP/1.1 200\r\n" without the second SP is accepted too: plenty of
+ * servers send it and it cannot change how the message is framed.
+ */
+static int
+parse_status_line(struct head *h, struct http_response *resp)
+{
+	const char	*b = h->buf;
+	size_t		 i;
+	int		 rc, maj, min, status = 0;
+
+	if ((rc = parse_version(h, &maj, &min)) != OK)
+		return rc;
+	if (maj != 1 || min > 1)
+		return -505;
+	h->version = resp->version = 10 + min;
+	if (h->pos >= h->end)
+		return NEED;
+	if (b[h->pos++] != ' ')
+		return -400;
+	for (i = 0; i < 3; i++, h->pos++) {
+		if (h->pos >= h->end)
+			return NEED;
+		if (!is_digit(b[h->pos]))
+			return -400;
+		status = status * 10 + (b[h->pos] - '0');
+	}
+	if (status < 100 || status > 599)
+		return -400;
+	resp->status = status;
+	if (h->pos >= h->end)
+		return NEED;
+	if (b[h->pos] == ' ') {
+		resp->reason = b + ++h->pos;
+		while (h->pos < h->end && b[h->pos] != '\r') {
+			if (!is_field_ch(b[h->pos]))
+				return -400;
+			h->pos++;
+		}
+		resp->reason_len = (size_t)(b + h->pos - resp->reason);
+	}
+	return expect_crlf(h);
+}
+
+int
+http_parse_response(struct http_response *resp, const char *buf,
+    size_t len, enum http_method req_method, const struct http_limits *lim)
+{
+	struct head	 h;
+	int		 rc, st;
+
+	resp->status = resp->version = 0;
+	resp->reason = NULL;
+	resp->reason_len = 0;
+	resp->nfields = 0;
+	resp->body = HTTP_BODY_NONE;
+	resp->content_length = 0;
+	resp->flags = 0;
+	resp->head_len = 0;
+
+	head_init(&h, buf, len, lim ? lim->max_header_size : 0,
+	    lim ? lim->max_headers : 0, resp->fields);
+	rc = parse_status_line(&h, resp);
+	if (rc == OK) {
+		/* RFC 9112 6.3 items 1 and 2: these never have a body. */
+		st = resp->status;
+		if (req_method == HTTP_M_HEAD || st < 200 || st == 204 ||
+		    st == 304 || (req_method == HTTP_M_CONNECT && st < 300))
+			h.framing = 0;
+		rc = parse_fields(&h);
+	}
+	resp->nfields = h.nfields;
+	if (rc == NEED)
+		rc = head_need(&h, len);
+	else if (rc == OK && h.framing && h.te == TE_OTHER)
+		rc = -502;
+	if (rc < 0)
+		return -502;
+	if (rc == NEED)
+		return 0;
+
+	resp->flags = h.flags;
+	if (!h.framing)
+		resp->body = HTTP_BODY_NONE;
+	else if (h.te == TE_CHUNKED)
+		resp->body = HTTP_BODY_CHUNKED;
+	else if (h.cl != NULL) {
+		if (h.clval > 0) {
+			resp->body = HTTP_BODY_LENGTH;
+			resp->content_length = h.clval;
+		}
+	} else
+		resp->body = HTTP_BODY_CLOSE;
+	resp->head_len = h.pos;
+	return (int)h.pos;
+}
+
+const struct http_field *
+http_field_find(const struct http_field *fields, unsigned nfields,
+    const char *name)
+{
+	unsigned	 i;
+
+	for (i = 0; i < nfields; i++)
+		if (name_is(&fields[i], name))
+			return &fields[i];
+	return NULL;
+}
+
+int
+http_list_has(const char *value, size_t len, const char *token)
+{
+	size_t		 i = 0, s, e;
+
+	for (;;) {
+		for (s = i; i < len && value[i] != ','; i++)
+			;
+		for (e = i; s < e && is_ows(value[s]); s++)
+			;
+		while (e > s && is_ows(value[e - 1]))
+			e--;
+		if (ci_eq(value + s, e - s, token))
+			return 1;
+		if (i >= len)
+			return 0;
+		i++;
+	}
+}
+
+enum http_method
+http_method_lookup(const char *s, size_t len)
+{
+	static const struct {
+		const char		*name;
+		enum http_method	 m;
+	} tab[] = {
+		{ "GET", HTTP_M_GET }, { "HEAD", HTTP_M_HEAD },
+		{ "POST", HTTP_M_POST }, { "PUT", HTTP_M_PUT },
+		{ "DELETE", HTTP_M_DELETE }, { "OPTIONS", HTTP_M_OPTIONS },
+		{ "TRACE", HTTP_M_TRACE }, { "PATCH", HTTP_M_PATCH },
+		{ "CONNECT", HTTP_M_CONNECT }
+	};
+	size_t		 i;
+
+	/* Methods are case-sensitive (RFC 9110 9.1): "get" is not GET. */
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (strlen(tab[i].name) == len &&
+		    memcmp(tab[i].name, s, len) == 0)
+			return tab[i].m;
+	return HTTP_M_OTHER;
+}
+
+/*
+ * Chunked decoder.  The states up to CS_EXT_VAL_WS all belong to the
+ * chunk-size line and are bounded together by max_line.
+ *
+ * Whitespace after the size is accepted only as the BWS before a ";"
+ * (RFC 9112 7.1.1 puts BWS inside chunk-ext and nowhere else): "5 ;a" is
+ * fine, "5 \r\n" is not.  Likewise BWS after an extension name must lead
+ * to "=" or ";", and after a value to ";".
+ */
+enum {
+	CS_SIZE = 0,		/* hex digits */
+	CS_SIZE_WS,		/* BWS after the size, ";" must follow */
+	CS_EXT_PRE_NAME,	/* after ";" */
+	CS_EXT_NAME,
+	CS_EXT_NAME_WS,		/* "=" or ";" must follow */
+	CS_EXT_PRE_VAL,		/* after "=" */
+	CS_EXT_VAL_TOK,
+	CS_EXT_VAL_QS,		/* inside a quoted-string */
+	CS_EXT_VAL_QP,		/* after a backslash in it */
+	CS_EXT_VAL_END,		/* after the closing quote */
+	CS_EXT_VAL_WS,		/* ";" must follow */
+	CS_SIZE_LF,
+	CS_DATA,
+	CS_DATA_CR,
+	CS_DATA_LF,
+	CS_TRAILER,		/* start of a trailer line or the final CRLF */
+	CS_END_LF,
+	CS_DONE,
+	CS_ERROR
+};
+
+void
+http_chunked_init(struct http_chunked *c, size_t max_line)
+{
+	memset(c, 0, sizeof(*c));
+	c->state = CS_SIZE;
+	if (max_line == 0)
+		max_line = DEF_CHUNK_LINE;
+	if (max_line > SIZE_MAX / TRAILER_LINES)
+		max_line = SIZE_MAX / TRAILER_LINES;
+	c->max_line = max_line;
+}
+
+/* What may follow a size, an extension name or an extension value. */
+static int
+chunk_sep(struct http_chunked *c, unsigned char ch, int ws_state)
+{
+	if (ch == ';')
+		c->state = CS_EXT_PRE_NAME;
+	else if (ch == '\r')
+		c->state = CS_SIZE_LF;
+	else if (is_ows(ch))
+		c->state = ws_state;
+	else
+		return -1;
+	return 0;
+}
+
+/* Advance the byte-at-a-time part of the machine; -1 on error. */
+static int
+chunk_step(struct http_chunked *c, unsigned char ch)
+{
+	int		 v;
+
+	if (c->state <= CS_EXT_VAL_WS && ch != '\r' &&
+	    ++c->line_len > c->max_line)
+		return -1;
+
+	switch (c->state) {
+	case CS_SIZE:
+		if ((v = hexval(ch)) != -1) {
+			if (c->digits == CHUNK_DIGITS)
+				return -1;
+			c->digits++;
+			c->remaining = c->remaining << 4 | (uint64_t)v;
+			return 0;
+		}
+		/* Catches "", "+5", " 5", "0x5" (the x), "-1". */
+		if (c->digits == 0)
+			return -1;
+		return chunk_sep(c, ch, CS_SIZE_WS);
+	case CS_SIZE_WS:
+	case CS_EXT_VAL_WS:
+		if (ch == ';')
+			c->state = CS_EXT_PRE_NAME;
+		else if (!is_ows(ch))
+			return -1;
+		return 0;
+	case CS_EXT_PRE_NAME:
+		if (is_tchar(ch))
+			c->state = CS_EXT_NAME;
+		else if (!is_ows(ch))
+			return -1;
+		return 0;
+	case CS_EXT_NAME:
+		if (is_tchar(ch))
+			return 0;
+		if (ch == '=') {
+			c->state = CS_EXT_PRE_VAL;
+			return 0;
+		}
+		return chunk_sep(c, ch, CS_EXT_NAME_WS);
+	case CS_EXT_NAME_WS:
+		if (ch == '=')
+			c->state = CS_EXT_PRE_VAL;
+		else if (ch == ';')
+			c->state = CS_EXT_PRE_NAME;
+		else if (!is_ows(ch))
+			return -1;
+		return 0;
+	case CS_EXT_PRE_VAL:
+		if (is_tchar(ch))
+			c->state = CS_EXT_VAL_TOK;
+		else if (ch == '"')
+			c->state = CS_EXT_VAL_QS;
+		else if (!is_ows(ch))
+			return -1;
+		return 0;
+	case CS_EXT_VAL_TOK:
+		if (is_tchar(ch))
+			return 0;
+		return chunk_sep(c, ch, CS_EXT_VAL_WS);
+	case CS_EXT_VAL_QS:
+		/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
+		if (ch == '"')
+			c->state = CS_EXT_VAL_END;
+		else if (ch == '\\')
+			c->state = CS_EXT_VAL_QP;
+		else if (!is_field_ch(ch))
+			return -1;
+		return 0;
+	case CS_EXT_VAL_QP:
+		if (!is_field_ch(ch))
+			return -1;
+		c->state = CS_EXT_VAL_QS;
+		return 0;
+	case CS_EXT_VAL_END:
+		return chunk_sep(c, ch, CS_EXT_VAL_WS);
+	case CS_SIZE_LF:
+		if (ch != '\n')
+			return -1;
+		c->line_len = 0;
+		c->state = c->remaining == 0 ? CS_TRAILER : CS_DATA;
+		return 0;
+	case CS_DATA_CR:
+		if (ch != '\r')
+			return -1;
+		c->state = CS_DATA_LF;
+		return 0;
+	case CS_DATA_LF:
+		if (ch != '\n')
+			return -1;
+		c->digits = 0;
+		c->state = CS_SIZE;
+		return 0;
+	case CS_END_LF:
+		if (ch != '\n')
+			return -1;
+		c->state = CS_DONE;
+		return 0;
+	default:
+		return -1;
+	}
+}
+
+/*
+ * One trailer field line at in[pos..len).  It is only handed back whole,
+ * so an incomplete line is left unconsumed for the caller to present
+ * again; the bounds are checked on the partial line too, so that a peer
+ * trickling an endless line is cut off.
+ */
+static enum http_chunk_rc
+chunk_trailer(struct http_chunked *c, const char *in, size_t len,
+    size_t pos, size_t *used, const char **out, size_t *out_len)
+{
+	struct http_field f;
+	size_t		 avail = len - pos, n, content;
+	size_t		 total = TRAILER_LINES * c->max_line;
+	int		 rc;
+
+	rc = scan_field_line(in + pos, avail, &f, &n);
+	if (rc == NEED) {
+		content = avail - (in[len - 1] == '\r');
+		if (content > c->max_line || avail > total - c->trailer_bytes)
+			goto fail;
+		*used = pos;
+		return HTTP_CHUNK_AGAIN;
+	}
+	if (rc != OK || n - 2 > c->max_line || n > total - c->trailer_bytes)
+		goto fail;
+	c->trailer_bytes += n;
+	*out = in + pos;
+	*out_len = n;
+	*used = pos + n;
+	return HTTP_CHUNK_TRAILER;
+fail:
+	c->state = CS_ERROR;
+	*used = pos;
+	return HTTP_CHUNK_ERROR;
+}
+
+enum http_chunk_rc
+http_chunked_decode(struct http_chunked *c, const char *in, size_t len,
+    size_t *used, const char **out, size_t *out_len)
+{
+	size_t		 pos = 0, n;
+
+	*out = NULL;
+	*out_len = 0;
+	for (;;) {
+		switch (c->state) {
+		case CS_DONE:
+			*used = pos;
+			return HTTP_CHUNK_DONE;
+		case CS_ERROR:
+			*used = pos;
+			return HTTP_CHUNK_ERROR;
+		case CS_DATA:
+			if (pos == len)
+				goto again;
+			n = len - pos;
+			if (n > c->remaining)
+				n = (size_t)c->remaining;
+			*out = in + pos;
+			*out_len = n;
+			c->remaining -= n;
+			if (c->remaining == 0)
+				c->state = CS_DATA_CR;
+			*used = pos + n;
+			return HTTP_CHUNK_DATA;
+		case CS_TRAILER:
+			if (pos == len)
+				goto again;
+			if (in[pos] != '\r')
+				return chunk_trailer(c, in, len, pos, used, out,
+				    out_len);
+			c->state = CS_END_LF;
+			pos++;
+			break;
+		default:
+			if (pos == len)
+				goto again;
+			if (chunk_step(c, in[pos++]) == -1)
+				c->state = CS_ERROR;
+			break;
+		}
+	}
+again:
+	*used = pos;
+	return HTTP_CHUNK_AGAIN;
+}

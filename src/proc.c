@@ -1,0 +1,137 @@
+/*
+ * proc.c - process plumbing shared by the master and workers.
+ */
+#include <sys/types.h>
+#include <sys/stat.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "proc.h"
+
+int
+proc_creds_resolve(const struct config *cf, struct proc_creds *pc, char *err,
+    size_t errlen)
+{
+	struct passwd	*pw;
+	struct group	*gr;
+
+	memset(pc, 0, sizeof(*pc));
+	if (cf->user == NULL)
+		return 0;
+	if (geteuid() != 0) {
+		/* not root: nothing to change to; run as we are */
+		return 0;
+	}
+	if ((pw = getpwnam(cf->user)) == NULL) {
+		snprintf(err, errlen, "user \"%s\" does not exist", cf->user);
+		return -1;
+	}
+	pc->change = 1;
+	pc->uid = pw->pw_uid;
+	pc->gid = pw->pw_gid;
+	snprintf(pc->user, sizeof(pc->user), "%s", cf->user);
+	if (cf->group != NULL) {
+		if ((gr = getgrnam(cf->group)) == NULL) {
+			snprintf(err, errlen, "group \"%s\" does not exist",
+			    cf->group);
+			return -1;
+		}
+		pc->gid = gr->gr_gid;
+	}
+	return 0;
+}
+
+int
+proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen)
+{
+	uid_t	 ru, eu, su;
+	gid_t	 rg, eg, sg;
+
+	if (!pc->change)
+		return 0;
+	if (setgroups(1, &pc->gid) == -1 ||
+	    setresgid(pc->gid, pc->gid, pc->gid) == -1 ||
+	    setresuid(pc->uid, pc->uid, pc->uid) == -1) {
+		snprintf(err, errlen, "cannot become %s: %s", pc->user,
+		    strerror(errno));
+		return -1;
+	}
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1 ||
+	    ru != pc->uid || eu != pc->uid || su != pc->uid ||
+	    rg != pc->gid || eg != pc->gid || sg != pc->gid) {
+		snprintf(err, errlen, "privileges not dropped to %s",
+		    pc->user);
+		return -1;
+	}
+	return 0;
+}
+
+int
+proc_daemonize(char *err, size_t errlen)
+{
+	pid_t	 pid;
+	int	 fd;
+
+	if ((pid = fork()) == -1)
+		goto fail;
+	if (pid > 0)
+		_exit(0);
+	if (setsid() == -1)
+		goto fail;
+	if ((pid = fork()) == -1)
+		goto fail;
+	if (pid > 0)
+		_exit(0);
+	if (chdir("/") == -1)
+		goto fail;
+	if ((fd = open("/dev/null", O_RDWR)) == -1)
+		goto fail;
+	(void)dup2(fd, 0);
+	(void)dup2(fd, 1);
+	(void)dup2(fd, 2);
+	if (fd > 2)
+		close(fd);
+	return 0;
+fail:
+	snprintf(err, errlen, "daemonize: %s", strerror(errno));
+	return -1;
+}
+
+int
+proc_pidfile_write(const char *path, char *err, size_t errlen)
+{
+	char	 buf[32], tmp[4096];
+	int	 fd, n;
+
+	/* write then rename: a reader never sees a half-written file */
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd == -1)
+		goto fail;
+	n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
+	if (write(fd, buf, (size_t)n) != n) {
+		close(fd);
+		goto fail;
+	}
+	close(fd);
+	if (rename(tmp, path) == -1)
+		goto fail;
+	return 0;
+fail:
+	snprintf(err, errlen, "pid file %s: %s", path, strerror(errno));
+	(void)unlink(tmp);
+	return -1;
+}
+
+void
+proc_pidfile_remove(const char *path)
+{
+	(void)unlink(path);
+}

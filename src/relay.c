@@ -1,0 +1,932 @@
+/*
+ * relay.c - the request flow of one client connection.
+ *
+ * A worker serves one connection at a time with blocking I/O: read the
+ * request head, parse it strictly, route it, take an idle backend
+ * connection or connect, send a re-serialised head and the body in one
+ * canonical framing, read the response head, and stream the body back,
+ * re-framed for the client.  Then the next request on the same
+ * connection, while keep-alive holds.
+ *
+ * Buffers are allocated once per worker: the client input buffer, the
+ * backend input buffer and an output staging buffer.  Nothing is
+ * allocated per request.
+ */
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "alog.h"
+#include "config.h"
+#include "conn.h"
+#include "http.h"
+#include "log.h"
+#include "relay.h"
+#include "route.h"
+#include "scoreboard.h"
+#include "upstream.h"
+#include "util.h"
+
+#define RELAY_BUF	(64 * 1024)
+#define RELAY_CHUNK_LINE 4096		/* limit on chunk-ext/trailer lines */
+
+/* What went wrong while forwarding, to pick the status and who to blame. */
+enum relay_err {
+	RE_OK = 0,
+	RE_CLIENT,	/* client failed or misbehaved: status in r->status */
+	RE_BACKEND,	/* backend failed before a response: 502/504 */
+	RE_RETRY,	/* reused backend connection died unused: try again */
+	RE_ABORT	/* failure after the response head was sent */
+};
+
+struct relay_req {
+	struct http_request	 req;
+	int			 upgrade;
+	int			 keepalive;	/* client connection stays */
+	int			 sent_continue;
+	int			 status;
+	uint64_t		 bytes;		/* body bytes to the client */
+	int64_t			 t0, up0, up1;
+	const char		*upstream;
+	/* copies for the access log: the buffer moves under the request */
+	char			 method[32];
+	char			 target[1024];
+	char			 referer[512];
+	char			 agent[512];
+	size_t			 method_len, target_len, referer_len, agent_len;
+	int			 version;
+};
+
+struct relay {
+	const struct config	*cf;
+	volatile sig_atomic_t	*stop;
+	struct conn		 cl, be;
+	char			*obuf;
+	size_t			 ocap, olen;
+	char			 client_ip[64];
+	struct http_fwd		 fwd;
+	struct http_limits	 lim, resp_lim;
+	unsigned		*rr;		/* round-robin cursor per pool */
+	size_t			 be_pool, be_srv;
+	int			 be_reused;
+	unsigned		 nreq;
+};
+
+static struct relay	 relay;
+
+void
+relay_init(const struct config *cf, volatile sig_atomic_t *stop)
+{
+	struct relay	*r = &relay;
+	size_t		 ccap;
+
+	memset(r, 0, sizeof(*r));
+	r->cf = cf;
+	r->stop = stop;
+	ccap = cf->max_header_size + RELAY_BUF;
+	r->ocap = cf->max_header_size + RELAY_BUF;
+	if ((r->cl.buf = malloc(ccap)) == NULL ||
+	    (r->be.buf = malloc(RELAY_BUF)) == NULL ||
+	    (r->obuf = malloc(r->ocap)) == NULL ||
+	    (r->rr = calloc(cf->npools, sizeof(*r->rr))) == NULL)
+		fatal("malloc");
+	r->cl.cap = ccap;
+	r->be.cap = RELAY_BUF;
+	r->cl.fd = r->be.fd = -1;
+	r->lim.max_header_size = cf->max_header_size;
+	r->lim.max_uri_length = cf->max_uri_length;
+	r->lim.max_headers = cf->max_headers;
+	/* responses: the head must fit the backend buffer */
+	r->resp_lim.max_header_size = RELAY_BUF / 2;
+	r->resp_lim.max_uri_length = 0;
+	r->resp_lim.max_headers = HTTP_MAX_HEADERS;
+	r->fwd.proto = "http";
+	r->fwd.client_ip = r->client_ip;
+	r->fwd.server_tokens = cf->server_tokens;
+	upstream_init(64);
+}
+
+void
+relay_fini(void)
+{
+	upstream_close_idle();
+	free(relay.cl.buf);
+	free(relay.be.buf);
+	free(relay.obuf);
+	free(relay.rr);
+	memset(&relay, 0, sizeof(relay));
+}
+
+/* Read more, riding out signals unless the caller wants to see them. */
+static ssize_t
+relay_fill(struct conn *c, int timeout_ms)
+{
+	ssize_t	 n;
+
+	do {
+		n = conn_fill(c, timeout_ms);
+	} while (n == -1 && errno == EINTR);
+	return n;
+}
+
+static void
+relay_copy(char *dst, size_t cap, size_t *len, const char *src, size_t n)
+{
+	if (src == NULL)
+		n = 0;
+	if (n > cap)
+		n = cap;
+	if (n > 0)
+		memcpy(dst, src, n);
+	*len = n;
+}
+
+static void
+relay_log(struct relay *r, struct relay_req *q)
+{
+	struct alog_entry	 e;
+
+	memset(&e, 0, sizeof(e));
+	e.client_ip = r->client_ip;
+	e.method = q->method;
+	e.method_len = q->method_len;
+	e.target = q->target;
+	e.target_len = q->target_len;
+	e.version = q->version;
+	e.status = q->status;
+	e.bytes = q->bytes;
+	e.referer = q->referer;
+	e.referer_len = q->referer_len;
+	e.agent = q->agent;
+	e.agent_len = q->agent_len;
+	e.upstream = q->upstream;
+	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
+	    q->up0 : -1;
+	e.total_ms = util_now_ms() - q->t0;
+	alog_write(&e);
+	scoreboard_count_request();
+}
+
+/* Send one of porter's own error responses. */
+static void
+relay_error(struct relay *r, struct relay_req *q, int status)
+{
+	int	 n;
+
+	q->status = status;
+	n = http_error_response(r->obuf, r->ocap, status, q->keepalive,
+	    r->cf->server_tokens, q->req.method == HTTP_M_HEAD);
+	if (n > 0 && conn_write(&r->cl, r->obuf, (size_t)n,
+	    r->cf->send_timeout) == -1)
+		q->keepalive = 0;
+}
+
+/*
+ * Read and parse the next request head.  Returns 1 with q->req filled,
+ * 0 when the connection should just close (EOF, idle timeout, stop), or
+ * -1 after an error response was sent.
+ */
+static int
+relay_read_head(struct relay *r, struct relay_req *q)
+{
+	const struct config	*cf = r->cf;
+	int64_t			 deadline = 0;
+	ssize_t			 n;
+	int			 rc, timeout;
+
+	scoreboard_state(r->nreq == 0 ? SB_READING : SB_KEEPALIVE);
+	for (;;) {
+		if (conn_pending(&r->cl) > 0) {
+			if (deadline == 0) {
+				/* the request starts with its first byte */
+				q->t0 = util_now_ms();
+				deadline = q->t0 + cf->client_header_timeout;
+				scoreboard_state(SB_READING);
+			}
+			rc = http_parse_request(&q->req, r->cl.buf +
+			    r->cl.start, conn_pending(&r->cl), &r->lim);
+			if (rc > 0)
+				return 1;
+			if (rc < 0) {
+				log_info("client %s: bad request (%d)",
+				    r->client_ip, -rc);
+				goto reject;
+			}
+		}
+		if (deadline != 0) {
+			timeout = (int)(deadline - util_now_ms());
+			if (timeout <= 0)
+				goto timedout;
+		} else if (r->nreq == 0)
+			timeout = cf->client_header_timeout;
+		else
+			timeout = cf->keepalive_timeout;
+		n = conn_fill(&r->cl, timeout);
+		if (n > 0)
+			continue;
+		if (n == -1 && errno == EINTR) {
+			/* told to leave: an idle connection just closes */
+			if (*r->stop && conn_pending(&r->cl) == 0)
+				return 0;
+			continue;
+		}
+		if (n == -1 && errno == ENOBUFS) {
+			/* the parser's size limit is lower: cannot happen */
+			rc = -431;
+			goto reject;
+		}
+		if (n == -1 && errno == ETIMEDOUT && deadline != 0)
+			goto timedout;
+		if (conn_pending(&r->cl) > 0)
+			log_info("client %s: closed in the middle of a "
+			    "request head", r->client_ip);
+		return 0;
+	}
+timedout:
+	rc = -408;
+	log_info("client %s: timed out sending the request head",
+	    r->client_ip);
+reject:
+	q->keepalive = 0;
+	q->version = 11;
+	relay_error(r, q, -rc);
+	return -1;
+}
+
+/* Flush the output staging buffer to conn c. */
+static int
+relay_flush(struct relay *r, struct conn *c, int timeout)
+{
+	if (r->olen == 0)
+		return 0;
+	if (conn_write(c, r->obuf, r->olen, timeout) == -1)
+		return -1;
+	r->olen = 0;
+	return 0;
+}
+
+/*
+ * Append data to the staging buffer as one chunk ("size CRLF data CRLF"),
+ * flushing to c when full.  Large data is written straight through.
+ */
+static int
+relay_put_chunk(struct relay *r, struct conn *c, const char *data,
+    size_t len, int chunked, int timeout)
+{
+	char		 sz[24];
+	struct iovec	 iov[4];
+	int		 szl = 0;
+
+	if (len == 0)
+		return 0;
+	if (chunked)
+		szl = snprintf(sz, sizeof(sz), "%zx\r\n", len);
+	if (r->olen + (size_t)szl + len + 2 <= r->ocap) {
+		memcpy(r->obuf + r->olen, sz, (size_t)szl);
+		r->olen += (size_t)szl;
+		memcpy(r->obuf + r->olen, data, len);
+		r->olen += len;
+		if (chunked) {
+			memcpy(r->obuf + r->olen, "\r\n", 2);
+			r->olen += 2;
+		}
+		return 0;
+	}
+	iov[0].iov_base = r->obuf;
+	iov[0].iov_len = r->olen;
+	iov[1].iov_base = sz;
+	iov[1].iov_len = (size_t)szl;
+	iov[2].iov_base = (void *)(uintptr_t)data;
+	iov[2].iov_len = len;
+	iov[3].iov_base = (void *)(uintptr_t)"\r\n";
+	iov[3].iov_len = chunked ? 2 : 0;
+	r->olen = 0;
+	return conn_writev(c, iov, 4, timeout);
+}
+
+static int
+relay_put(struct relay *r, struct conn *c, const char *s, size_t len,
+    int timeout)
+{
+	return relay_put_chunk(r, c, s, len, 0, timeout);
+}
+
+/*
+ * Decode a chunked body from src (its input buffer) and write it to dst,
+ * re-encoded as chunked when rechunk, else raw.  Checks max (0 = none)
+ * against the decoded size.  On the request side the caller's q->status
+ * gets 400/408/413 for client faults.  Returns RE_OK, or the fault with
+ * src_is_client telling whose it was.
+ */
+static enum relay_err
+relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
+    struct conn *dst, int rechunk, uint64_t max, int src_timeout,
+    int dst_timeout, int src_is_client)
+{
+	struct http_chunked	 ch;
+	enum http_chunk_rc	 rc;
+	const char		*out;
+	size_t			 used, olen;
+	uint64_t		 total = 0;
+	int			 last_sent = 0;
+	ssize_t			 n;
+
+	http_chunked_init(&ch, RELAY_CHUNK_LINE);
+	for (;;) {
+		rc = http_chunked_decode(&ch, src->buf + src->start,
+		    conn_pending(src), &used, &out, &olen);
+		switch (rc) {
+		case HTTP_CHUNK_DATA:
+			total += olen;
+			if (max != 0 && total > max) {
+				q->status = 413;
+				return src_is_client ? RE_CLIENT : RE_ABORT;
+			}
+			if (relay_put_chunk(r, dst, out, olen, rechunk,
+			    dst_timeout) == -1)
+				goto dst_fail;
+			if (!src_is_client)
+				q->bytes += olen;
+			conn_consume(src, used);
+			break;
+		case HTTP_CHUNK_TRAILER:
+			if (rechunk) {
+				if (!last_sent && relay_put(r, dst, "0\r\n", 3,
+				    dst_timeout) == -1)
+					goto dst_fail;
+				last_sent = 1;
+				if (relay_put(r, dst, out, olen,
+				    dst_timeout) == -1)
+					goto dst_fail;
+			}
+			conn_consume(src, used);
+			break;
+		case HTTP_CHUNK_DONE:
+			conn_consume(src, used);
+			if (rechunk && relay_put(r, dst, last_sent ? "\r\n" :
+			    "0\r\n\r\n", last_sent ? 2 : 5, dst_timeout) == -1)
+				goto dst_fail;
+			if (relay_flush(r, dst, dst_timeout) == -1)
+				goto dst_fail;
+			return RE_OK;
+		case HTTP_CHUNK_ERROR:
+			q->status = 400;
+			log_info("client %s: malformed chunked body from the "
+			    "%s", r->client_ip, src_is_client ? "client" :
+			    "backend");
+			return src_is_client ? RE_CLIENT : RE_ABORT;
+		case HTTP_CHUNK_AGAIN:
+			conn_consume(src, used);
+			/* let the receiver have what we have while we wait */
+			if (relay_flush(r, dst, dst_timeout) == -1)
+				goto dst_fail;
+			conn_compact(src);
+			n = relay_fill(src, src_timeout);
+			if (n <= 0) {
+				q->status = (n == -1 && errno == ETIMEDOUT) ?
+				    408 : 400;
+				return src_is_client ? RE_CLIENT : RE_ABORT;
+			}
+			break;
+		}
+	}
+dst_fail:
+	r->olen = 0;
+	return src_is_client ? RE_BACKEND : RE_ABORT;
+}
+
+/*
+ * Send the request (head already in obuf[0..hlen)) and its body.  When
+ * the whole body is in the client buffer it is sent without consuming
+ * it, so that a retry can send it again; *resendable says so.
+ */
+static enum relay_err
+relay_send_request(struct relay *r, struct relay_req *q, size_t hlen,
+    int *resendable)
+{
+	const struct config	*cf = r->cf;
+	const struct pool_config *pc = &cf->pools[r->be_pool];
+	struct http_request	*req = &q->req;
+	struct iovec		 iov[2];
+	uint64_t		 left;
+	size_t			 avail;
+	ssize_t			 n;
+
+	iov[0].iov_base = r->obuf;
+	iov[0].iov_len = hlen;
+	iov[1].iov_base = r->cl.buf + r->cl.start;
+	iov[1].iov_len = 0;
+	if (req->body == HTTP_BODY_NONE ||
+	    (req->body == HTTP_BODY_LENGTH &&
+	    req->content_length <= conn_pending(&r->cl))) {
+		if (req->body == HTTP_BODY_LENGTH)
+			iov[1].iov_len = (size_t)req->content_length;
+		*resendable = 1;
+		if (conn_writev(&r->be, iov, 2, pc->send_timeout) == -1)
+			return r->be_reused ? RE_RETRY : RE_BACKEND;
+		return RE_OK;
+	}
+	*resendable = 0;
+	if (req->body == HTTP_BODY_CHUNKED) {
+		r->olen = hlen;
+		return relay_chunked(r, q, &r->cl, &r->be, 1,
+		    cf->client_max_body_size, cf->client_body_timeout,
+		    pc->send_timeout, 1);
+	}
+	left = req->content_length;
+	for (;;) {
+		avail = conn_pending(&r->cl);
+		if (avail > left)
+			avail = (size_t)left;
+		iov[1].iov_base = r->cl.buf + r->cl.start;
+		iov[1].iov_len = avail;
+		if (conn_writev(&r->be, iov, 2, pc->send_timeout) == -1)
+			return RE_BACKEND;
+		iov[0].iov_len = 0;
+		conn_consume(&r->cl, avail);
+		left -= avail;
+		if (left == 0)
+			return RE_OK;
+		n = relay_fill(&r->cl, cf->client_body_timeout);
+		if (n <= 0) {
+			q->status = (n == -1 && errno == ETIMEDOUT) ? 408 : 400;
+			log_info("client %s: %s while sending the request body",
+			    r->client_ip, n == 0 ? "closed" : "timed out");
+			q->keepalive = 0;
+			return RE_CLIENT;
+		}
+	}
+}
+
+/* Two-way relay after 101 Switching Protocols. */
+static void
+relay_tunnel(struct relay *r)
+{
+	struct pollfd	 pfd[2];
+	struct conn	*from, *to;
+	int		 i, rc;
+	ssize_t		 n;
+
+	if (conn_pending(&r->cl) > 0 && conn_write(&r->be, r->cl.buf +
+	    r->cl.start, conn_pending(&r->cl), r->cf->send_timeout) == -1)
+		return;
+	conn_consume(&r->cl, conn_pending(&r->cl));
+	if (conn_pending(&r->be) > 0 && conn_write(&r->cl, r->be.buf +
+	    r->be.start, conn_pending(&r->be), r->cf->send_timeout) == -1)
+		return;
+	conn_consume(&r->be, conn_pending(&r->be));
+	pfd[0].fd = r->cl.fd;
+	pfd[1].fd = r->be.fd;
+	pfd[0].events = pfd[1].events = POLLIN;
+	for (;;) {
+		rc = poll(pfd, 2, r->cf->tunnel_timeout);
+		if (rc == -1 && errno == EINTR)
+			continue;
+		if (rc <= 0)
+			return;
+		for (i = 0; i < 2; i++) {
+			if (pfd[i].revents == 0)
+				continue;
+			from = i == 0 ? &r->cl : &r->be;
+			to = i == 0 ? &r->be : &r->cl;
+			n = recv(from->fd, from->buf, from->cap, MSG_DONTWAIT);
+			if (n == -1 && (errno == EAGAIN || errno == EINTR))
+				continue;
+			if (n <= 0)
+				return;
+			if (conn_write(to, from->buf, (size_t)n,
+			    r->cf->send_timeout) == -1)
+				return;
+		}
+	}
+}
+
+/*
+ * Relay the response body of resp (head already sent) from the backend
+ * to the client.  Returns RE_OK when the body was complete.
+ */
+static enum relay_err
+relay_response_body(struct relay *r, struct relay_req *q,
+    const struct http_response *resp, enum http_out framing)
+{
+	const struct config	*cf = r->cf;
+	const struct pool_config *pc = &cf->pools[r->be_pool];
+	uint64_t		 left;
+	size_t			 avail;
+	ssize_t			 n;
+	int			 chunked = framing == HTTP_OUT_CHUNKED;
+
+	switch (resp->body) {
+	case HTTP_BODY_NONE:
+		return RE_OK;
+	case HTTP_BODY_CHUNKED:
+		return relay_chunked(r, q, &r->be, &r->cl, chunked, 0,
+		    pc->read_timeout, cf->send_timeout, 0);
+	case HTTP_BODY_LENGTH:
+		left = resp->content_length;
+		while (left > 0) {
+			if (conn_pending(&r->be) == 0) {
+				n = relay_fill(&r->be, pc->read_timeout);
+				if (n <= 0) {
+					log_warnx("upstream %s: %s in the "
+					    "middle of a response body",
+					    q->upstream, n == 0 ? "closed" :
+					    "timed out");
+					return RE_ABORT;
+				}
+			}
+			avail = conn_pending(&r->be);
+			if (avail > left)
+				avail = (size_t)left;
+			if (relay_put(r, &r->cl, r->be.buf + r->be.start,
+			    avail, cf->send_timeout) == -1)
+				return RE_ABORT;
+			conn_consume(&r->be, avail);
+			q->bytes += avail;
+			left -= avail;
+		}
+		return RE_OK;
+	case HTTP_BODY_CLOSE:
+		for (;;) {
+			if (conn_pending(&r->be) == 0) {
+				n = relay_fill(&r->be, pc->read_timeout);
+				if (n == 0)
+					break;
+				if (n < 0)
+					return RE_ABORT;
+			}
+			avail = conn_pending(&r->be);
+			if (relay_put_chunk(r, &r->cl, r->be.buf + r->be.start,
+			    avail, chunked, cf->send_timeout) == -1 ||
+			    relay_flush(r, &r->cl, cf->send_timeout) == -1)
+				return RE_ABORT;
+			conn_consume(&r->be, avail);
+			q->bytes += avail;
+		}
+		if (chunked && conn_write(&r->cl, "0\r\n\r\n", 5,
+		    cf->send_timeout) == -1)
+			return RE_ABORT;
+		return RE_OK;
+	}
+	return RE_OK;
+}
+
+/* Give the backend connection back to the idle cache, or close it. */
+static void
+relay_release_backend(struct relay *r, int reusable)
+{
+	if (r->be.fd == -1)
+		return;
+	if (reusable && conn_pending(&r->be) == 0)
+		upstream_put(r->be.fd, r->be_pool, r->be_srv,
+		    &r->cf->pools[r->be_pool]);
+	else
+		close(r->be.fd);
+	r->be.fd = -1;
+	r->be.start = r->be.end = 0;
+}
+
+/*
+ * Read the response head, pass interim responses on, send the final head
+ * and relay the body.  Returns RE_OK, RE_RETRY (nothing received on a
+ * reused connection), RE_BACKEND (no response: 502/504 still possible),
+ * or RE_ABORT.
+ */
+static enum relay_err
+relay_response(struct relay *r, struct relay_req *q)
+{
+	const struct config	*cf = r->cf;
+	const struct pool_config *pc = &cf->pools[r->be_pool];
+	struct http_response	 resp;
+	enum http_out		 framing;
+	enum relay_err		 e;
+	int			 rc, hlen, got_any = 0, reusable;
+	ssize_t			 n;
+
+	for (;;) {
+		rc = 0;
+		if (conn_pending(&r->be) > 0)
+			rc = http_parse_response(&resp, r->be.buf +
+			    r->be.start, conn_pending(&r->be), q->req.method,
+			    &r->resp_lim);
+		if (rc < 0) {
+			log_warnx("upstream %s: invalid response head",
+			    q->upstream);
+			q->status = 502;
+			return RE_BACKEND;
+		}
+		if (rc == 0) {
+			n = relay_fill(&r->be, pc->read_timeout);
+			if (n > 0) {
+				got_any = 1;
+				continue;
+			}
+			if (!got_any && r->be_reused && n == 0)
+				return RE_RETRY;
+			if (!got_any && r->be_reused && n == -1 &&
+			    errno == ECONNRESET)
+				return RE_RETRY;
+			q->status = (n == -1 && errno == ETIMEDOUT) ? 504 : 502;
+			log_warnx("upstream %s: %s before a complete response "
+			    "head", q->upstream, n == 0 ? "closed" :
+			    n == -1 && errno == ETIMEDOUT ? "timed out" :
+			    strerror(errno));
+			return RE_BACKEND;
+		}
+		if (resp.status >= 100 && resp.status < 200 &&
+		    resp.status != 101) {
+			/* interim: pass on to HTTP/1.1 clients */
+			if (q->req.version == 11 && !(resp.status == 100 &&
+			    q->sent_continue)) {
+				hlen = http_response_head(r->obuf, r->ocap,
+				    &resp, &r->fwd, HTTP_OUT_NONE, 1, 11, 0);
+				if (hlen > 0 && conn_write(&r->cl, r->obuf,
+				    (size_t)hlen, cf->send_timeout) == -1)
+					return RE_ABORT;
+			}
+			conn_consume(&r->be, (size_t)rc);
+			continue;
+		}
+		break;
+	}
+	if (resp.status == 101 && !q->upgrade) {
+		log_warnx("upstream %s: 101 to a request that did not ask to "
+		    "upgrade", q->upstream);
+		q->status = 502;
+		return RE_BACKEND;
+	}
+	q->status = resp.status;
+	if (resp.status == 101) {
+		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->fwd,
+		    HTTP_OUT_NONE, 1, q->req.version, 1);
+		if (hlen < 0 || conn_write(&r->cl, r->obuf, (size_t)hlen,
+		    cf->send_timeout) == -1)
+			return RE_ABORT;
+		conn_consume(&r->be, (size_t)rc);
+		q->up1 = util_now_ms();
+		scoreboard_state(SB_PROXYING);
+		relay_tunnel(r);
+		q->keepalive = 0;
+		return RE_ABORT;	/* neither connection can be reused */
+	}
+	switch (resp.body) {
+	case HTTP_BODY_NONE:
+		framing = HTTP_OUT_NONE;
+		break;
+	case HTTP_BODY_LENGTH:
+		framing = HTTP_OUT_LENGTH;
+		break;
+	default:
+		framing = q->req.version == 11 ? HTTP_OUT_CHUNKED :
+		    HTTP_OUT_CLOSE;
+		break;
+	}
+	if (framing == HTTP_OUT_CLOSE)
+		q->keepalive = 0;
+	hlen = http_response_head(r->obuf, r->ocap, &resp, &r->fwd, framing,
+	    q->keepalive, q->req.version, 0);
+	if (hlen < 0) {
+		log_warnx("upstream %s: response head too large", q->upstream);
+		q->status = 502;
+		return RE_BACKEND;
+	}
+	reusable = resp.version == 11 && !(resp.flags & HTTP_F_CONN_CLOSE) &&
+	    resp.body != HTTP_BODY_CLOSE;
+	conn_consume(&r->be, (size_t)rc);
+	/* the head goes out with the first body bytes */
+	r->olen = (size_t)hlen;
+	e = relay_response_body(r, q, &resp, framing);
+	if (e == RE_OK && relay_flush(r, &r->cl, cf->send_timeout) == -1)
+		e = RE_ABORT;
+	r->olen = 0;
+	q->up1 = util_now_ms();
+	relay_release_backend(r, e == RE_OK && reusable);
+	return e;
+}
+
+static int
+relay_idempotent(enum http_method m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_PUT ||
+	    m == HTTP_M_DELETE || m == HTTP_M_OPTIONS || m == HTTP_M_TRACE;
+}
+
+/* Connect to the next server of the pool; -1 when every try failed. */
+static int
+relay_connect(struct relay *r, struct relay_req *q, size_t pool,
+    unsigned *tries)
+{
+	const struct pool_config *pc = &r->cf->pools[pool];
+	const struct server_config *s;
+	size_t			 srv;
+	int			 fd;
+
+	for (;;) {
+		srv = r->rr[pool]++ % pc->nservers;
+		s = &pc->servers[srv];
+		q->upstream = s->addr.str;
+		if (q->up0 == 0)
+			q->up0 = util_now_ms();
+		r->be_pool = pool;
+		r->be_srv = srv;
+		if ((fd = upstream_take(pool, srv, pc)) != -1) {
+			r->be_reused = 1;
+			break;
+		}
+		r->be_reused = 0;
+		if ((fd = upstream_connect(&s->addr, pc->connect_timeout)) != -1)
+			break;
+		q->status = errno == ETIMEDOUT ? 504 : 502;
+		log_warn("upstream %s: connect", s->addr.str);
+		if (++*tries > pc->retries)
+			return -1;
+	}
+	conn_init(&r->be, fd, r->be.buf, r->be.cap);
+	return 0;
+}
+
+/* Forward one parsed request and relay its response. */
+static void
+relay_forward(struct relay *r, struct relay_req *q, size_t pool)
+{
+	struct http_request	*req = &q->req;
+	enum http_out		 framing;
+	enum relay_err		 e;
+	unsigned		 tries = 0, fresh_retries = 0;
+	int			 hlen, resendable = 0;
+
+	framing = req->body == HTTP_BODY_CHUNKED ? HTTP_OUT_CHUNKED :
+	    req->body == HTTP_BODY_LENGTH ? HTTP_OUT_LENGTH : HTTP_OUT_NONE;
+	hlen = http_request_head(r->obuf, r->ocap, req, &r->fwd, framing,
+	    q->upgrade);
+	if (hlen < 0) {
+		q->keepalive = 0;
+		relay_error(r, q, 431);
+		return;
+	}
+	/* the head now lives in obuf: the client buffer may move */
+	conn_consume(&r->cl, req->head_len);
+	scoreboard_state(SB_PROXYING);
+	for (;;) {
+		if (relay_connect(r, q, pool, &tries) == -1) {
+			relay_error(r, q, q->status);
+			return;
+		}
+		if (q->req.flags & HTTP_F_EXPECT_CONTINUE &&
+		    q->req.version == 11 && !q->sent_continue &&
+		    req->body != HTTP_BODY_NONE && !(req->body ==
+		    HTTP_BODY_LENGTH && req->content_length <=
+		    conn_pending(&r->cl))) {
+			/* answer the client ourselves; the backend never
+			 * sees Expect */
+			q->sent_continue = 1;
+			if (conn_write(&r->cl, "HTTP/1.1 100 Continue\r\n\r\n",
+			    25, r->cf->send_timeout) == -1) {
+				relay_release_backend(r, 0);
+				q->keepalive = 0;
+				q->status = 499;
+				return;
+			}
+		}
+		e = relay_send_request(r, q, (size_t)hlen, &resendable);
+		if (e == RE_OK)
+			e = relay_response(r, q);
+		if (e == RE_OK) {
+			if (resendable && req->body == HTTP_BODY_LENGTH)
+				conn_consume(&r->cl,
+				    (size_t)req->content_length);
+			return;
+		}
+		relay_release_backend(r, 0);
+		switch (e) {
+		case RE_RETRY:
+			if (resendable && relay_idempotent(req->method) &&
+			    fresh_retries++ < 1) {
+				log_info("upstream %s: reused connection "
+				    "closed, retrying", q->upstream);
+				continue;
+			}
+			q->status = 502;
+			log_warnx("upstream %s: closed a reused connection "
+			    "before answering", q->upstream);
+			break;
+		case RE_BACKEND:
+			if (q->status == 0)
+				q->status = 502;
+			if (resendable && relay_idempotent(req->method) &&
+			    ++tries <= r->cf->pools[pool].retries &&
+			    r->cf->pools[pool].nservers > 1)
+				continue;
+			break;
+		case RE_CLIENT:
+			q->keepalive = 0;
+			relay_error(r, q, q->status ? q->status : 400);
+			return;
+		default:
+			q->keepalive = 0;
+			return;
+		}
+		/* no response was sent: tell the client */
+		if (resendable && req->body == HTTP_BODY_LENGTH)
+			conn_consume(&r->cl, (size_t)req->content_length);
+		else if (!resendable)
+			q->keepalive = 0;
+		relay_error(r, q, q->status);
+		return;
+	}
+}
+
+/* Fill q's fields that depend on the parsed request. */
+static void
+relay_prepare(struct relay *r, struct relay_req *q)
+{
+	struct http_request	*req = &q->req;
+	const struct http_field	*f;
+
+	q->version = req->version;
+	relay_copy(q->method, sizeof(q->method), &q->method_len,
+	    req->method_str, req->method_len);
+	relay_copy(q->target, sizeof(q->target), &q->target_len,
+	    req->target, req->target_len);
+	f = http_field_find(req->fields, req->nfields, "referer");
+	relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
+	    f ? f->value : NULL, f ? f->value_len : 0);
+	f = http_field_find(req->fields, req->nfields, "user-agent");
+	relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
+	    f ? f->value : NULL, f ? f->value_len : 0);
+	if (req->version == 11)
+		q->keepalive = !(req->flags & HTTP_F_CONN_CLOSE);
+	else
+		q->keepalive = (req->flags & HTTP_F_CONN_KEEPALIVE) &&
+		    !(req->flags & HTTP_F_CONN_CLOSE);
+	if (r->nreq >= r->cf->keepalive_requests ||
+	    r->cf->keepalive_timeout == 0 || *r->stop)
+		q->keepalive = 0;
+	/* h2c is never passed on: the backend would speak HTTP/2 to us */
+	f = http_field_find(req->fields, req->nfields, "upgrade");
+	q->upgrade = (req->flags & HTTP_F_UPGRADE) &&
+	    (req->flags & HTTP_F_CONN_UPGRADE) && f != NULL &&
+	    !http_list_has(f->value, f->value_len, "h2c");
+}
+
+void
+relay_serve(int fd, const struct sockaddr_storage *peer)
+{
+	struct relay		*r = &relay;
+	struct relay_req	 q;
+	int			 rc, route, one = 1;
+	size_t			 pool;
+	uint64_t		 max = r->cf->client_max_body_size;
+
+	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
+	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	scoreboard_count_connection();
+	r->nreq = 0;
+	for (;;) {
+		memset(&q, 0, sizeof(q));
+		q.t0 = util_now_ms();
+		rc = relay_read_head(r, &q);
+		if (rc == 0)
+			break;
+		r->nreq++;
+		if (rc < 0) {
+			relay_log(r, &q);
+			break;
+		}
+		relay_prepare(r, &q);
+		if (q.req.body == HTTP_BODY_LENGTH && max != 0 &&
+		    q.req.content_length > max) {
+			q.keepalive = 0;
+			relay_error(r, &q, 413);
+		} else if (q.req.method == HTTP_M_CONNECT) {
+			q.keepalive = 0;
+			relay_error(r, &q, 405);
+		} else if ((route = route_match(r->cf, q.req.host,
+		    q.req.host_len, q.req.target, q.req.target_len)) == -1) {
+			/* the request body is not read: close after */
+			if (q.req.body != HTTP_BODY_NONE)
+				q.keepalive = 0;
+			else
+				conn_consume(&r->cl, q.req.head_len);
+			relay_error(r, &q, 404);
+		} else {
+			pool = route == -2 ? 0 : r->cf->routes[route].pool;
+			relay_forward(r, &q, pool);
+		}
+		relay_log(r, &q);
+		if (!q.keepalive)
+			break;
+	}
+	relay_release_backend(r, 0);
+	scoreboard_state(SB_CLOSING);
+	conn_close(&r->cl);
+}

@@ -1,0 +1,24 @@
+/*
+ * relay.h - one client connection through a worker: read each request,
+ * route it, forward it to a backend, relay the response, keep-alive.
+ */
+#ifndef RELAY_H
+#define RELAY_H
+
+#include <sys/socket.h>
+#include <signal.h>
+
+struct config;
+
+/*
+ * Set up the worker's buffers.  stop is raised by the worker when it must
+ * finish the request in flight and leave: relay then answers with
+ * "Connection: close" and drops idle keep-alive connections.
+ */
+void	relay_init(const struct config *cf, volatile sig_atomic_t *stop);
+/* Serve the client connection fd until it ends; closes fd. */
+void	relay_serve(int fd, const struct sockaddr_storage *peer);
+/* Free the buffers and idle backend connections (worker exit). */
+void	relay_fini(void);
+
+#endif /* RELAY_H */

@@ -1,0 +1,50 @@
+/*
+ * scoreboard.h - one slot per worker in the shared segment.
+ *
+ * The master assigns a free slot before forking a worker; the worker
+ * updates its own slot's state and counters; the master reads all slots to
+ * count idle workers and clears a slot when it reaps the worker.
+ */
+#ifndef SCOREBOARD_H
+#define SCOREBOARD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct shm_header;
+
+enum sb_state {
+	SB_FREE = 0,
+	SB_STARTING,
+	SB_IDLE,	/* waiting in accept */
+	SB_READING,	/* reading a request head */
+	SB_PROXYING,	/* talking to a backend */
+	SB_KEEPALIVE,	/* waiting for the next request on a connection */
+	SB_CLOSING
+};
+
+struct sb_slot_shm {
+	_Atomic int32_t	 pid;
+	_Atomic uint32_t state;
+	_Atomic uint32_t generation;
+	uint32_t	 pad;
+	_Atomic uint64_t requests;
+	_Atomic uint64_t connections;
+	_Atomic int64_t	 started;	/* time(NULL) at fork */
+};
+
+void	scoreboard_init(struct shm_header *);
+unsigned scoreboard_nslots(void);
+struct sb_slot_shm *scoreboard_slot(unsigned i);
+/* Find a free slot and mark it STARTING; -1 if the board is full. */
+int	scoreboard_claim(void);
+void	scoreboard_release(unsigned i);
+/* The calling worker's own slot (set once after fork). */
+void	scoreboard_set_self(unsigned i);
+void	scoreboard_state(enum sb_state);
+void	scoreboard_count_request(void);
+void	scoreboard_count_connection(void);
+unsigned scoreboard_count(enum sb_state);
+const char *scoreboard_state_name(enum sb_state);
+
+#endif /* SCOREBOARD_H */

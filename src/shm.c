@@ -1,0 +1,41 @@
+/*
+ * shm.c - creation and layout of the shared segment.
+ */
+#include <sys/mman.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "scoreboard.h"
+#include "shm.h"
+
+#define SHM_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
+
+struct shm_header *
+shm_create(unsigned nslots, char *err, size_t errlen)
+{
+	struct shm_header	*h;
+	uint64_t		 size, sb_off;
+
+	sb_off = SHM_ALIGN(sizeof(*h));
+	size = SHM_ALIGN(sb_off + (uint64_t)nslots * sizeof(struct sb_slot_shm));
+	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+	    -1, 0);
+	if (h == MAP_FAILED) {
+		snprintf(err, errlen, "mmap of %llu bytes: %s",
+		    (unsigned long long)size, strerror(errno));
+		return NULL;
+	}
+	h->magic = SHM_MAGIC;
+	h->version = SHM_VERSION;
+	h->size = size;
+	h->sb_slots = nslots;
+	h->sb_off = sb_off;
+	return h;
+}
+
+void *
+shm_at(struct shm_header *h, uint64_t off)
+{
+	return (char *)h + off;
+}

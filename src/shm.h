@@ -1,0 +1,29 @@
+/*
+ * shm.h - the shared segment: one anonymous MAP_SHARED mapping made by the
+ * master before the first fork, inherited by every worker of every
+ * generation.  It holds no pointers, only fixed-size records located by
+ * offsets from its start, so it means the same in every process.
+ */
+#ifndef SHM_H
+#define SHM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SHM_MAGIC	0x504f5254u	/* "PORT" */
+#define SHM_VERSION	1
+
+struct shm_header {
+	uint32_t	 magic;
+	uint32_t	 version;
+	uint64_t	 size;
+	uint32_t	 sb_slots;	/* scoreboard slots */
+	uint32_t	 pad;
+	uint64_t	 sb_off;	/* offset of the scoreboard */
+};
+
+/* Map a segment with room for nslots scoreboard slots.  Master only. */
+struct shm_header *shm_create(unsigned nslots, char *err, size_t errlen);
+void		*shm_at(struct shm_header *, uint64_t off);
+
+#endif /* SHM_H */

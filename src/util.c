@@ -1,0 +1,231 @@
+/*
+ * util.c - value parsing shared by the configuration and the runtime.
+ */
+#include <sys/types.h>
+#include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "util.h"
+
+/* Parse a decimal number with an optional unit suffix from units[]. */
+struct util_unit {
+	const char	*suffix;
+	uint64_t	 mult;
+};
+
+static int
+util_parse_unit(const char *s, const struct util_unit *units, uint64_t *out)
+{
+	uint64_t	 v = 0;
+	const char	*p = s;
+	size_t		 i;
+
+	if (!isdigit((unsigned char)*p))
+		return -1;
+	while (isdigit((unsigned char)*p)) {
+		if (v > (UINT64_MAX - 9) / 10)
+			return -1;
+		v = v * 10 + (uint64_t)(*p - '0');
+		p++;
+	}
+	for (i = 0; units[i].suffix != NULL; i++) {
+		if (strcasecmp(p, units[i].suffix) == 0 &&
+		    (units[i].suffix[0] != '\0' || *p == '\0')) {
+			if (units[i].mult != 0 && v > UINT64_MAX / units[i].mult)
+				return -1;
+			*out = v * units[i].mult;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+util_parse_size(const char *s, uint64_t *out, char *err, size_t errlen)
+{
+	static const struct util_unit units[] = {
+		{ "", 1 }, { "b", 1 }, { "k", 1024 }, { "kb", 1024 },
+		{ "m", 1024 * 1024 }, { "mb", 1024 * 1024 },
+		{ "g", 1024ULL * 1024 * 1024 }, { "gb", 1024ULL * 1024 * 1024 },
+		{ NULL, 0 }
+	};
+
+	if (util_parse_unit(s, units, out) == -1) {
+		snprintf(err, errlen, "invalid size \"%s\" (use a number "
+		    "with an optional k, M or G suffix)", s);
+		return -1;
+	}
+	return 0;
+}
+
+int
+util_parse_duration(const char *s, int *ms, char *err, size_t errlen)
+{
+	static const struct util_unit units[] = {
+		{ "", 1000 }, { "ms", 1 }, { "s", 1000 }, { "m", 60000 },
+		{ "h", 3600000 }, { NULL, 0 }
+	};
+	uint64_t	 v;
+
+	if (util_parse_unit(s, units, &v) == -1 || v > 24ULL * 3600000 * 365) {
+		snprintf(err, errlen, "invalid duration \"%s\" (use a number "
+		    "with an optional ms, s, m or h suffix)", s);
+		return -1;
+	}
+	*ms = (int)v;
+	return 0;
+}
+
+int
+util_parse_uint(const char *s, unsigned long min, unsigned long max,
+    unsigned long *out, char *err, size_t errlen)
+{
+	char		*end;
+	unsigned long	 v;
+
+	errno = 0;
+	if (!isdigit((unsigned char)*s))
+		goto bad;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v < min || v > max)
+		goto bad;
+	*out = v;
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid number \"%s\" (expected %lu to %lu)",
+	    s, min, max);
+	return -1;
+}
+
+int
+util_parse_bool(const char *s, int *out, char *err, size_t errlen)
+{
+	if (strcasecmp(s, "on") == 0 || strcasecmp(s, "yes") == 0 ||
+	    strcasecmp(s, "true") == 0 || strcmp(s, "1") == 0) {
+		*out = 1;
+		return 0;
+	}
+	if (strcasecmp(s, "off") == 0 || strcasecmp(s, "no") == 0 ||
+	    strcasecmp(s, "false") == 0 || strcmp(s, "0") == 0) {
+		*out = 0;
+		return 0;
+	}
+	snprintf(err, errlen, "invalid switch \"%s\" (expected on or off)", s);
+	return -1;
+}
+
+void
+util_ip_string(const struct sockaddr_storage *ss, char *buf, size_t len)
+{
+	const void	*a;
+
+	if (ss->ss_family == AF_INET6)
+		a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+	else if (ss->ss_family == AF_INET)
+		a = &((const struct sockaddr_in *)ss)->sin_addr;
+	else {
+		snprintf(buf, len, "unix");
+		return;
+	}
+	if (inet_ntop(ss->ss_family, a, buf, (socklen_t)len) == NULL)
+		snprintf(buf, len, "?");
+}
+
+void
+util_addr_format(struct addr *a)
+{
+	char		 ip[INET6_ADDRSTRLEN];
+
+	util_ip_string(&a->ss, ip, sizeof(ip));
+	snprintf(a->str, sizeof(a->str), a->ss.ss_family == AF_INET6 ?
+	    "[%s]:%u" : "%s:%u", ip, util_addr_port(a));
+}
+
+unsigned
+util_addr_port(const struct addr *a)
+{
+	if (a->ss.ss_family == AF_INET6)
+		return ntohs(((const struct sockaddr_in6 *)&a->ss)->sin6_port);
+	if (a->ss.ss_family == AF_INET)
+		return ntohs(((const struct sockaddr_in *)&a->ss)->sin_port);
+	return 0;
+}
+
+int
+util_parse_addr(const char *s, struct addr *a, char *err, size_t errlen)
+{
+	char		 host[256];
+	const char	*port, *p;
+	size_t		 hl;
+	struct addrinfo	 hints, *res;
+	int		 rc;
+	unsigned long	 pn;
+	char		 perr[128];
+
+	if ((p = strrchr(s, ':')) == NULL) {
+		/* a bare port */
+		host[0] = '\0';
+		port = s;
+	} else if (s[0] == '[') {
+		const char *close = strchr(s, ']');
+
+		if (close == NULL || close[1] != ':')
+			goto bad;
+		hl = (size_t)(close - s - 1);
+		if (hl == 0 || hl >= sizeof(host))
+			goto bad;
+		memcpy(host, s + 1, hl);
+		host[hl] = '\0';
+		port = close + 2;
+	} else {
+		hl = (size_t)(p - s);
+		if (hl >= sizeof(host) || memchr(s, ':', hl) != NULL)
+			goto bad;
+		memcpy(host, s, hl);
+		host[hl] = '\0';
+		port = p + 1;
+	}
+	if (util_parse_uint(port, 0, 65535, &pn, perr, sizeof(perr)) == -1)
+		goto bad;
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICSERV;
+	if (host[0] == '\0' || strcmp(host, "*") == 0) {
+		hints.ai_family = AF_INET;
+		hints.ai_flags |= AI_PASSIVE;
+		rc = getaddrinfo(NULL, port, &hints, &res);
+	} else
+		rc = getaddrinfo(host, port, &hints, &res);
+	if (rc != 0) {
+		snprintf(err, errlen, "cannot resolve \"%s\": %s", s,
+		    gai_strerror(rc));
+		return -1;
+	}
+	memset(a, 0, sizeof(*a));
+	memcpy(&a->ss, res->ai_addr, res->ai_addrlen);
+	a->len = res->ai_addrlen;
+	freeaddrinfo(res);
+	util_addr_format(a);
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid address \"%s\" (expected HOST:PORT, "
+	    "[IPV6]:PORT or PORT)", s);
+	return -1;
+}
+
+int64_t
+util_now_ms(void)
+{
+	struct timespec	 ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}

@@ -1,0 +1,39 @@
+/*
+ * util.h - parsing of sizes, durations, numbers, switches and addresses,
+ * and small time helpers.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <sys/socket.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct addr {
+	struct sockaddr_storage	 ss;
+	socklen_t		 len;
+	char			 str[64];	/* "1.2.3.4:80", "[::1]:80" */
+};
+
+/* Each returns 0 and sets *out, or -1 and writes a reason into err. */
+int	util_parse_size(const char *s, uint64_t *out, char *err, size_t errlen);
+/* Durations: "150ms", "30s", "5m", "1h"; a bare number is seconds. */
+int	util_parse_duration(const char *s, int *ms, char *err, size_t errlen);
+int	util_parse_uint(const char *s, unsigned long min, unsigned long max,
+	    unsigned long *out, char *err, size_t errlen);
+int	util_parse_bool(const char *s, int *out, char *err, size_t errlen);
+/*
+ * "HOST:PORT", "[V6]:PORT", "*:PORT" or "PORT" (all addresses).  HOST may
+ * be a name, resolved now with getaddrinfo (first address).
+ */
+int	util_parse_addr(const char *s, struct addr *a, char *err, size_t errlen);
+/* Format a socket address as "ip:port" / "[ip]:port" (into a->str). */
+void	util_addr_format(struct addr *a);
+unsigned util_addr_port(const struct addr *a);
+/* Only the IP of ss, no port. */
+void	util_ip_string(const struct sockaddr_storage *ss, char *buf, size_t len);
+
+/* Monotonic clock in milliseconds. */
+int64_t	util_now_ms(void);
+
+#endif /* UTIL_H */

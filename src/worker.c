@@ -1,0 +1,145 @@
+/*
+ * worker.c - the worker process.
+ *
+ * One client connection at a time: accept, serve it to the end (keep-alive
+ * included), accept the next.  A single listening socket is accepted on
+ * with a blocking accept, which the kernel hands to exactly one waiting
+ * worker; with several, the worker polls first and the sockets are
+ * non-blocking.  The listening sockets carry a one second receive timeout
+ * (set by the master) so that a stop request that lands just before
+ * accept is seen within a second.
+ */
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "alog.h"
+#include "config.h"
+#include "listener.h"
+#include "log.h"
+#include "proc.h"
+#include "relay.h"
+#include "scoreboard.h"
+#include "worker.h"
+
+static volatile sig_atomic_t	 worker_stop;
+static volatile sig_atomic_t	 worker_reopen;
+
+static void
+worker_signal(int sig)
+{
+	if (sig == SIGQUIT)
+		worker_stop = 1;
+	else if (sig == SIGUSR1)
+		worker_reopen = 1;
+}
+
+static void
+worker_signals(void)
+{
+	struct sigaction	 sa;
+	sigset_t		 all;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* no SA_RESTART: a blocked accept or read must see the signal */
+	sa.sa_handler = worker_signal;
+	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGUSR2, &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&all);
+	sigprocmask(SIG_SETMASK, &all, NULL);
+}
+
+/* Wait for and accept one connection; -1 when there is none (yet). */
+static int
+worker_accept(const struct listener *ls, size_t nls,
+    struct sockaddr_storage *peer)
+{
+	struct pollfd	 pfd[16];
+	socklen_t	 len;
+	size_t		 i, n;
+	int		 fd;
+
+	if (nls == 1) {
+		len = sizeof(*peer);
+		return accept4(ls[0].fd, (struct sockaddr *)peer, &len,
+		    SOCK_CLOEXEC);
+	}
+	n = nls < 16 ? nls : 16;
+	for (i = 0; i < n; i++) {
+		pfd[i].fd = ls[i].fd;
+		pfd[i].events = POLLIN;
+	}
+	if (poll(pfd, n, 1000) <= 0)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (!(pfd[i].revents & POLLIN))
+			continue;
+		len = sizeof(*peer);
+		fd = accept4(ls[i].fd, (struct sockaddr *)peer, &len,
+		    SOCK_CLOEXEC);
+		if (fd != -1)
+			return fd;
+	}
+	errno = EAGAIN;
+	return -1;
+}
+
+void
+worker_main(const struct config *cf, const struct listener *ls, size_t nls,
+    unsigned slot, const struct proc_creds *creds, pid_t master)
+{
+	struct sockaddr_storage	 peer;
+	char			 err[256];
+	int			 fd;
+
+	log_set_role("worker");
+	scoreboard_set_self(slot);
+	atomic_store(&scoreboard_slot(slot)->pid, (int32_t)getpid());
+	worker_signals();
+	/* a master that dies takes its workers with it, gracefully */
+	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
+	if (getppid() != master)
+		exit(WORKER_EXIT_OK);
+	if (proc_creds_drop(creds, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		exit(WORKER_EXIT_FATAL);
+	}
+	relay_init(cf, &worker_stop);
+	while (!worker_stop) {
+		if (worker_reopen) {
+			worker_reopen = 0;
+			(void)log_reopen();
+			(void)alog_reopen();
+		}
+		scoreboard_state(SB_IDLE);
+		fd = worker_accept(ls, nls, &peer);
+		if (fd == -1) {
+			if (errno == EMFILE || errno == ENFILE) {
+				log_warn("accept");
+				/* let connections close before trying again */
+				(void)poll(NULL, 0, 100);
+			} else if (errno != EAGAIN && errno != EINTR &&
+			    errno != ECONNABORTED && errno != EWOULDBLOCK)
+				log_warn("accept");
+			continue;
+		}
+		relay_serve(fd, &peer);
+	}
+	scoreboard_state(SB_CLOSING);
+	relay_fini();
+	exit(WORKER_EXIT_OK);
+}

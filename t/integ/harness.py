@@ -1,0 +1,364 @@
+"""Integration test harness: runs the real porter binary against real
+loopback origins (t/origin) in a temporary directory.
+
+Nothing here sleeps for readiness: origins print their port, porter
+writes its pid file once its workers run and logs the address it bound
+(listeners use port 0, so there are no port races), and every wait is a
+bounded poll for a condition.
+"""
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import unittest
+
+PORTER = os.environ.get("PORTER", os.path.abspath("porter"))
+ORIGIN = os.environ.get("ORIGIN", os.path.abspath("t/origin"))
+
+# Lines in porter's log that fail a test unless the test expects them.
+BAD_LOG = re.compile(r"\[error\]|AddressSanitizer|LeakSanitizer|"
+                     r"runtime error:|Sanitizer")
+
+
+def wait_for(cond, timeout=20.0, what="condition"):
+    """Poll cond() until it returns a true value; fail after timeout."""
+    deadline = time.monotonic() + timeout
+    delay = 0.005
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for " + what)
+        time.sleep(delay)
+        delay = min(delay * 2, 0.1)
+
+
+def pattern(n):
+    """The body /bytes/N of t/origin returns."""
+    alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz"
+    out = bytearray(n)
+    for i in range(n):
+        out[i] = 10 if i % 64 == 63 else alphabet[i % 36]
+    return bytes(out)
+
+
+class Origin:
+    """A t/origin process on 127.0.0.1 (or ::1), port chosen by the kernel."""
+
+    def __init__(self, name="origin", addr="127.0.0.1"):
+        self.name = name
+        self.addr = addr
+        self.proc = subprocess.Popen([ORIGIN, "-a", addr, "-n", name],
+                                     stdout=subprocess.PIPE,
+                                     stdin=subprocess.DEVNULL)
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError("origin did not start")
+        self.port = int(line)
+
+    @property
+    def hostport(self):
+        if ":" in self.addr:
+            return "[%s]:%d" % (self.addr, self.port)
+        return "%s:%d" % (self.addr, self.port)
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc.stdout.close()
+
+
+class Porter:
+    """porter -d with a generated configuration."""
+
+    def __init__(self, tmp, body, workers=2, listen="127.0.0.1:0",
+                 porter_extra="", expect_errors=None):
+        self.tmp = tmp
+        self.conf = os.path.join(tmp, "porter.ini")
+        self.pidfile = os.path.join(tmp, "porter.pid")
+        self.errlog = os.path.join(tmp, "error.log")
+        self.accesslog = os.path.join(tmp, "access.log")
+        self.expect_errors = expect_errors
+        with open(self.conf, "w") as f:
+            f.write("[porter]\nworkers = %d\npid_file = %s\n"
+                    "access_log = %s\nlog_level = info\n%s\n"
+                    "[listen main]\naddress = %s\n\n%s\n" %
+                    (workers, self.pidfile, self.accesslog, porter_extra,
+                     listen, body))
+        self.errf = open(self.errlog, "ab")
+        self.proc = subprocess.Popen([PORTER, "-d", "-c", self.conf],
+                                     stdin=subprocess.DEVNULL,
+                                     stdout=self.errf, stderr=self.errf)
+        self.port = wait_for(self._bound_port, what="porter to listen")
+        wait_for(lambda: os.path.exists(self.pidfile) or
+                 self.proc.poll() is not None, what="porter pid file")
+        if self.proc.poll() is not None:
+            raise AssertionError("porter exited: " + self.log())
+        wait_for(self._connects, what="porter to accept")
+
+    def _bound_port(self):
+        if self.proc.poll() is not None:
+            raise AssertionError("porter exited early: " + self.log())
+        m = re.search(r"listening on (?:\[[0-9a-f:]+\]|[0-9.]+):(\d+)",
+                      self.log())
+        return int(m.group(1)) if m else None
+
+    def _connects(self):
+        try:
+            socket.create_connection(("127.0.0.1", self.port), 1).close()
+            return True
+        except OSError:
+            return False
+
+    def log(self):
+        with open(self.errlog, "r", errors="replace") as f:
+            return f.read()
+
+    def access(self):
+        try:
+            with open(self.accesslog, "r", errors="replace") as f:
+                return f.read().splitlines()
+        except FileNotFoundError:
+            return []
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def stop(self, sig=signal.SIGQUIT, timeout=30):
+        """Stop porter and return its exit code (it must exit in time)."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+                raise AssertionError("porter did not stop on signal %d" %
+                                     sig)
+        self.errf.close()
+        return self.proc.returncode
+
+    def bad_log_lines(self):
+        bad = []
+        for line in self.log().splitlines():
+            if BAD_LOG.search(line):
+                if self.expect_errors and re.search(self.expect_errors,
+                                                    line):
+                    continue
+                bad.append(line)
+        return bad
+
+
+class Response:
+    def __init__(self, status, reason, headers, body, raw_head):
+        self.status = status
+        self.reason = reason
+        self.headers = headers      # list of (lower name, value)
+        self.body = body
+        self.raw_head = raw_head
+
+    def header(self, name, default=None):
+        name = name.lower()
+        for k, v in self.headers:
+            if k == name:
+                return v
+        return default
+
+    def headers_named(self, name):
+        return [v for k, v in self.headers if k == name.lower()]
+
+
+class Client:
+    """A raw HTTP/1.1 client on one connection, strict about framing."""
+
+    def __init__(self, port, host="127.0.0.1", timeout=20):
+        self.sock = socket.create_connection((host, port), timeout)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def _fill(self):
+        d = self.sock.recv(65536)
+        if not d:
+            raise EOFError("connection closed")
+        self.buf += d
+
+    def _line(self):
+        while b"\r\n" not in self.buf:
+            self._fill()
+        line, self.buf = self.buf.split(b"\r\n", 1)
+        return line
+
+    def _exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        d, self.buf = self.buf[:n], self.buf[n:]
+        return d
+
+    def read_response(self, head_request=False, interim=False):
+        """Read one response; interim (1xx) ones are returned only when
+        interim is true, else skipped."""
+        while True:
+            while b"\r\n\r\n" not in self.buf:
+                self._fill()
+            raw, self.buf = self.buf.split(b"\r\n\r\n", 1)
+            lines = raw.split(b"\r\n")
+            ver, status, reason = (lines[0].decode() + "  ").split(" ", 2)
+            status = int(status)
+            headers = []
+            for l in lines[1:]:
+                k, v = l.decode("latin-1").split(":", 1)
+                headers.append((k.strip().lower(), v.strip()))
+            r = Response(status, reason.strip(), headers, b"", raw)
+            if 100 <= status < 200 and status != 101:
+                if interim:
+                    return r
+                continue
+            break
+        if head_request or status in (101, 204, 304):
+            return r
+        te = r.header("transfer-encoding")
+        cl = r.header("content-length")
+        if te is not None:
+            assert te.lower() == "chunked", te
+            body = b""
+            while True:
+                size = int(self._line().split(b";")[0], 16)
+                if size == 0:
+                    trailers = []
+                    while True:
+                        l = self._line()
+                        if l == b"":
+                            break
+                        trailers.append(l)
+                    r.trailers = trailers
+                    break
+                body += self._exact(size)
+                assert self._exact(2) == b"\r\n"
+            r.body = body
+        elif cl is not None:
+            r.body = self._exact(int(cl))
+        else:
+            while True:
+                try:
+                    self._fill()
+                except EOFError:
+                    break
+            r.body, self.buf = self.buf, b""
+        return r
+
+    def request(self, method="GET", path="/", headers=None, body=None,
+                version="1.1"):
+        h = {"Host": "test"} if version == "1.1" else {}
+        h.update(headers or {})
+        data = "%s %s HTTP/%s\r\n" % (method, path, version)
+        for k, v in h.items():
+            if v is not None:
+                data += "%s: %s\r\n" % (k, v)
+        if body is not None and "Content-Length" not in h and \
+                "Transfer-Encoding" not in h:
+            data += "Content-Length: %d\r\n" % len(body)
+        data = data.encode() + b"\r\n" + (body or b"")
+        self.send(data)
+        return self.read_response(head_request=(method == "HEAD"))
+
+    def closed(self, timeout=10):
+        """True when the peer closes the connection (EOF or reset)."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                d = self.sock.recv(65536)
+                if not d:
+                    return True
+                self.buf += d
+        except ConnectionResetError:
+            return True
+        except socket.timeout:
+            return False
+
+    def close(self):
+        self.sock.close()
+
+
+def get(port, path, **kw):
+    c = Client(port)
+    try:
+        return c.request(path=path, **kw)
+    finally:
+        c.close()
+
+
+class PorterTest(unittest.TestCase):
+    """Base class: one temp dir, origins and porter per test; fails on
+    error or sanitizer lines in porter's log."""
+
+    origins = ("o1",)
+    workers = 2
+    porter_extra = ""
+    pool_extra = ""
+    expect_errors = None
+
+    def config_body(self):
+        servers = "".join("server = %s\n" % o.hostport
+                          for o in self.o.values())
+        return "[pool app]\n%s%s\n" % (servers, self.pool_extra)
+
+    def setUp(self):
+        self.tmp = tempfile.mkdtemp(prefix="porter-test.")
+        self.o = {}
+        self.porter = None
+        try:
+            for name in self.origins:
+                self.o[name] = Origin(name)
+            self.porter = Porter(self.tmp, self.config_body(),
+                                 workers=self.workers,
+                                 porter_extra=self.porter_extra,
+                                 expect_errors=self.expect_errors)
+        except Exception:
+            self._cleanup()
+            raise
+        self.port = self.porter.port
+
+    def _cleanup(self):
+        rc = None
+        if self.porter is not None:
+            rc = self.porter.stop()
+        for o in self.o.values():
+            o.stop()
+        return rc
+
+    def tearDown(self):
+        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) \
+            if hasattr(self, "_outcome") else False
+        rc = self._cleanup()
+        bad = self.porter.bad_log_lines() if self.porter else []
+        keep = os.environ.get("PORTER_KEEP_TMP")
+        if bad or keep:
+            print("porter log kept in", self.tmp)
+        else:
+            shutil.rmtree(self.tmp, ignore_errors=True)
+        self.assertEqual(bad, [], "error lines in porter's log")
+        self.assertEqual(rc, 0, "porter exit code")
+        del failed
+
+    def get(self, path, **kw):
+        return get(self.port, path, **kw)
+
+    def client(self):
+        return Client(self.port)
+
+
+def main():
+    unittest.main(verbosity=2)

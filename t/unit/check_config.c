@@ -1,0 +1,190 @@
+/*
+ * check_config.c - porter.ini parsing and validation: good files load,
+ * every kind of bad line is reported as "file:line: message".
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+static char	 cfg_path[64];
+
+static struct config *
+load(const char *text, char *err, size_t errlen)
+{
+	FILE	*fp;
+	int	 fd;
+
+	snprintf(cfg_path, sizeof(cfg_path), "/tmp/check_config.XXXXXX");
+	fd = mkstemp(cfg_path);
+	ck_assert_int_ne(fd, -1);
+	fp = fdopen(fd, "w");
+	fputs(text, fp);
+	fclose(fp);
+	struct config *c = config_load(cfg_path, err, errlen);
+	unlink(cfg_path);
+	return c;
+}
+
+/* The error text must hold "<file>:<line>: <want>". */
+static void
+expect_error(const char *text, int line, const char *want)
+{
+	char		 err[4096], needle[256];
+	struct config	*c;
+
+	c = load(text, err, sizeof(err));
+	ck_assert_msg(c == NULL, "accepted: %s", text);
+	snprintf(needle, sizeof(needle), "%s:%d: %s", cfg_path, line, want);
+	ck_assert_msg(strstr(err, needle) != NULL, "want \"%s\" in \"%s\"",
+	    needle, err);
+}
+
+#define BASE "[listen main]\naddress = 127.0.0.1:18080\n" \
+	"[pool app]\nserver = 127.0.0.1:9000\n"
+
+START_TEST(test_good)
+{
+	char		 err[1024];
+	struct config	*c;
+
+	c = load("; comment\n[porter]\nworkers = 3\nlog_level = debug\n"
+	    "keepalive_timeout = 5s\nmax_header_size = 32k\n"
+	    "access_log = off\n\n"
+	    "[listen main]\naddress = 127.0.0.1:18080\n"
+	    "address = [::1]:18080\nbacklog = 64\n"
+	    "[pool app]\nserver = 127.0.0.1:9000\nserver = 127.0.0.1:9001\n"
+	    "connect_timeout = 250ms\n"
+	    "[pool static]\nserver = 127.0.0.1:9002\n"
+	    "[route img]\nhost = example.com *.example.org\npath = /img/\n"
+	    "pool = static\n[route rest]\npool = app\n", err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_uint_eq(c->workers, 3);
+	ck_assert_int_eq(c->keepalive_timeout, 5000);
+	ck_assert_uint_eq(c->max_header_size, 32768);
+	ck_assert_ptr_null(c->access_log);
+	ck_assert_uint_eq(c->nlistens, 1);
+	ck_assert_uint_eq(c->listens[0].naddrs, 2);
+	ck_assert_uint_eq(c->listens[0].backlog, 64);
+	ck_assert_str_eq(c->listens[0].addrs[1].str, "[::1]:18080");
+	ck_assert_uint_eq(c->npools, 2);
+	ck_assert_uint_eq(c->pools[0].nservers, 2);
+	ck_assert_int_eq(c->pools[0].connect_timeout, 250);
+	ck_assert_uint_eq(c->nroutes, 2);
+	ck_assert_uint_eq(c->routes[0].nhosts, 2);
+	ck_assert_str_eq(c->routes[0].hosts[1], "*.example.org");
+	ck_assert_uint_eq(c->routes[0].pool, 1);
+	ck_assert_uint_eq(c->routes[1].pool, 0);
+	config_free(c);
+}
+END_TEST
+
+START_TEST(test_errors)
+{
+	expect_error("[porter]\nworkers = lots\n" BASE, 2,
+	    "workers: invalid number");
+	expect_error("[porter]\nworkers = 0\n" BASE, 2, "workers: invalid");
+	expect_error("[porter]\nbogus = 1\n" BASE, 2,
+	    "unknown key \"bogus\" in [porter]");
+	expect_error("[porter]\nkeepalive_timeout = 5 s\n" BASE, 2,
+	    "keepalive_timeout: invalid duration");
+	expect_error("[porter]\nmax_header_size = 10q\n" BASE, 2,
+	    "max_header_size: invalid size");
+	expect_error("[porter]\nlog_level = loud\n" BASE, 2,
+	    "log_level: invalid level");
+	expect_error("[porter]\nworkers = 2\nworkers = 3\n" BASE, 3,
+	    "duplicate key \"workers\"");
+	expect_error(BASE "[frobnicate]\nx = 1\n", 5,
+	    "unknown section [frobnicate]");
+	expect_error(BASE "[listen]\naddress = 1.2.3.4:5\n", 5,
+	    "section [listen] needs one name");
+	expect_error(BASE "[pool app]\nserver = 127.0.0.1:1\n", 5,
+	    "duplicate section [pool app]");
+	expect_error(BASE "[porter]\nworkers = 1\n[porter]\n", 7,
+	    "duplicate section [porter]");
+	expect_error("[listen main]\naddress = 127.0.0.1:99999\n"
+	    "[pool app]\nserver = 127.0.0.1:9000\n", 2,
+	    "address: invalid address");
+	expect_error(BASE "[listen other]\naddress = 127.0.0.1:18080\n", 6,
+	    "address 127.0.0.1:18080 is already used");
+	expect_error(BASE "[route r]\npath = /a\n", 5,
+	    "[route r] has no pool");
+	expect_error(BASE "[route r]\npool = nope\n", 6,
+	    "pool \"nope\" is not defined");
+	expect_error(BASE "[route r]\npool = app\npath = img\n", 7,
+	    "path: \"img\" must start with '/'");
+	expect_error(BASE "[route r]\npool = app\nhost = a*.com\n", 7,
+	    "host: invalid name");
+	expect_error(BASE "[pool empty]\nretries = 1\n", 5,
+	    "[pool empty] has no server");
+	expect_error(BASE "[pool b]\nserver = 127.0.0.1:9\n", 5,
+	    "several pools but no [route]");
+	expect_error("workers = 2\n" BASE, 1, "\"workers\" outside of any "
+	    "section");
+	expect_error(BASE "[porter]\nthis line has no equals sign\n", 6,
+	    "syntax error");
+	expect_error("[pool app]\nserver = 127.0.0.1:9000\n", 2,
+	    "no [listen NAME] section");
+}
+END_TEST
+
+START_TEST(test_several_errors)
+{
+	char		 err[4096];
+	struct config	*c;
+	char		*p;
+	int		 lines = 0;
+
+	c = load("[porter]\nworkers = x\nfoo = 1\n" BASE "[pool app]\n",
+	    err, sizeof(err));
+	ck_assert_ptr_null(c);
+	for (p = err; (p = strchr(p, '\n')) != NULL; p++)
+		lines++;
+	ck_assert_int_eq(lines, 3);
+}
+END_TEST
+
+START_TEST(test_long_line)
+{
+	char	 text[1024];
+
+	snprintf(text, sizeof(text), "%s[porter]\npid_file = /%0250d\n",
+	    BASE, 0);
+	expect_error(text, 6, "line longer than");
+}
+END_TEST
+
+START_TEST(test_missing_file)
+{
+	char	 err[512];
+
+	ck_assert_ptr_null(config_load("/nonexistent/porter.ini", err,
+	    sizeof(err)));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent/porter.ini: cannot "
+	    "open"));
+}
+END_TEST
+
+int
+main(void)
+{
+	Suite	*s = suite_create("config");
+	TCase	*tc = tcase_create("load");
+	SRunner	*sr;
+	int	 failed;
+
+	tcase_add_test(tc, test_good);
+	tcase_add_test(tc, test_errors);
+	tcase_add_test(tc, test_several_errors);
+	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_missing_file);
+	suite_add_tcase(s, tc);
+	sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
