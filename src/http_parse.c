@@ -1,47 +1,38 @@
 /*
  * http_parse.c - strict, I/O-free HTTP/1.1 message parser.
  *
- * The head parsers are stateless: every call rescans buf from the first
- * byte.  Heads are small and bounded by max_header_size, and not keeping
- * state between calls is what makes "same answer whole or byte by byte"
- * easy to get right: the parse is a deterministic left-to-right scan that
- * stops at the first byte proving an error, and running out of bytes is
- * never taken as the end of anything.  Checks that need the whole head
- * (missing Host, unsupported Transfer-Encoding, Expect) run only once the
- * final CRLF has been seen, so a prefix can never fail them.
+ * The head parsers keep no state between calls: each call rescans buf
+ * from its first byte.  Heads are small, and statelessness is what makes
+ * "same answer whole or byte by byte" easy to get right: the parse is a
+ * left-to-right scan that stops at the first byte proving an error and
+ * never takes running out of bytes for the end of anything.  Checks that
+ * need the whole head (Host present, -501, -417) run only once the final
+ * CRLF is in, so no prefix can fail them.
  *
- * Limits: the parser only ever looks at the first max_header_size bytes.
- * If those do not hold a complete head and more bytes exist, the answer is
- * -431, whatever an earlier error in those bytes would have been is
- * reported first.  max_header_size and the returned head length count
- * from buf[0], including the empty lines skipped before a request line, so
- * the caller can simply consume that many bytes.
+ * Only the first max_header_size bytes are ever looked at; when they hold
+ * neither a complete head nor an error and more bytes exist, the answer
+ * is -431.  That limit and the returned length count from buf[0], empty
+ * lines skipped before the request line included, so the caller simply
+ * consumes that many bytes.  A zero limit means the built-in default.
  *
- * Rejections, requests (responses turn every one of them into -502):
- *   -400  syntax errors of any kind; bare CR; bare LF; obs-fold; SP/HTAB
- *         before a colon; CTL or DEL in a value; more than 4 empty lines
- *         before the request line; more than one SP between request-line
- *         parts; a request-target in a form the method does not allow;
- *         userinfo, an empty host or a "?" straight after the authority in
- *         an absolute-form target; HTTP/1.1 without Host (unless
- *         absolute-form); two Host fields or a malformed one; a
- *         Content-Length that is not 1*DIGIT or exceeds 2^62; two
- *         Content-Length fields that are not byte-identical; a malformed
- *         Transfer-Encoding value (quoted, empty elements, parameters);
- *         two Transfer-Encoding fields; Transfer-Encoding in HTTP/1.0;
- *         Content-Length together with Transfer-Encoding; a Connection
- *         field that is not a token list.
- *   -414  more than max_uri_length bytes of request-target.
- *   -431  head over max_header_size, or more than max_headers fields.
- *   -501  a well-formed Transfer-Encoding other than exactly "chunked".
- *   -505  well-formed HTTP/d.d version other than 1.0 and 1.1.
- *   -417  Expect with anything but 100-continue.
- * -501 and -417 are decided at the end of the head so that a malformed
- * request always gets -400, whichever order its fields came in.
+ * Requests are rejected with (responses turn every error into -502):
+ *   -400  any syntax error: bare CR or LF, obs-fold, SP before a colon,
+ *         CTL/DEL in a value, more than 4 leading empty lines, a target
+ *         form the method does not take, userinfo; missing (HTTP/1.1,
+ *         not absolute-form), repeated or malformed Host; Content-Length
+ *         not 1*DIGIT, over 2^62 or repeated with a different value;
+ *         malformed or repeated Transfer-Encoding, Transfer-Encoding in
+ *         HTTP/1.0 or with Content-Length; a Connection that is not a
+ *         token list.
+ *   -414  request-target over max_uri_length;  -431  head over
+ *         max_header_size or more than max_headers fields;  -501  a
+ *         well-formed Transfer-Encoding other than "chunked";  -505
+ *         HTTP/d.d other than 1.0 and 1.1;  -417  Expect other than
+ *         100-continue.
+ * -501 and -417 wait for the end of the head so that a malformed request
+ * gets -400 whatever order its fields came in.
  *
- * Content-Length: 0 gives HTTP_BODY_NONE (there is nothing to relay, and
- * "no body" versus "empty body" makes no difference downstream).
- * A zero in any struct http_limits member means the built-in default.
+ * Content-Length: 0 yields HTTP_BODY_NONE: nothing to relay either way.
  */
 
 #include <stddef.h>
@@ -51,13 +42,13 @@
 
 #include "http_parse.h"
 
-#define NEED		0		/* ran out of bytes, nothing wrong yet */
-#define OK		1		/* the element is complete and valid */
+#define NEED		0	/* ran out of bytes, nothing wrong yet */
+#define OK		1	/* the element is complete and valid */
 
-#define MAX_EMPTY_LINES	4		/* skipped before a request line */
+#define MAX_EMPTY_LINES	4	/* skipped before a request line */
 #define CL_MAX		((uint64_t)1 << 62)
-#define CHUNK_DIGITS	15		/* 15 hex digits cannot overflow */
-#define TRAILER_LINES	16		/* trailer total <= this * max_line */
+#define CHUNK_DIGITS	15	/* 15 hex digits cannot overflow */
+#define TRAILER_LINES	16	/* trailer total <= this * max_line */
 
 #define DEF_HEADER_SIZE	8192
 #define DEF_URI_LENGTH	8192
@@ -94,24 +85,20 @@ struct head {
 
 /*
  * Character classes.  Locale-free on purpose: <ctype.h> answers depend on
- * setlocale() and would let obs-text bytes pass as letters.
+ * setlocale() and could let obs-text bytes pass as letters.  The macros
+ * are safe with plain (possibly signed) char; is_field_ch() needs the
+ * conversion to unsigned char its prototype gives.
  */
-static int
-is_digit(unsigned char ch)
-{
-	return ch >= '0' && ch <= '9';
-}
-
-static int
-is_alpha(unsigned char ch)
-{
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
-}
+#define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
+#define IS_ALPHA(c)	(((c) >= 'a' && (c) <= 'z') || \
+			    ((c) >= 'A' && (c) <= 'Z'))
+#define IS_OWS(c)	((c) == ' ' || (c) == '\t')
+#define LOWER(c)	((c) >= 'A' && (c) <= 'Z' ? (c) - 'A' + 'a' : (c))
 
 static int
 hexval(unsigned char ch)
 {
-	if (is_digit(ch))
+	if (IS_DIGIT(ch))
 		return ch - '0';
 	if (ch >= 'a' && ch <= 'f')
 		return ch - 'a' + 10;
@@ -124,16 +111,10 @@ hexval(unsigned char ch)
 static int
 is_tchar(unsigned char ch)
 {
-	if (is_alpha(ch) || is_digit(ch))
+	if (IS_ALPHA(ch) || IS_DIGIT(ch))
 		return 1;
 	/* strchr() would find the terminating NUL, so rule it out first. */
 	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
-}
-
-static int
-is_ows(unsigned char ch)
-{
-	return ch == ' ' || ch == '\t';
 }
 
 /* field-vchar / SP / HTAB: what a field value (or reason) may hold. */
@@ -143,24 +124,12 @@ is_field_ch(unsigned char ch)
 	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
 }
 
-/* RFC 3986 2.3 unreserved and 2.2 sub-delims */
+/* RFC 3986 unreserved / sub-delims: the bytes of a reg-name. */
 static int
-is_unreserved(unsigned char ch)
+is_hostch(unsigned char ch)
 {
-	return is_alpha(ch) || is_digit(ch) || ch == '-' || ch == '.' ||
-	    ch == '_' || ch == '~';
-}
-
-static int
-is_subdelim(unsigned char ch)
-{
-	return ch != '\0' && strchr("!$&'()*+,;=", ch) != NULL;
-}
-
-static unsigned char
-lower(unsigned char ch)
-{
-	return (ch >= 'A' && ch <= 'Z') ? ch + ('a' - 'A') : ch;
+	return IS_ALPHA(ch) || IS_DIGIT(ch) ||
+	    (ch != '\0' && strchr("-._~!$&'()*+,;=", ch) != NULL);
 }
 
 /* Does s[0..len) equal the NUL-terminated t, ignoring ASCII case? */
@@ -170,17 +139,9 @@ ci_eq(const char *s, size_t len, const char *t)
 	size_t		 i;
 
 	for (i = 0; i < len; i++)
-		if (t[i] == '\0' || lower(s[i]) != lower(t[i]))
+		if (t[i] == '\0' || LOWER(s[i]) != LOWER(t[i]))
 			return 0;
 	return t[len] == '\0';
-}
-
-static int
-ci_prefix(const char *s, size_t len, const char *t)
-{
-	size_t		 n = strlen(t);
-
-	return len >= n && ci_eq(s, n, t);
 }
 
 /*
@@ -201,8 +162,7 @@ host_valid(const char *s, size_t len, int need_port)
 	if (s[0] == '[') {
 		/* IP-literal: IPv6address or IPvFuture share this alphabet. */
 		for (i = 1; i < len && s[i] != ']'; i++)
-			if (!is_unreserved(s[i]) && !is_subdelim(s[i]) &&
-			    s[i] != ':')
+			if (!is_hostch(s[i]) && s[i] != ':')
 				return 0;
 		if (i == len || i == 1)
 			return 0;
@@ -214,7 +174,7 @@ host_valid(const char *s, size_t len, int need_port)
 				    hexval(s[i + 2]) == -1)
 					return 0;
 				i += 3;
-			} else if (is_unreserved(s[i]) || is_subdelim(s[i]))
+			} else if (is_hostch(s[i]))
 				i++;
 			else
 				return 0;
@@ -227,7 +187,7 @@ host_valid(const char *s, size_t len, int need_port)
 	if (s[i] != ':')
 		return 0;
 	for (i++, digits = 0; i < len; i++, digits++) {
-		if (!is_digit(s[i]) || digits == 5)
+		if (!IS_DIGIT(s[i]) || digits == 5)
 			return 0;
 		port = port * 10 + (unsigned long)(s[i] - '0');
 	}
@@ -249,7 +209,7 @@ cl_parse(const char *v, size_t len, uint64_t *out)
 	if (len == 0)
 		return -1;
 	for (i = 0; i < len; i++) {
-		if (!is_digit(v[i]))
+		if (!IS_DIGIT(v[i]))
 			return -1;
 		d = (unsigned)(v[i] - '0');
 		if (n > (CL_MAX - d) / 10)
@@ -261,59 +221,37 @@ cl_parse(const char *v, size_t len, uint64_t *out)
 }
 
 /*
- * Classify a (trimmed) Transfer-Encoding value: 1#token with OWS around
- * the commas.  Empty elements, parameters and quoted strings are called
- * malformed (-1) even where RFC 9110 5.6.1 would tolerate them: nothing
- * legitimate sends them and every one is a parser-differential risk.
+ * Walk a list of tokens separated by OWS "," OWS.  Returns the number of
+ * elements, with the last in *last, or -1 if an element is anything but a
+ * token or, unless allow_empty, is empty.  Transfer-Encoding is walked
+ * without empty elements and so without the parameters, quoted strings
+ * and stray commas RFC 9110 5.6.1 would tolerate: nothing legitimate
+ * sends them and each one is a chance for two parsers to disagree.
  */
 static int
-te_classify(const char *v, size_t len, enum te_kind *kind)
+token_list(const char *v, size_t len, int allow_empty, const char **last,
+    size_t *last_len)
 {
-	size_t		 i = 0, start, n = 0;
-	int		 last_chunked = 0;
+	size_t		 i = 0, s;
+	int		 n = 0;
 
 	for (;;) {
-		start = i;
-		while (i < len && is_tchar(v[i]))
+		while (i < len && IS_OWS(v[i]))
 			i++;
-		if (i == start)
+		for (s = i; i < len && is_tchar(v[i]); i++)
+			;
+		if (i > s) {
+			n++;
+			*last = v + s;
+			*last_len = i - s;
+		} else if (!allow_empty)
 			return -1;
-		n++;
-		last_chunked = ci_eq(v + start, i - start, "chunked");
-		while (i < len && is_ows(v[i]))
+		while (i < len && IS_OWS(v[i]))
 			i++;
 		if (i == len)
-			break;
-		if (v[i] != ',')
+			return n;
+		if (v[i++] != ',')
 			return -1;
-		i++;
-		while (i < len && is_ows(v[i]))
-			i++;
-		if (i == len)
-			return -1;	/* trailing comma */
-	}
-	*kind = (n == 1 && last_chunked) ? TE_CHUNKED : TE_OTHER;
-	return 0;
-}
-
-/* #token, empty elements allowed (RFC 9110 5.6.1). */
-static int
-token_list_valid(const char *v, size_t len)
-{
-	size_t		 i = 0;
-
-	for (;;) {
-		while (i < len && is_ows(v[i]))
-			i++;
-		while (i < len && is_tchar(v[i]))
-			i++;
-		while (i < len && is_ows(v[i]))
-			i++;
-		if (i == len)
-			return 1;
-		if (v[i] != ',')
-			return 0;
-		i++;
 	}
 }
 
@@ -340,7 +278,7 @@ scan_field_line(const char *p, size_t avail, struct http_field *f,
 		return -400;
 	f->name = p;
 	f->name_len = i;
-	for (i++; i < avail && is_ows(p[i]); i++)
+	for (i++; i < avail && IS_OWS(p[i]); i++)
 		;
 	vstart = vend = i;
 	for (; i < avail; i++) {
@@ -349,7 +287,7 @@ scan_field_line(const char *p, size_t avail, struct http_field *f,
 			break;
 		if (!is_field_ch(ch))
 			return -400;
-		if (!is_ows(ch))
+		if (!IS_OWS(ch))
 			vend = i + 1;
 	}
 	if (i + 1 >= avail)
@@ -384,82 +322,62 @@ name_is(const struct http_field *f, const char *name)
 	return ci_eq(f->name, f->name_len, name);
 }
 
-static int
-on_content_length(struct head *h, const struct http_field *f)
-{
-	uint64_t	 n;
-
-	if (cl_parse(f->value, f->value_len, &n) == -1)
-		return -400;
-	if (h->cl != NULL) {
-		/* Byte-identical, so whatever we forward reads the same. */
-		if (f->value_len != h->cl_len ||
-		    memcmp(f->value, h->cl, h->cl_len) != 0)
-			return -400;
-	} else {
-		h->cl = f->value;
-		h->cl_len = f->value_len;
-		h->clval = n;
-	}
-	if (h->framing && h->te != TE_NONE)
-		return -400;
-	return OK;
-}
-
-static int
-on_transfer_encoding(struct head *h, const struct http_field *f)
-{
-	if (h->te != TE_NONE)
-		return -400;		/* a second field: no merging games */
-	if (te_classify(f->value, f->value_len, &h->te) == -1)
-		return -400;
-	if (!h->framing)
-		return OK;
-	/*
-	 * An HTTP/1.0 peer knows nothing of chunked and would frame the
-	 * message by Content-Length or by close (RFC 9112 6.1).
-	 */
-	if (h->version == 10 || h->cl != NULL)
-		return -400;
-	return OK;
-}
-
+/* Semantics of one field, checked as soon as its line is complete. */
 static int
 on_field(struct head *h, const struct http_field *f)
 {
-	if (name_is(f, "content-length"))
-		return on_content_length(h, f);
-	if (name_is(f, "transfer-encoding"))
-		return on_transfer_encoding(h, f);
-	if (name_is(f, "connection")) {
-		if (!token_list_valid(f->value, f->value_len))
+	const char	*v = f->value, *last;
+	size_t		 len = f->value_len, last_len;
+	uint64_t	 n;
+	int		 k;
+
+	if (name_is(f, "content-length")) {
+		if (cl_parse(v, len, &n) == -1)
 			return -400;
-		if (http_list_has(f->value, f->value_len, "close"))
+		/* Byte-identical, so whatever we forward reads the same. */
+		if (h->cl != NULL &&
+		    (len != h->cl_len || memcmp(v, h->cl, len) != 0))
+			return -400;
+		h->cl = v;
+		h->cl_len = len;
+		h->clval = n;
+		return h->framing && h->te != TE_NONE ? -400 : OK;
+	}
+	if (name_is(f, "transfer-encoding")) {
+		/* A second field: no merging games. */
+		if (h->te != TE_NONE ||
+		    (k = token_list(v, len, 0, &last, &last_len)) == -1)
+			return -400;
+		h->te = k == 1 && ci_eq(last, last_len, "chunked") ?
+		    TE_CHUNKED : TE_OTHER;
+		/*
+		 * An HTTP/1.0 peer knows nothing of chunked and would frame
+		 * the message by Content-Length or by close (RFC 9112 6.1).
+		 */
+		if (h->framing && (h->version == 10 || h->cl != NULL))
+			return -400;
+	} else if (name_is(f, "connection")) {
+		if (token_list(v, len, 1, &last, &last_len) == -1)
+			return -400;
+		if (http_list_has(v, len, "close"))
 			h->flags |= HTTP_F_CONN_CLOSE;
-		if (http_list_has(f->value, f->value_len, "keep-alive"))
+		if (http_list_has(v, len, "keep-alive"))
 			h->flags |= HTTP_F_CONN_KEEPALIVE;
-		if (http_list_has(f->value, f->value_len, "upgrade"))
+		if (http_list_has(v, len, "upgrade"))
 			h->flags |= HTTP_F_CONN_UPGRADE;
-		return OK;
-	}
-	if (name_is(f, "upgrade")) {
+	} else if (name_is(f, "upgrade"))
 		h->flags |= HTTP_F_UPGRADE;
+	else if (!h->is_req)
 		return OK;
-	}
-	if (!h->is_req)
-		return OK;
-	if (name_is(f, "host")) {
-		if (++h->nhost > 1)
-			return -400;
+	else if (name_is(f, "host")) {
 		/* An empty Host is what a URI without authority sends. */
-		if (f->value_len != 0 &&
-		    !host_valid(f->value, f->value_len, 0))
+		if (++h->nhost > 1 || (len != 0 && !host_valid(v, len, 0)))
 			return -400;
-		h->host = f->value;
-		h->host_len = f->value_len;
+		h->host = v;
+		h->host_len = len;
 	} else if (name_is(f, "expect")) {
 		/* RFC 9110 10.1.1: ignore 100-continue from HTTP/1.0. */
-		if (!ci_eq(f->value, f->value_len, "100-continue"))
+		if (!ci_eq(v, len, "100-continue"))
 			h->bad_expect = 1;
 		else if (h->version == 11)
 			h->flags |= HTTP_F_EXPECT_CONTINUE;
@@ -510,7 +428,7 @@ parse_version(struct head *h, int *maj, int *min)
 		if (h->pos + i >= h->end)
 			return NEED;
 		ch = h->buf[h->pos + i];
-		if (pat[i] == 'd' ? !is_digit(ch) : ch != pat[i])
+		if (pat[i] == 'd' ? !IS_DIGIT(ch) : ch != pat[i])
 			return -400;
 	}
 	*maj = h->buf[h->pos + 5] - '0';
@@ -537,9 +455,9 @@ classify_target(struct head *h, struct http_request *req)
 		return OK;
 	if (len == 1 && t[0] == '*')
 		return req->method == HTTP_M_OPTIONS ? OK : -400;
-	if (ci_prefix(t, len, "http://"))
+	if (len >= 7 && ci_eq(t, 7, "http://"))
 		skip = 7;
-	else if (ci_prefix(t, len, "https://"))
+	else if (len >= 8 && ci_eq(t, 8, "https://"))
 		skip = 8;
 	else
 		return -400;
@@ -619,48 +537,35 @@ parse_request_line(struct head *h, struct http_request *req, size_t max_uri)
 static int
 skip_empty_lines(struct head *h)
 {
-	int		 n;
+	int		 n, rc;
 
-	for (n = 0;; n++) {
-		if (h->pos >= h->end)
-			return NEED;
-		if (h->buf[h->pos] != '\r')
-			return OK;	/* a bare LF fails as a method */
+	/* A bare LF is not skipped: it fails as the start of a method. */
+	for (n = 0; h->pos < h->end && h->buf[h->pos] == '\r'; n++) {
 		if (n == MAX_EMPTY_LINES)
 			return -400;
-		if (h->pos + 1 >= h->end)
-			return NEED;
-		if (h->buf[h->pos + 1] != '\n')
-			return -400;
-		h->pos += 2;
+		if ((rc = expect_crlf(h)) != OK)
+			return rc;
 	}
+	return h->pos < h->end ? OK : NEED;
 }
 
 static void
-head_init(struct head *h, const char *buf, size_t len, size_t max_size,
-    unsigned max_fields, struct http_field *fields)
+head_init(struct head *h, const char *buf, size_t len,
+    const struct http_limits *lim, struct http_field *fields)
 {
-	memset(h, 0, sizeof(*h));
-	if (max_size == 0)
-		max_size = DEF_HEADER_SIZE;
-	if (max_size > INT_MAX)
-		max_size = INT_MAX;	/* the length is returned as int */
-	if (max_fields == 0)
-		max_fields = DEF_HEADERS;
-	if (max_fields > HTTP_MAX_HEADERS)
-		max_fields = HTTP_MAX_HEADERS;
-	h->buf = buf;
-	h->end = len < max_size ? len : max_size;
-	h->fields = fields;
-	h->maxfields = max_fields;
-	h->framing = 1;
-}
+	size_t		 max = lim && lim->max_header_size ?
+			    lim->max_header_size : DEF_HEADER_SIZE;
+	unsigned	 maxf = lim && lim->max_headers ? lim->max_headers :
+			    DEF_HEADERS;
 
-/* Map "ran out of bytes" to 0, or to -431 if the limit cut us short. */
-static int
-head_need(const struct head *h, size_t len)
-{
-	return len > h->end ? -431 : 0;
+	memset(h, 0, sizeof(*h));
+	if (max > INT_MAX)
+		max = INT_MAX;		/* the length is returned as int */
+	h->buf = buf;
+	h->end = len < max ? len : max;
+	h->fields = fields;
+	h->maxfields = maxf < HTTP_MAX_HEADERS ? maxf : HTTP_MAX_HEADERS;
+	h->framing = 1;
 }
 
 static int
@@ -668,14 +573,12 @@ request_head(struct head *h, struct http_request *req, size_t max_uri)
 {
 	int		 rc;
 
-	if ((rc = skip_empty_lines(h)) != OK)
-		return rc;
-	if ((rc = parse_request_line(h, req, max_uri)) != OK)
+	if ((rc = skip_empty_lines(h)) != OK ||
+	    (rc = parse_request_line(h, req, max_uri)) != OK)
 		return rc;
 	h->is_req = 1;
 	if ((rc = parse_fields(h)) != OK)
 		return rc;
-
 	if (h->version == 11 && h->nhost == 0 &&
 	    !(h->flags & HTTP_F_ABSOLUTE_FORM))
 		return -400;		/* RFC 9112 3.2 */
@@ -683,6 +586,19 @@ request_head(struct head *h, struct http_request *req, size_t max_uri)
 		return -501;
 	if (h->bad_expect)
 		return -417;
+
+	req->flags = h->flags;
+	if (!(h->flags & HTTP_F_ABSOLUTE_FORM)) {
+		req->host = h->host;
+		req->host_len = h->host_len;
+	}
+	if (h->te == TE_CHUNKED)
+		req->body = HTTP_BODY_CHUNKED;
+	else if (h->clval > 0) {
+		req->body = HTTP_BODY_LENGTH;
+		req->content_length = h->clval;
+	}
+	req->head_len = h->pos;
 	return OK;
 }
 
@@ -691,44 +607,17 @@ http_parse_request(struct http_request *req, const char *buf, size_t len,
     const struct http_limits *lim)
 {
 	struct head	 h;
-	size_t		 max_uri;
 	int		 rc;
 
-	req->method = HTTP_M_OTHER;
-	req->method_str = req->target = req->host = NULL;
-	req->method_len = req->target_len = req->host_len = 0;
-	req->version = 0;
-	req->nfields = 0;
-	req->body = HTTP_BODY_NONE;
-	req->content_length = 0;
-	req->flags = 0;
-	req->head_len = 0;
-
-	head_init(&h, buf, len, lim ? lim->max_header_size : 0,
-	    lim ? lim->max_headers : 0, req->fields);
-	max_uri = lim && lim->max_uri_length ? lim->max_uri_length :
-	    DEF_URI_LENGTH;
-
-	rc = request_head(&h, req, max_uri);
+	memset(req, 0, sizeof(*req));
+	head_init(&h, buf, len, lim, req->fields);
+	rc = request_head(&h, req, lim && lim->max_uri_length ?
+	    lim->max_uri_length : DEF_URI_LENGTH);
 	req->nfields = h.nfields;
+	/* Out of bytes: wait for more, unless the size limit cut us short. */
 	if (rc == NEED)
-		return head_need(&h, len);
-	if (rc < 0)
-		return rc;
-
-	req->flags = h.flags;
-	if (!(h.flags & HTTP_F_ABSOLUTE_FORM)) {
-		req->host = h.host;
-		req->host_len = h.host_len;
-	}
-	if (h.te == TE_CHUNKED)
-		req->body = HTTP_BODY_CHUNKED;
-	else if (h.cl != NULL && h.clval > 0) {
-		req->body = HTTP_BODY_LENGTH;
-		req->content_length = h.clval;
-	}
-	req->head_len = h.pos;
-	return (int)h.pos;
+		return len > h.end ? -431 : 0;
+	return rc < 0 ? rc : (int)h.pos;
 }
 
 /*
@@ -755,7 +644,7 @@ parse_status_line(struct head *h, struct http_response *resp)
 	for (i = 0; i < 3; i++, h->pos++) {
 		if (h->pos >= h->end)
 			return NEED;
-		if (!is_digit(b[h->pos]))
+		if (!IS_DIGIT(b[h->pos]))
 			return -400;
 		status = status * 10 + (b[h->pos] - '0');
 	}
@@ -776,57 +665,53 @@ parse_status_line(struct head *h, struct http_response *resp)
 	return expect_crlf(h);
 }
 
+static int
+response_head(struct head *h, struct http_response *resp,
+    enum http_method req_method)
+{
+	int		 rc, st;
+
+	if ((rc = parse_status_line(h, resp)) != OK)
+		return rc;
+	/* RFC 9112 6.3 items 1 and 2: these never have a body. */
+	st = resp->status;
+	if (req_method == HTTP_M_HEAD || st < 200 || st == 204 || st == 304 ||
+	    (req_method == HTTP_M_CONNECT && st < 300))
+		h->framing = 0;
+	if ((rc = parse_fields(h)) != OK)
+		return rc;
+
+	resp->flags = h->flags;
+	if (!h->framing)
+		resp->body = HTTP_BODY_NONE;
+	else if (h->te == TE_OTHER)
+		return -502;
+	else if (h->te == TE_CHUNKED)
+		resp->body = HTTP_BODY_CHUNKED;
+	else if (h->cl == NULL)
+		resp->body = HTTP_BODY_CLOSE;
+	else if (h->clval > 0) {
+		resp->body = HTTP_BODY_LENGTH;
+		resp->content_length = h->clval;
+	}
+	resp->head_len = h->pos;
+	return OK;
+}
+
 int
 http_parse_response(struct http_response *resp, const char *buf,
     size_t len, enum http_method req_method, const struct http_limits *lim)
 {
 	struct head	 h;
-	int		 rc, st;
+	int		 rc;
 
-	resp->status = resp->version = 0;
-	resp->reason = NULL;
-	resp->reason_len = 0;
-	resp->nfields = 0;
-	resp->body = HTTP_BODY_NONE;
-	resp->content_length = 0;
-	resp->flags = 0;
-	resp->head_len = 0;
-
-	head_init(&h, buf, len, lim ? lim->max_header_size : 0,
-	    lim ? lim->max_headers : 0, resp->fields);
-	rc = parse_status_line(&h, resp);
-	if (rc == OK) {
-		/* RFC 9112 6.3 items 1 and 2: these never have a body. */
-		st = resp->status;
-		if (req_method == HTTP_M_HEAD || st < 200 || st == 204 ||
-		    st == 304 || (req_method == HTTP_M_CONNECT && st < 300))
-			h.framing = 0;
-		rc = parse_fields(&h);
-	}
+	memset(resp, 0, sizeof(*resp));
+	head_init(&h, buf, len, lim, resp->fields);
+	rc = response_head(&h, resp, req_method);
 	resp->nfields = h.nfields;
 	if (rc == NEED)
-		rc = head_need(&h, len);
-	else if (rc == OK && h.framing && h.te == TE_OTHER)
-		rc = -502;
-	if (rc < 0)
-		return -502;
-	if (rc == NEED)
-		return 0;
-
-	resp->flags = h.flags;
-	if (!h.framing)
-		resp->body = HTTP_BODY_NONE;
-	else if (h.te == TE_CHUNKED)
-		resp->body = HTTP_BODY_CHUNKED;
-	else if (h.cl != NULL) {
-		if (h.clval > 0) {
-			resp->body = HTTP_BODY_LENGTH;
-			resp->content_length = h.clval;
-		}
-	} else
-		resp->body = HTTP_BODY_CLOSE;
-	resp->head_len = h.pos;
-	return (int)h.pos;
+		return len > h.end ? -502 : 0;
+	return rc < 0 ? -502 : (int)h.pos;
 }
 
 const struct http_field *
@@ -849,9 +734,9 @@ http_list_has(const char *value, size_t len, const char *token)
 	for (;;) {
 		for (s = i; i < len && value[i] != ','; i++)
 			;
-		for (e = i; s < e && is_ows(value[s]); s++)
+		for (e = i; s < e && IS_OWS(value[s]); s++)
 			;
-		while (e > s && is_ows(value[e - 1]))
+		while (e > s && IS_OWS(value[e - 1]))
 			e--;
 		if (ci_eq(value + s, e - s, token))
 			return 1;
@@ -885,7 +770,7 @@ http_method_lookup(const char *s, size_t len)
 }
 
 /*
- * Chunked decoder.  The states up to CS_EXT_VAL_WS all belong to the
+ * Chunked decoder.  The states up to CS_SIZE_LF all belong to the
  * chunk-size line and are bounded together by max_line.
  *
  * Whitespace after the size is accepted only as the BWS before a ";"
@@ -895,16 +780,16 @@ http_method_lookup(const char *s, size_t len)
  */
 enum {
 	CS_SIZE = 0,		/* hex digits */
-	CS_SIZE_WS,		/* BWS after the size, ";" must follow */
+	CS_SIZE_WS,		/* BWS after the size */
 	CS_EXT_PRE_NAME,	/* after ";" */
 	CS_EXT_NAME,
-	CS_EXT_NAME_WS,		/* "=" or ";" must follow */
+	CS_EXT_NAME_WS,
 	CS_EXT_PRE_VAL,		/* after "=" */
 	CS_EXT_VAL_TOK,
+	CS_EXT_VAL_END,		/* after a closing quote */
+	CS_EXT_VAL_WS,
 	CS_EXT_VAL_QS,		/* inside a quoted-string */
 	CS_EXT_VAL_QP,		/* after a backslash in it */
-	CS_EXT_VAL_END,		/* after the closing quote */
-	CS_EXT_VAL_WS,		/* ";" must follow */
 	CS_SIZE_LF,
 	CS_DATA,
 	CS_DATA_CR,
@@ -914,6 +799,52 @@ enum {
 	CS_DONE,
 	CS_ERROR
 };
+
+/*
+ * The rest of the size line as a table, the grammar read off row by row:
+ * for each state and class of byte, the next state, or 0 (CS_SIZE, never
+ * a target) for a syntax error.  CS_SIZE's row applies once it has its
+ * digits; the quoted-string states are handled in code.
+ */
+enum { K_TCHAR, K_WS, K_SEMI, K_EQ, K_DQUOTE, K_CR, K_OTHER };
+
+static const unsigned char ext_next[CS_EXT_VAL_WS + 1][K_OTHER] = {
+	/*		   tchar	   BWS		    ";"		    "="
+			   DQUOTE	   CR */
+	[CS_SIZE] =	 { 0,		   CS_SIZE_WS,	    CS_EXT_PRE_NAME, 0,
+			   0,		   CS_SIZE_LF },
+	[CS_SIZE_WS] =	 { 0,		   CS_SIZE_WS,	    CS_EXT_PRE_NAME, 0,
+			   0,		   0 },
+	[CS_EXT_PRE_NAME] = { CS_EXT_NAME, CS_EXT_PRE_NAME, 0,		    0,
+			   0,		   0 },
+	[CS_EXT_NAME] =	 { CS_EXT_NAME,	   CS_EXT_NAME_WS,  CS_EXT_PRE_NAME,
+			   CS_EXT_PRE_VAL, 0,		    CS_SIZE_LF },
+	[CS_EXT_NAME_WS] = { 0,		   CS_EXT_NAME_WS,  CS_EXT_PRE_NAME,
+			   CS_EXT_PRE_VAL, 0,		    0 },
+	[CS_EXT_PRE_VAL] = { CS_EXT_VAL_TOK, CS_EXT_PRE_VAL, 0,		    0,
+			   CS_EXT_VAL_QS,  0 },
+	[CS_EXT_VAL_TOK] = { CS_EXT_VAL_TOK, CS_EXT_VAL_WS, CS_EXT_PRE_NAME, 0,
+			   0,		   CS_SIZE_LF },
+	[CS_EXT_VAL_END] = { 0,		   CS_EXT_VAL_WS,   CS_EXT_PRE_NAME, 0,
+			   0,		   CS_SIZE_LF },
+	[CS_EXT_VAL_WS] = { 0,		   CS_EXT_VAL_WS,   CS_EXT_PRE_NAME, 0,
+			   0,		   0 },
+};
+
+static int
+byte_kind(unsigned char ch)
+{
+	static const char	 sep[] = " \t;=\"\r";
+	static const unsigned char kind[] = { K_WS, K_WS, K_SEMI, K_EQ,
+		K_DQUOTE, K_CR };
+	const char		*p;
+
+	if (is_tchar(ch))
+		return K_TCHAR;
+	if (ch == '\0' || (p = strchr(sep, ch)) == NULL)
+		return K_OTHER;
+	return kind[p - sep];
+}
 
 void
 http_chunked_init(struct http_chunked *c, size_t max_line)
@@ -927,85 +858,17 @@ http_chunked_init(struct http_chunked *c, size_t max_line)
 	c->max_line = max_line;
 }
 
-/* What may follow a size, an extension name or an extension value. */
-static int
-chunk_sep(struct http_chunked *c, unsigned char ch, int ws_state)
-{
-	if (ch == ';')
-		c->state = CS_EXT_PRE_NAME;
-	else if (ch == '\r')
-		c->state = CS_SIZE_LF;
-	else if (is_ows(ch))
-		c->state = ws_state;
-	else
-		return -1;
-	return 0;
-}
-
 /* Advance the byte-at-a-time part of the machine; -1 on error. */
 static int
 chunk_step(struct http_chunked *c, unsigned char ch)
 {
-	int		 v;
+	int		 v, k;
 
-	if (c->state <= CS_EXT_VAL_WS && ch != '\r' &&
+	if (c->state < CS_SIZE_LF && ch != '\r' &&
 	    ++c->line_len > c->max_line)
 		return -1;
 
 	switch (c->state) {
-	case CS_SIZE:
-		if ((v = hexval(ch)) != -1) {
-			if (c->digits == CHUNK_DIGITS)
-				return -1;
-			c->digits++;
-			c->remaining = c->remaining << 4 | (uint64_t)v;
-			return 0;
-		}
-		/* Catches "", "+5", " 5", "0x5" (the x), "-1". */
-		if (c->digits == 0)
-			return -1;
-		return chunk_sep(c, ch, CS_SIZE_WS);
-	case CS_SIZE_WS:
-	case CS_EXT_VAL_WS:
-		if (ch == ';')
-			c->state = CS_EXT_PRE_NAME;
-		else if (!is_ows(ch))
-			return -1;
-		return 0;
-	case CS_EXT_PRE_NAME:
-		if (is_tchar(ch))
-			c->state = CS_EXT_NAME;
-		else if (!is_ows(ch))
-			return -1;
-		return 0;
-	case CS_EXT_NAME:
-		if (is_tchar(ch))
-			return 0;
-		if (ch == '=') {
-			c->state = CS_EXT_PRE_VAL;
-			return 0;
-		}
-		return chunk_sep(c, ch, CS_EXT_NAME_WS);
-	case CS_EXT_NAME_WS:
-		if (ch == '=')
-			c->state = CS_EXT_PRE_VAL;
-		else if (ch == ';')
-			c->state = CS_EXT_PRE_NAME;
-		else if (!is_ows(ch))
-			return -1;
-		return 0;
-	case CS_EXT_PRE_VAL:
-		if (is_tchar(ch))
-			c->state = CS_EXT_VAL_TOK;
-		else if (ch == '"')
-			c->state = CS_EXT_VAL_QS;
-		else if (!is_ows(ch))
-			return -1;
-		return 0;
-	case CS_EXT_VAL_TOK:
-		if (is_tchar(ch))
-			return 0;
-		return chunk_sep(c, ch, CS_EXT_VAL_WS);
 	case CS_EXT_VAL_QS:
 		/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
 		if (ch == '"')
@@ -1020,8 +883,6 @@ chunk_step(struct http_chunked *c, unsigned char ch)
 			return -1;
 		c->state = CS_EXT_VAL_QS;
 		return 0;
-	case CS_EXT_VAL_END:
-		return chunk_sep(c, ch, CS_EXT_VAL_WS);
 	case CS_SIZE_LF:
 		if (ch != '\n')
 			return -1;
@@ -1044,8 +905,24 @@ chunk_step(struct http_chunked *c, unsigned char ch)
 			return -1;
 		c->state = CS_DONE;
 		return 0;
+	case CS_SIZE:
+		if ((v = hexval(ch)) != -1) {
+			if (c->digits == CHUNK_DIGITS)
+				return -1;
+			c->digits++;
+			c->remaining = c->remaining << 4 | (uint64_t)v;
+			return 0;
+		}
+		/* Catches "", "+5", " 5", "-1" and the x of "0x5". */
+		if (c->digits == 0)
+			return -1;
+		/* FALLTHROUGH */
 	default:
-		return -1;
+		if (c->state > CS_EXT_VAL_WS ||
+		    (k = byte_kind(ch)) == K_OTHER || ext_next[c->state][k] == 0)
+			return -1;
+		c->state = ext_next[c->state][k];
+		return 0;
 	}
 }
 

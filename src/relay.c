@@ -137,6 +137,49 @@ relay_fill(struct conn *c, int timeout_ms)
 	return n;
 }
 
+/* Has the client closed its side (or reset)?  Never blocks. */
+static int
+relay_client_gone(struct relay *r)
+{
+	char	 c;
+	ssize_t	 n;
+
+	n = recv(r->cl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
+	    errno != EINTR);
+}
+
+/*
+ * Read more from the backend, waiting up to timeout_ms.  The wait is cut
+ * in one second slices so that a client that leaves meanwhile is noticed
+ * (errno ECONNABORTED) and the backend request abandoned; a prompt
+ * backend costs no extra system call.
+ */
+static ssize_t
+relay_fill_backend(struct relay *r, int timeout_ms)
+{
+	int64_t	 deadline = util_now_ms() + timeout_ms;
+	int64_t	 left;
+	ssize_t	 n;
+
+	for (;;) {
+		left = deadline - util_now_ms();
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		n = conn_fill(&r->be, left > 1000 ? 1000 : (int)left);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n != -1 || errno != ETIMEDOUT)
+			return n;
+		if (relay_client_gone(r)) {
+			errno = ECONNABORTED;
+			return -1;
+		}
+	}
+}
+
 static void
 relay_copy(char *dst, size_t cap, size_t *len, const char *src, size_t n)
 {
@@ -534,7 +577,10 @@ relay_response_body(struct relay *r, struct relay_req *q,
 		left = resp->content_length;
 		while (left > 0) {
 			if (conn_pending(&r->be) == 0) {
-				n = relay_fill(&r->be, pc->read_timeout);
+				/* the client gets what we have before we wait */
+				if (relay_flush(r, &r->cl, cf->send_timeout) == -1)
+					return RE_ABORT;
+				n = relay_fill_backend(r, pc->read_timeout);
 				if (n <= 0) {
 					log_warnx("upstream %s: %s in the "
 					    "middle of a response body",
@@ -557,7 +603,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 	case HTTP_BODY_CLOSE:
 		for (;;) {
 			if (conn_pending(&r->be) == 0) {
-				n = relay_fill(&r->be, pc->read_timeout);
+				n = relay_fill_backend(r, pc->read_timeout);
 				if (n == 0)
 					break;
 				if (n < 0)
@@ -624,10 +670,16 @@ relay_response(struct relay *r, struct relay_req *q)
 			return RE_BACKEND;
 		}
 		if (rc == 0) {
-			n = relay_fill(&r->be, pc->read_timeout);
+			n = relay_fill_backend(r, pc->read_timeout);
 			if (n > 0) {
 				got_any = 1;
 				continue;
+			}
+			if (n == -1 && errno == ECONNABORTED) {
+				log_info("client %s: gone while waiting for "
+				    "upstream %s", r->client_ip, q->upstream);
+				q->status = 499;
+				return RE_ABORT;
 			}
 			if (!got_any && r->be_reused && n == 0)
 				return RE_RETRY;
@@ -689,7 +741,7 @@ relay_response(struct relay *r, struct relay_req *q)
 		    HTTP_OUT_CLOSE;
 		break;
 	}
-	if (framing == HTTP_OUT_CLOSE)
+	if (framing == HTTP_OUT_CLOSE || *r->stop)
 		q->keepalive = 0;
 	hlen = http_response_head(r->obuf, r->ocap, &resp, &r->fwd, framing,
 	    q->keepalive, q->req.version, 0);

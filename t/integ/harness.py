@@ -132,7 +132,7 @@ class Porter:
         except FileNotFoundError:
             return []
 
-    def signal(self, sig):
+    def kill(self, sig):
         self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGQUIT, timeout=30):

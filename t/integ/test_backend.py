@@ -1,0 +1,146 @@
+"""Backend failures: refused, timed out, broken responses, dying
+mid-body, reused connections closed under us, clients that leave."""
+import os
+import socket
+import time
+import unittest
+
+import harness
+from harness import PorterTest, Client, Origin, pattern, wait_for
+
+
+def worker_fds(porter):
+    """Open descriptors of each worker (children of the master)."""
+    out = {}
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % pid) as f:
+                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            if ppid == porter.proc.pid:
+                out[pid] = len(os.listdir("/proc/%s/fd" % pid))
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
+class RefusedTest(PorterTest):
+    def config_body(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+        s.close()       # nothing listens there now: connect is refused
+        return "[pool app]\nserver = 127.0.0.1:%d\nretries = 0\n" % port
+
+    def test_502(self):
+        c = Client(self.port)
+        r = c.request(path="/")
+        self.assertEqual(r.status, 502)
+        r = c.request(path="/")
+        self.assertEqual(r.status, 502)
+        c.close()
+
+
+class FailoverTest(PorterTest):
+    origins = ("good",)
+
+    def config_body(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+        s.close()
+        return ("[pool app]\nserver = 127.0.0.1:%d\nserver = %s\n"
+                "retries = 1\n" % (dead, self.o["good"].hostport))
+
+    def test_connect_failure_goes_to_next_server(self):
+        for _ in range(6):
+            r = self.get("/bytes/2")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("x-origin"), "good")
+
+
+class TimeoutTest(PorterTest):
+    pool_extra = "read_timeout = 300ms\n"
+
+    def test_504_on_read_timeout(self):
+        t0 = time.monotonic()
+        r = self.get("/hang")
+        self.assertEqual(r.status, 504)
+        self.assertLess(time.monotonic() - t0, 10)
+        self.assertEqual(self.get("/bytes/1").status, 200)
+
+    def test_slow_body_cut(self):
+        c = Client(self.port)
+        c.send(b"GET /bytes/10?delay=0 HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.assertEqual(c.read_response().status, 200)
+        c.close()
+
+
+class BrokenBackendTest(PorterTest):
+    workers = 1
+
+    def test_cl_and_te_from_backend_is_502(self):
+        r = self.get("/badcl")
+        self.assertEqual(r.status, 502)
+        self.assertEqual(self.get("/bytes/3").body, pattern(3))
+
+    def test_abort_mid_body_closes_client(self):
+        c = Client(self.port)
+        c.send(b"GET /abort/100000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        with self.assertRaises(EOFError):
+            c.read_response()
+        c.close()
+        self.assertEqual(self.get("/bytes/3").body, pattern(3))
+
+    def test_reused_connection_closed_is_retried(self):
+        c = Client(self.port)
+        r = c.request(path="/quietclose")
+        self.assertEqual(r.body, b"bye\n")
+        # the backend closed the connection porter keeps for reuse
+        for _ in range(3):
+            r = c.request(path="/bytes/9")
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, pattern(9))
+            r = c.request(path="/quietclose")
+            self.assertEqual(r.status, 200)
+        c.close()
+
+    def test_client_gone_leaks_nothing(self):
+        # warm up: the worker then holds one idle backend connection
+        self.assertEqual(self.get("/bytes/1").status, 200)
+        before = worker_fds(self.porter)
+        for path in (b"/bytes/10000000", b"/hang", b"/slow/100000?rate=10000"):
+            c = Client(self.port)
+            c.send(b"GET " + path + b" HTTP/1.1\r\nHost: t\r\n\r\n")
+            c.sock.recv(100) if path != b"/hang" else None
+            c.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER,
+                              b"\x01\x00\x00\x00\x00\x00\x00\x00")
+            c.close()
+        # the worker notices when its next write fails or the read ends
+        wait_for(lambda: self.get("/bytes/1").status == 200, 30,
+                 "worker free again")
+        after = wait_for(lambda: (lambda a: a if a == before else None)(
+            worker_fds(self.porter)), 30, "descriptors back to before")
+        self.assertEqual(before, after)
+
+
+class IPv6Test(PorterTest):
+    def setUp(self):
+        try:
+            socket.socket(socket.AF_INET6).bind(("::1", 0))
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        super().setUp()
+
+    def config_body(self):
+        o6 = Origin("v6", addr="::1")
+        self.o["v6"] = o6
+        return "[pool app]\nserver = %s\n" % o6.hostport
+
+    def test_ipv6_backend(self):
+        self.assertEqual(self.get("/bytes/2").header("x-origin"), "v6")
+
+
+if __name__ == "__main__":
+    harness.main()
