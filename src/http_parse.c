@@ -476,7 +476,8 @@ classify_target(struct head *h, struct http_request *req)
 	req->host = t + skip;
 	req->host_len = i - skip;
 	if (i == len) {
-		req->target = "/";
+		/* RFC 9112 3.2.4: a server-wide OPTIONS goes on as "*". */
+		req->target = req->method == HTTP_M_OPTIONS ? "*" : "/";
 		req->target_len = 1;
 	} else {
 		req->target = t + i;
@@ -770,8 +771,8 @@ http_method_lookup(const char *s, size_t len)
 }
 
 /*
- * Chunked decoder.  The states up to CS_SIZE_LF all belong to the
- * chunk-size line and are bounded together by max_line.
+ * Chunked decoder.  The states before CS_LF all belong to the chunk-size
+ * line and are bounded together by max_line.
  *
  * Whitespace after the size is accepted only as the BWS before a ";"
  * (RFC 9112 7.1.1 puts BWS inside chunk-ext and nowhere else): "5 ;a" is
@@ -781,16 +782,16 @@ http_method_lookup(const char *s, size_t len)
 enum {
 	CS_SIZE = 0,		/* hex digits */
 	CS_SIZE_WS,		/* BWS after the size */
-	CS_EXT_PRE_NAME,	/* after ";" */
-	CS_EXT_NAME,
-	CS_EXT_NAME_WS,
-	CS_EXT_PRE_VAL,		/* after "=" */
-	CS_EXT_VAL_TOK,
-	CS_EXT_VAL_END,		/* after a closing quote */
-	CS_EXT_VAL_WS,
-	CS_EXT_VAL_QS,		/* inside a quoted-string */
-	CS_EXT_VAL_QP,		/* after a backslash in it */
-	CS_SIZE_LF,
+	CS_SEMI,		/* after ";", before an extension name */
+	CS_NAME,
+	CS_NAME_WS,
+	CS_EQ,			/* after "=", before the value */
+	CS_TOK,			/* token value */
+	CS_QEND,		/* after a quoted-string value */
+	CS_VAL_WS,
+	CS_QS,			/* inside a quoted-string */
+	CS_QP,			/* after a backslash in it */
+	CS_LF,			/* the LF ending the size line */
 	CS_DATA,
 	CS_DATA_CR,
 	CS_DATA_LF,
@@ -808,27 +809,17 @@ enum {
  */
 enum { K_TCHAR, K_WS, K_SEMI, K_EQ, K_DQUOTE, K_CR, K_OTHER };
 
-static const unsigned char ext_next[CS_EXT_VAL_WS + 1][K_OTHER] = {
-	/*		   tchar	   BWS		    ";"		    "="
-			   DQUOTE	   CR */
-	[CS_SIZE] =	 { 0,		   CS_SIZE_WS,	    CS_EXT_PRE_NAME, 0,
-			   0,		   CS_SIZE_LF },
-	[CS_SIZE_WS] =	 { 0,		   CS_SIZE_WS,	    CS_EXT_PRE_NAME, 0,
-			   0,		   0 },
-	[CS_EXT_PRE_NAME] = { CS_EXT_NAME, CS_EXT_PRE_NAME, 0,		    0,
-			   0,		   0 },
-	[CS_EXT_NAME] =	 { CS_EXT_NAME,	   CS_EXT_NAME_WS,  CS_EXT_PRE_NAME,
-			   CS_EXT_PRE_VAL, 0,		    CS_SIZE_LF },
-	[CS_EXT_NAME_WS] = { 0,		   CS_EXT_NAME_WS,  CS_EXT_PRE_NAME,
-			   CS_EXT_PRE_VAL, 0,		    0 },
-	[CS_EXT_PRE_VAL] = { CS_EXT_VAL_TOK, CS_EXT_PRE_VAL, 0,		    0,
-			   CS_EXT_VAL_QS,  0 },
-	[CS_EXT_VAL_TOK] = { CS_EXT_VAL_TOK, CS_EXT_VAL_WS, CS_EXT_PRE_NAME, 0,
-			   0,		   CS_SIZE_LF },
-	[CS_EXT_VAL_END] = { 0,		   CS_EXT_VAL_WS,   CS_EXT_PRE_NAME, 0,
-			   0,		   CS_SIZE_LF },
-	[CS_EXT_VAL_WS] = { 0,		   CS_EXT_VAL_WS,   CS_EXT_PRE_NAME, 0,
-			   0,		   0 },
+static const unsigned char ext_next[CS_VAL_WS + 1][K_OTHER] = {
+	/*		  tchar    BWS	       ";"     "="    DQUOTE CR */
+	[CS_SIZE] =	{ 0,	   CS_SIZE_WS, CS_SEMI, 0,     0,     CS_LF },
+	[CS_SIZE_WS] =	{ 0,	   CS_SIZE_WS, CS_SEMI, 0,     0,     0 },
+	[CS_SEMI] =	{ CS_NAME, CS_SEMI,    0,	0,     0,     0 },
+	[CS_NAME] =	{ CS_NAME, CS_NAME_WS, CS_SEMI, CS_EQ, 0,     CS_LF },
+	[CS_NAME_WS] =	{ 0,	   CS_NAME_WS, CS_SEMI, CS_EQ, 0,     0 },
+	[CS_EQ] =	{ CS_TOK,  CS_EQ,      0,	0,     CS_QS, 0 },
+	[CS_TOK] =	{ CS_TOK,  CS_VAL_WS,  CS_SEMI, 0,     0,     CS_LF },
+	[CS_QEND] =	{ 0,	   CS_VAL_WS,  CS_SEMI, 0,     0,     CS_LF },
+	[CS_VAL_WS] =	{ 0,	   CS_VAL_WS,  CS_SEMI, 0,     0,     0 },
 };
 
 static int
@@ -864,46 +855,38 @@ chunk_step(struct http_chunked *c, unsigned char ch)
 {
 	int		 v, k;
 
-	if (c->state < CS_SIZE_LF && ch != '\r' &&
-	    ++c->line_len > c->max_line)
+	if (c->state < CS_LF && ch != '\r' && ++c->line_len > c->max_line)
 		return -1;
 
 	switch (c->state) {
-	case CS_EXT_VAL_QS:
+	case CS_QS:
 		/* qdtext = HTAB / SP / %x21 / %x23-5B / %x5D-7E / obs-text */
 		if (ch == '"')
-			c->state = CS_EXT_VAL_END;
+			c->state = CS_QEND;
 		else if (ch == '\\')
-			c->state = CS_EXT_VAL_QP;
+			c->state = CS_QP;
 		else if (!is_field_ch(ch))
 			return -1;
 		return 0;
-	case CS_EXT_VAL_QP:
+	case CS_QP:
 		if (!is_field_ch(ch))
 			return -1;
-		c->state = CS_EXT_VAL_QS;
+		c->state = CS_QS;
 		return 0;
-	case CS_SIZE_LF:
+	case CS_LF:
 		if (ch != '\n')
 			return -1;
-		c->line_len = 0;
+		c->line_len = c->digits = 0;
 		c->state = c->remaining == 0 ? CS_TRAILER : CS_DATA;
 		return 0;
 	case CS_DATA_CR:
-		if (ch != '\r')
-			return -1;
-		c->state = CS_DATA_LF;
-		return 0;
 	case CS_DATA_LF:
-		if (ch != '\n')
-			return -1;
-		c->digits = 0;
-		c->state = CS_SIZE;
-		return 0;
 	case CS_END_LF:
-		if (ch != '\n')
+		/* Exactly CRLF after the data, and LF after the last CR. */
+		if (ch != (c->state == CS_DATA_CR ? '\r' : '\n'))
 			return -1;
-		c->state = CS_DONE;
+		c->state = c->state == CS_DATA_CR ? CS_DATA_LF :
+		    c->state == CS_DATA_LF ? CS_SIZE : CS_DONE;
 		return 0;
 	case CS_SIZE:
 		if ((v = hexval(ch)) != -1) {
@@ -918,8 +901,8 @@ chunk_step(struct http_chunked *c, unsigned char ch)
 			return -1;
 		/* FALLTHROUGH */
 	default:
-		if (c->state > CS_EXT_VAL_WS ||
-		    (k = byte_kind(ch)) == K_OTHER || ext_next[c->state][k] == 0)
+		if (c->state > CS_VAL_WS || (k = byte_kind(ch)) == K_OTHER ||
+		    ext_next[c->state][k] == 0)
 			return -1;
 		c->state = ext_next[c->state][k];
 		return 0;

@@ -5,7 +5,8 @@
  * handed the bytes received so far and either asks for more, reports a
  * complete head, or rejects the message with the status code to send.
  * All strings it returns point into the caller's buffer, which must stay
- * put until the caller is done with the message.
+ * put until the caller is done with the message (the one exception is the
+ * constant "/" or "*" target of an absolute-form URI without a path).
  *
  * It is strict on purpose: anything that two HTTP implementations could
  * read two ways (obs-fold, bare CR or LF, whitespace before a colon,
@@ -70,7 +71,8 @@ struct http_request {
 	/*
 	 * For origin-form and asterisk-form this is the request-target as
 	 * received.  For absolute-form it is the path-and-query part only
-	 * ("/" when the URI had no path) and host points at the authority.
+	 * ("/" when the URI had no path, "*" for OPTIONS) and host points
+	 * at the authority.
 	 */
 	const char	*target;
 	size_t		 target_len;

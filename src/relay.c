@@ -86,7 +86,7 @@ void
 relay_init(const struct config *cf, volatile sig_atomic_t *stop)
 {
 	struct relay	*r = &relay;
-	size_t		 ccap;
+	size_t		 ccap, i;
 
 	memset(r, 0, sizeof(*r));
 	r->cf = cf;
@@ -98,6 +98,9 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop)
 	    (r->obuf = malloc(r->ocap)) == NULL ||
 	    (r->rr = calloc(cf->npools, sizeof(*r->rr))) == NULL)
 		fatal("malloc");
+	/* workers start their round robin at different servers */
+	for (i = 0; i < cf->npools; i++)
+		r->rr[i] = (unsigned)getpid();
 	r->cl.cap = ccap;
 	r->be.cap = RELAY_BUF;
 	r->cl.fd = r->be.fd = -1;
