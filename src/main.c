@@ -71,5 +71,7 @@ main(int argc, char *argv[])
 		fprintf(stderr, "porter: %s\n", err);
 		return 1;
 	}
-	return master_run(cf, foreground);
+	ch = master_run(cf, foreground);
+	config_free(cf);
+	return ch;
 }

@@ -254,8 +254,12 @@ master_run(struct config *cf, int foreground)
 	sigaddset(&set, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (master_setup(&m, foreground) == -1)
+	if (master_setup(&m, foreground) == -1) {
+		if (m.ls != NULL)
+			listener_close_all(m.ls, m.nls);
+		free(m.w);
 		return 1;
+	}
 	for (i = 0; i < m.nw; i++)
 		master_spawn(&m, &m.w[i]);
 	log_notice("porter started: %zu listening socket%s, %zu workers",
@@ -266,6 +270,7 @@ master_run(struct config *cf, int foreground)
 			    sizeof(err)) == -1) {
 				log_error("%s", err);
 				master_stop(&m, &set, 0);
+				free(m.w);
 				return 1;
 			}
 			pidfile = 1;

@@ -110,6 +110,8 @@ START_TEST(test_errors)
 	    "address: invalid address");
 	expect_error(BASE "[listen other]\naddress = 127.0.0.1:18080\n", 6,
 	    "address 127.0.0.1:18080 is already used");
+	expect_error(BASE "[pool z]\nserver = 127.0.0.1:0\n", 6,
+	    "server: port 0 is not a port to connect to");
 	expect_error(BASE "[route r]\npath = /a\n", 5,
 	    "[route r] has no pool");
 	expect_error(BASE "[route r]\npool = nope\n", 6,
