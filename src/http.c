@@ -141,7 +141,7 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 			continue;
 		}
 		if (http_name_is(f, "x-forwarded-for")) {
-			xff = f;	/* merged into one field below */
+			xff = f;	/* all merged into one field below */
 			continue;
 		}
 		if (http_name_is(f, "x-forwarded-proto") ||
@@ -151,11 +151,13 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 	}
 	if (!have_host && req->host != NULL && req->host_len > 0)
 		http_put(&o, "Host: %.*s\r\n", (int)req->host_len, req->host);
-	if (xff != NULL)
-		http_put(&o, "X-Forwarded-For: %.*s, %s\r\n",
-		    (int)xff->value_len, xff->value, fwd->client_ip);
-	else
-		http_put(&o, "X-Forwarded-For: %s\r\n", fwd->client_ip);
+	http_put(&o, "X-Forwarded-For: ");
+	for (i = 0; xff != NULL && i < req->nfields; i++)
+		if (http_name_is(&req->fields[i], "x-forwarded-for") &&
+		    req->fields[i].value_len > 0)
+			http_put(&o, "%.*s, ", (int)req->fields[i].value_len,
+			    req->fields[i].value);
+	http_put(&o, "%s\r\n", fwd->client_ip);
 	http_put(&o, "X-Forwarded-Proto: %s\r\n", fwd->proto);
 	if (req->host != NULL && req->host_len > 0)
 		http_put(&o, "X-Forwarded-Host: %.*s\r\n", (int)req->host_len,

@@ -13,9 +13,12 @@
  * neither a complete head nor an error and more bytes exist, the answer
  * is -431.  That limit and the returned length count from buf[0], empty
  * lines skipped before the request line included, so the caller simply
- * consumes that many bytes.  A zero limit means the built-in default.
+ * consumes that many bytes.  A zero limit (or a NULL lim) means the
+ * built-in default.
  *
- * Requests are rejected with (responses turn every error into -502):
+ * Requests are rejected with (responses turn every one into -502, and
+ * when a response cannot have a body its Content-Length and
+ * Transfer-Encoding are only syntax-checked):
  *   -400  any syntax error: bare CR or LF, obs-fold, SP before a colon,
  *         CTL/DEL in a value, more than 4 leading empty lines, a target
  *         form the method does not take, userinfo; missing (HTTP/1.1,
@@ -348,8 +351,14 @@ on_field(struct head *h, const struct http_field *f)
 		if (h->te != TE_NONE ||
 		    (k = token_list(v, len, 0, &last, &last_len)) == -1)
 			return -400;
-		h->te = k == 1 && ci_eq(last, last_len, "chunked") ?
-		    TE_CHUNKED : TE_OTHER;
+		/*
+		 * Chunked must be the final coding, or the length of the
+		 * message cannot be known: 400 (RFC 9112 6.3).  Other codings
+		 * before it are well-formed but not relayed: 501.
+		 */
+		if (!ci_eq(last, last_len, "chunked"))
+			return -400;
+		h->te = k == 1 ? TE_CHUNKED : TE_OTHER;
 		/*
 		 * An HTTP/1.0 peer knows nothing of chunked and would frame
 		 * the message by Content-Length or by close (RFC 9112 6.1).

@@ -808,6 +808,21 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	return 0;
 }
 
+/*
+ * The request will not be forwarded: drop a body that is all in the
+ * buffer, or close the connection after the answer, so that body bytes
+ * are never read as the next request.
+ */
+static void
+relay_skip_body(struct relay *r, struct relay_req *q)
+{
+	if (q->req.body == HTTP_BODY_LENGTH &&
+	    q->req.content_length <= conn_pending(&r->cl))
+		conn_consume(&r->cl, (size_t)q->req.content_length);
+	else if (q->req.body != HTTP_BODY_NONE)
+		q->keepalive = 0;
+}
+
 /* Forward one parsed request and relay its response. */
 static void
 relay_forward(struct relay *r, struct relay_req *q, size_t pool)
@@ -832,6 +847,7 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 	scoreboard_state(SB_PROXYING);
 	for (;;) {
 		if (relay_connect(r, q, pool, &tries) == -1) {
+			relay_skip_body(r, q);
 			relay_error(r, q, q->status);
 			return;
 		}
@@ -890,9 +906,9 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 			return;
 		}
 		/* no response was sent: tell the client */
-		if (resendable && req->body == HTTP_BODY_LENGTH)
-			conn_consume(&r->cl, (size_t)req->content_length);
-		else if (!resendable)
+		if (resendable)
+			relay_skip_body(r, q);
+		else
 			q->keepalive = 0;
 		relay_error(r, q, q->status);
 		return;
@@ -967,11 +983,8 @@ relay_serve(int fd, const struct sockaddr_storage *peer)
 			relay_error(r, &q, 405);
 		} else if ((route = route_match(r->cf, q.req.host,
 		    q.req.host_len, q.req.target, q.req.target_len)) == -1) {
-			/* the request body is not read: close after */
-			if (q.req.body != HTTP_BODY_NONE)
-				q.keepalive = 0;
-			else
-				conn_consume(&r->cl, q.req.head_len);
+			conn_consume(&r->cl, q.req.head_len);
+			relay_skip_body(r, &q);
 			relay_error(r, &q, 404);
 		} else {
 			pool = route == -2 ? 0 : r->cf->routes[route].pool;

@@ -75,9 +75,11 @@ util_parse_duration(const char *s, int *ms, char *err, size_t errlen)
 	};
 	uint64_t	 v;
 
-	if (util_parse_unit(s, units, &v) == -1 || v > 24ULL * 3600000 * 365) {
+	/* stored as int milliseconds: at most 24 days */
+	if (util_parse_unit(s, units, &v) == -1 || v > 24ULL * 24 * 3600000) {
 		snprintf(err, errlen, "invalid duration \"%s\" (use a number "
-		    "with an optional ms, s, m or h suffix)", s);
+		    "with an optional ms, s, m or h suffix, at most 24 days)",
+		    s);
 		return -1;
 	}
 	*ms = (int)v;

@@ -65,12 +65,11 @@ worker_signals(void)
 
 /* Wait for and accept one connection; -1 when there is none (yet). */
 static int
-worker_accept(const struct listener *ls, size_t nls,
+worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
     struct sockaddr_storage *peer)
 {
-	struct pollfd	 pfd[16];
 	socklen_t	 len;
-	size_t		 i, n;
+	size_t		 i;
 	int		 fd;
 
 	if (nls == 1) {
@@ -78,14 +77,9 @@ worker_accept(const struct listener *ls, size_t nls,
 		return accept4(ls[0].fd, (struct sockaddr *)peer, &len,
 		    SOCK_CLOEXEC);
 	}
-	n = nls < 16 ? nls : 16;
-	for (i = 0; i < n; i++) {
-		pfd[i].fd = ls[i].fd;
-		pfd[i].events = POLLIN;
-	}
-	if (poll(pfd, n, 1000) <= 0)
+	if (poll(pfd, nls, 1000) <= 0)
 		return -1;
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < nls; i++) {
 		if (!(pfd[i].revents & POLLIN))
 			continue;
 		len = sizeof(*peer);
@@ -103,7 +97,9 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
     unsigned slot, const struct proc_creds *creds, pid_t master)
 {
 	struct sockaddr_storage	 peer;
+	struct pollfd		*pfd;
 	char			 err[256];
+	size_t			 i;
 	int			 fd;
 
 	log_set_role("worker");
@@ -118,6 +114,12 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		log_error("%s", err);
 		exit(WORKER_EXIT_FATAL);
 	}
+	if ((pfd = calloc(nls, sizeof(*pfd))) == NULL)
+		fatal("calloc");
+	for (i = 0; i < nls; i++) {
+		pfd[i].fd = ls[i].fd;
+		pfd[i].events = POLLIN;
+	}
 	relay_init(cf, &worker_stop);
 	while (!worker_stop) {
 		if (worker_reopen) {
@@ -126,7 +128,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 			(void)alog_reopen();
 		}
 		scoreboard_state(SB_IDLE);
-		fd = worker_accept(ls, nls, &peer);
+		fd = worker_accept(ls, pfd, nls, &peer);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
 				log_warn("accept");
@@ -141,5 +143,6 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	}
 	scoreboard_state(SB_CLOSING);
 	relay_fini();
+	free(pfd);
 	exit(WORKER_EXIT_OK);
 }

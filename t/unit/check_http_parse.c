@@ -282,14 +282,14 @@ static const struct req_case req_cases[] = {
 
 	/* Transfer-Encoding. */
 	{ "TE chunked, identity", RAW(H11 "Transfer-Encoding: chunked, "
-	  "identity\r\n\r\n"), -501 },
+	  "identity\r\n\r\n"), -400 },
 	{ "TE xchunked", RAW(H11 "Transfer-Encoding: xchunked\r\n\r\n"),
-	  -501 },
+	  -400 },
 	{ "TE gzip, chunked", RAW(H11 "Transfer-Encoding: gzip, chunked\r\n"
 	  "\r\n"), -501 },
 	{ "TE chunked twice", RAW(H11 "Transfer-Encoding: chunked,chunked\r\n"
 	  "\r\n"), -501 },
-	{ "TE identity", RAW(H11 "Transfer-Encoding: identity\r\n\r\n"), -501 },
+	{ "TE identity", RAW(H11 "Transfer-Encoding: identity\r\n\r\n"), -400 },
 	{ "TE quoted", RAW(H11 "Transfer-Encoding: \"chunked\"\r\n\r\n"),
 	  -400 },
 	{ "TE param", RAW(H11 "Transfer-Encoding: chunked;x\r\n\r\n"), -400 },
@@ -365,8 +365,10 @@ static const struct resp_case resp_cases[] = {
 	  "Content-Length: 5\r\n\r\n"),
 	  GOOD, 0, HTTP_M_GET, 304, 11, HTTP_BODY_NONE, 0, 0, "Not Modified" },
 	{ "204 CL+TE ignored", RAW("HTTP/1.1 204 No Content\r\n"
-	  "Content-Length: 5\r\nTransfer-Encoding: gzip\r\n\r\n"),
+	  "Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n"),
 	  GOOD, 0, HTTP_M_GET, 204, 11, HTTP_BODY_NONE, 0, 0, "No Content" },
+	{ "204 TE not chunked", RAW("HTTP/1.1 204 No Content\r\n"
+	  "Transfer-Encoding: gzip\r\n\r\n"), -502 },
 	{ "HEAD CL", RAW("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n"),
 	  GOOD, 0, HTTP_M_HEAD, 200, 11, HTTP_BODY_NONE, 0, 0, "OK" },
 	{ "HEAD chunked", RAW("HTTP/1.1 200 OK\r\n"
