@@ -41,6 +41,22 @@ class RefusedTest(PorterTest):
         self.assertEqual(r.status, 502)
         c.close()
 
+    def test_unforwarded_body_is_not_a_request(self):
+        c = Client(self.port)
+        # a body that arrived whole is skipped; the connection goes on
+        r = c.request("POST", "/", body=b"GET /evil HTTP/1.1\r\n\r\n")
+        self.assertEqual(r.status, 502)
+        r = c.request(path="/")
+        self.assertEqual(r.status, 502)
+        # a body still on its way: porter answers and closes
+        c.send(b"POST / HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n"
+               b"\r\nGET /evil HTTP/1.1\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 502)
+        self.assertEqual(r.header("connection"), "close")
+        self.assertTrue(c.closed())
+        c.close()
+
 
 class FailoverTest(PorterTest):
     origins = ("good",)

@@ -137,6 +137,17 @@ class HeadersTest(PorterTest):
                     "connection"):
             self.assertNotIn(hop, names)
 
+    def test_several_forwarded_for_fields_merged(self):
+        c = Client(self.port)
+        c.send(b"GET /headers HTTP/1.1\r\nHost: t\r\n"
+               b"X-Forwarded-For: 10.0.0.1\r\nX-Forwarded-For: 10.0.0.2, "
+               b"10.0.0.3\r\n\r\n")
+        lines = c.read_response().body.decode().split("\r\n")
+        xff = [l for l in lines if l.lower().startswith("x-forwarded-for")]
+        self.assertEqual(xff, ["X-Forwarded-For: 10.0.0.1, 10.0.0.2, "
+                               "10.0.0.3, 127.0.0.1"])
+        c.close()
+
     def test_absolute_form_authority_wins(self):
         c = Client(self.port)
         c.send(b"GET http://real.test/headers?q=1 HTTP/1.1\r\n"
