@@ -60,12 +60,20 @@ struct cfg_key {
 
 static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
+	{ S_PORTER, "min_spare_workers", T_UINT, P(min_spare_workers), 0,
+	    4096 },
+	{ S_PORTER, "max_spare_workers", T_UINT, P(max_spare_workers), 1,
+	    4096 },
+	{ S_PORTER, "max_workers", T_UINT, P(max_workers), 1, 4096 },
+	{ S_PORTER, "max_requests_per_worker", T_UINT,
+	    P(max_requests_per_worker), 0, 4000000000UL },
 	{ S_PORTER, "pid_file", T_STRING, P(pid_file), 0, 0 },
 	{ S_PORTER, "error_log", T_STRING, P(error_log), 0, 0 },
 	{ S_PORTER, "log_level", T_LOGLEVEL, P(log_level), 0, 0 },
 	{ S_PORTER, "access_log", T_OFFSTRING, P(access_log), 0, 0 },
 	{ S_PORTER, "user", T_STRING, P(user), 0, 0 },
 	{ S_PORTER, "group", T_STRING, P(group), 0, 0 },
+	{ S_PORTER, "chroot", T_STRING, P(chroot), 0, 0 },
 	{ S_PORTER, "client_header_timeout", T_DURATION,
 	    P(client_header_timeout), 1, 0 },
 	{ S_PORTER, "client_body_timeout", T_DURATION,
@@ -114,6 +122,7 @@ struct cfg_parse {
 	int		 sec_line;
 	int		 porter_line;
 	unsigned char	 seen[CFG_NKEYS];
+	int		 key_line[CFG_NKEYS];	/* [porter] keys */
 	char		*err;
 	size_t		 errlen, erroff;
 	int		 nerr;
@@ -443,6 +452,8 @@ cfg_handler(void *user, const char *section, const char *name,
 			return 1;
 		}
 		p->seen[i] = 1;
+		if (p->sec == S_PORTER)
+			p->key_line[i] = p->lineno;
 	}
 	field = (char *)p->obj + k->offset;
 	switch (k->type) {
@@ -509,11 +520,49 @@ bad:
 	return 1;
 }
 
+/* Line of key name in [porter], for errors about relations of keys. */
+static int
+cfg_porter_line(struct cfg_parse *p, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_keys[i].section == S_PORTER &&
+		    strcmp(cfg_keys[i].name, name) == 0 && p->key_line[i] != 0)
+			return p->key_line[i];
+	return p->porter_line;
+}
+
+static void
+cfg_validate_workers(struct cfg_parse *p)
+{
+	struct config	*c = p->c;
+
+	if (c->workers > c->max_workers)
+		cfg_error(p, cfg_porter_line(p, "workers"), "workers (%u) is "
+		    "more than max_workers (%u)", c->workers, c->max_workers);
+	if (c->max_spare_workers == 0) {
+		c->max_spare_workers = c->workers;
+		if (c->max_spare_workers <= c->min_spare_workers)
+			c->max_spare_workers = c->min_spare_workers + 1;
+	} else if (c->max_spare_workers <= c->min_spare_workers)
+		cfg_error(p, cfg_porter_line(p, "max_spare_workers"),
+		    "max_spare_workers (%u) must be more than "
+		    "min_spare_workers (%u)", c->max_spare_workers,
+		    c->min_spare_workers);
+	if (c->min_spare_workers > c->max_workers)
+		cfg_error(p, cfg_porter_line(p, "min_spare_workers"),
+		    "min_spare_workers (%u) is more than max_workers (%u)",
+		    c->min_spare_workers, c->max_workers);
+}
+
 static void
 cfg_validate(struct cfg_parse *p)
 {
 	struct config	*c = p->c;
 	size_t		 i, j;
+
+	cfg_validate_workers(p);
 
 	if (c->nlistens == 0)
 		cfg_error(p, p->lineno, "no [listen NAME] section: porter "
@@ -560,6 +609,8 @@ cfg_defaults(const char *path)
 		fatal("calloc");
 	c->file = cfg_strdup(path);
 	c->workers = 4;
+	c->min_spare_workers = 2;
+	c->max_workers = 256;
 	c->pid_file = cfg_strdup(PORTER_RUNSTATEDIR "/porter.pid");
 	c->error_log = cfg_strdup("stderr");
 	c->log_level = LOG_L_NOTICE;
@@ -638,5 +689,6 @@ config_free(struct config *c)
 	free(c->access_log);
 	free(c->user);
 	free(c->group);
+	free(c->chroot);
 	free(c);
 }

@@ -54,13 +54,18 @@ struct route_config {
 struct config {
 	char		*file;
 	/* [porter] */
-	unsigned	 workers;
+	unsigned	 workers;		/* at start */
+	unsigned	 min_spare_workers;
+	unsigned	 max_spare_workers;	/* 0 = max(workers, min + 1) */
+	unsigned	 max_workers;
+	unsigned	 max_requests_per_worker;	/* 0 = no limit */
 	char		*pid_file;
 	char		*error_log;
 	int		 log_level;
 	char		*access_log;		/* NULL = off */
 	char		*user;
 	char		*group;
+	char		*chroot;
 	int		 client_header_timeout;	/* ms */
 	int		 client_body_timeout;	/* ms */
 	int		 send_timeout;		/* ms */

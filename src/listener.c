@@ -48,12 +48,19 @@ fail:
 	return -1;
 }
 
+static int
+listener_same(const struct addr *a, const struct addr *b)
+{
+	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
+}
+
 struct listener *
-listener_open_all(const struct config *cf, size_t *n, char *err,
-    size_t errlen)
+listener_open_all(const struct config *cf, struct listener *old, size_t nold,
+    size_t *n, char *err, size_t errlen)
 {
 	struct listener	*ls;
-	size_t		 i, j, total = 0, k = 0;
+	size_t		 i, j, o, total = 0, k = 0;
+	int		 flags;
 
 	for (i = 0; i < cf->nlistens; i++)
 		total += cf->listens[i].naddrs;
@@ -62,26 +69,52 @@ listener_open_all(const struct config *cf, size_t *n, char *err,
 		return NULL;
 	}
 	for (i = 0; i < cf->nlistens; i++)
-		for (j = 0; j < cf->listens[i].naddrs; j++) {
-			ls[k].addr = cf->listens[i].addrs[j];
+		for (j = 0; j < cf->listens[i].naddrs; j++, k++) {
+			ls[k].conf = cf->listens[i].addrs[j];
+			ls[k].addr = ls[k].conf;
 			ls[k].listen = i;
-			ls[k].fd = listener_bind(&ls[k].addr,
-			    cf->listens[i].backlog, err, errlen);
-			if (ls[k].fd == -1) {
-				listener_close_all(ls, k);
-				return NULL;
-			}
-			if (total > 1 && fcntl(ls[k].fd, F_SETFL,
-			    O_NONBLOCK) == -1) {
-				snprintf(err, errlen, "fcntl: %s",
-				    strerror(errno));
-				listener_close_all(ls, k + 1);
-				return NULL;
-			}
-			k++;
+			ls[k].fd = -1;
+			for (o = 0; o < nold; o++)
+				if (old[o].fd != -1 &&
+				    listener_same(&old[o].conf, &ls[k].conf)) {
+					ls[k].addr = old[o].addr;
+					ls[k].fd = old[o].fd;
+					break;
+				}
+			if (ls[k].fd == -1)
+				ls[k].fd = listener_bind(&ls[k].addr,
+				    cf->listens[i].backlog, err, errlen);
+			if (ls[k].fd == -1)
+				goto fail;
 		}
+	for (k = 0; k < total; k++) {
+		if ((flags = fcntl(ls[k].fd, F_GETFL)) == -1 ||
+		    fcntl(ls[k].fd, F_SETFL, total > 1 ? flags | O_NONBLOCK :
+		    flags & ~O_NONBLOCK) == -1) {
+			snprintf(err, errlen, "fcntl: %s", strerror(errno));
+			goto fail;
+		}
+	}
+	/* success: the taken-over sockets now belong to the new array */
+	for (k = 0; k < total; k++)
+		for (o = 0; o < nold; o++)
+			if (old[o].fd == ls[k].fd)
+				old[o].fd = -1;
 	*n = total;
 	return ls;
+fail:
+	/* close only what was bound here, never a socket of old */
+	for (j = 0; j < total; j++) {
+		if (ls[j].fd == -1)
+			continue;
+		for (o = 0; o < nold; o++)
+			if (old[o].fd == ls[j].fd)
+				break;
+		if (o == nold)
+			close(ls[j].fd);
+	}
+	free(ls);
+	return NULL;
 }
 
 void
@@ -93,4 +126,54 @@ listener_close_all(struct listener *ls, size_t n)
 		if (ls[i].fd != -1)
 			close(ls[i].fd);
 	free(ls);
+}
+
+int
+listener_export(const struct listener *ls, size_t n, char *buf, size_t len)
+{
+	size_t	 i, off = 0;
+	int	 r;
+
+	buf[0] = '\0';
+	for (i = 0; i < n; i++) {
+		r = snprintf(buf + off, len - off, "%d %s %s;", ls[i].fd,
+		    ls[i].conf.str, ls[i].addr.str);
+		if (r < 0 || (size_t)r >= len - off)
+			return -1;
+		off += (size_t)r;
+	}
+	return 0;
+}
+
+struct listener *
+listener_import(const char *value, size_t *n)
+{
+	struct listener	*ls = NULL, *nls;
+	char		*dup, *item, *save = NULL, conf[64], bound[64];
+	char		 err[128];
+	int		 fd;
+
+	*n = 0;
+	if (value == NULL || (dup = strdup(value)) == NULL)
+		return NULL;
+	for (item = strtok_r(dup, ";", &save); item != NULL;
+	    item = strtok_r(NULL, ";", &save)) {
+		if (sscanf(item, "%d %63s %63s", &fd, conf, bound) != 3 ||
+		    fd < 3)
+			continue;
+		if ((nls = realloc(ls, (*n + 1) * sizeof(*ls))) == NULL)
+			break;
+		ls = nls;
+		memset(&ls[*n], 0, sizeof(ls[*n]));
+		ls[*n].fd = fd;
+		if (util_parse_addr(conf, &ls[*n].conf, err, sizeof(err)) == -1 ||
+		    util_parse_addr(bound, &ls[*n].addr, err, sizeof(err)) == -1) {
+			close(fd);
+			continue;
+		}
+		(void)fcntl(fd, F_SETFD, FD_CLOEXEC);
+		(*n)++;
+	}
+	free(dup);
+	return ls;
 }

@@ -13,19 +13,33 @@ struct config;
 
 struct listener {
 	int		 fd;
-	struct addr	 addr;
+	struct addr	 conf;		/* as configured (port may be 0) */
+	struct addr	 addr;		/* as bound */
 	size_t		 listen;	/* index of its [listen] section */
 };
 
 /*
- * Bind and listen on every address of cf.  Returns an array (free with
- * listener_close_all) and its length in *n, or NULL with err filled.
- * With several sockets they are made non-blocking, because workers then
- * poll before accept and must not block in accept when another worker
- * took the connection.
+ * Listen on every address of cf.  A socket of old[0..nold) configured with
+ * the same address is taken over (its fd moves; old[i].fd becomes -1), so
+ * a reload or an upgrade never closes and re-binds a listening socket;
+ * the others are bound now.  Returns an array (free with
+ * listener_close_all) and its length in *n, or NULL with err filled and
+ * old untouched.  With several sockets they are made non-blocking,
+ * because workers then poll before accept and must not block in accept
+ * when another worker took the connection.
  */
-struct listener	*listener_open_all(const struct config *cf, size_t *n,
-		    char *err, size_t errlen);
+struct listener	*listener_open_all(const struct config *cf,
+		    struct listener *old, size_t nold, size_t *n, char *err,
+		    size_t errlen);
 void		 listener_close_all(struct listener *, size_t n);
+/*
+ * Describe the sockets in an environment value for a new binary:
+ * "FD ADDR;FD ADDR;..." with the configured addresses.  Returns -1 if it
+ * does not fit.
+ */
+int		 listener_export(const struct listener *, size_t n, char *buf,
+		    size_t len);
+/* The inverse: the sockets a new binary inherited (NULL, *n = 0: none). */
+struct listener	*listener_import(const char *value, size_t *n);
 
 #endif /* LISTENER_H */

@@ -1,40 +1,81 @@
 /*
  * main.c - command line.
  */
+#include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "proc.h"
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: porter [-dhtv] [-c file]\n"
-	    "  -c file  configuration file (default %s)\n"
-	    "  -d       stay in the foreground, log to stderr\n"
-	    "  -t       check the configuration and exit\n"
-	    "  -v       print the version and exit\n"
-	    "  -h       this help\n", PORTER_CONFIG);
+	fprintf(fp, "usage: porter [-dhtv] [-c file] [-s signal]\n"
+	    "  -c file    configuration file (default %s)\n"
+	    "  -d         stay in the foreground, log to stderr\n"
+	    "  -s signal  send reload, stop, quit, reopen or upgrade to the\n"
+	    "             running master named in the pid file\n"
+	    "  -t         check the configuration and exit\n"
+	    "  -v         print the version and exit\n"
+	    "  -h         this help\n", PORTER_CONFIG);
+}
+
+/* porter -s NAME: signal the running master. */
+static int
+main_signal(const struct config *cf, const char *name)
+{
+	static const struct { const char *name; int sig; } sigs[] = {
+		{ "reload", SIGHUP }, { "stop", SIGTERM }, { "quit", SIGQUIT },
+		{ "reopen", SIGUSR1 }, { "upgrade", SIGUSR2 },
+	};
+	char	 err[512];
+	size_t	 i;
+	pid_t	 pid;
+
+	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (strcmp(name, sigs[i].name) == 0)
+			break;
+	if (i == sizeof(sigs) / sizeof(sigs[0])) {
+		fprintf(stderr, "porter: unknown signal \"%s\" (reload, stop, "
+		    "quit, reopen or upgrade)\n", name);
+		return 1;
+	}
+	if ((pid = proc_pidfile_read(cf->pid_file, err, sizeof(err))) == -1) {
+		fprintf(stderr, "porter: %s\n", err);
+		return 1;
+	}
+	if (kill(pid, sigs[i].sig) == -1) {
+		fprintf(stderr, "porter: signal %s to %ld: %s\n", name,
+		    (long)pid, strerror(errno));
+		return 1;
+	}
+	return 0;
 }
 
 int
 main(int argc, char *argv[])
 {
 	struct config	*cf;
-	const char	*file = PORTER_CONFIG;
+	const char	*file = PORTER_CONFIG, *sig = NULL;
 	static char	 err[16384];
 	int		 ch, test = 0, foreground = 0;
 
-	while ((ch = getopt(argc, argv, "c:dhtv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dhs:tv")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
 			break;
 		case 'd':
 			foreground = 1;
+			break;
+		case 's':
+			sig = optarg;
 			break;
 		case 't':
 			test = 1;
@@ -61,17 +102,21 @@ main(int argc, char *argv[])
 			    "not starting\n");
 		return 1;
 	}
-	if (test) {
-		printf("porter: configuration file %s is valid\n", file);
+	if (test || sig != NULL) {
+		ch = 0;
+		if (sig != NULL)
+			ch = main_signal(cf, sig);
+		else
+			printf("porter: configuration file %s is valid\n",
+			    file);
 		config_free(cf);
-		return 0;
+		return ch;
 	}
 	if (log_open(foreground ? "stderr" : cf->error_log, cf->log_level,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "porter: %s\n", err);
+		config_free(cf);
 		return 1;
 	}
-	ch = master_run(cf, foreground);
-	config_free(cf);
-	return ch;
+	return master_run(cf, foreground, argv);
 }

@@ -3,16 +3,28 @@
  *
  * The master blocks every signal it acts on and waits for them with
  * sigtimedwait() and a one second tick, so no work ever happens in a
- * signal handler.  Each tick it reaps workers, respawns the ones that
- * died (with back-off, so a worker that cannot start does not become a
- * fork storm), and acts on what the signals asked for.
+ * signal handler.  Each tick it reaps workers, keeps the number of idle
+ * workers of the current generation between min_spare_workers and
+ * max_spare_workers (Apache prefork style: forking 1, 2, 4 ... 32 a
+ * second while short, retiring idle ones while over), bounds how long
+ * retiring workers may linger, and acts on what the signals asked for.
+ *
+ * Generations: a reload builds a whole new configuration; only when that
+ * succeeded does the master start workers of a new generation and ask the
+ * old ones to retire (SIGWINCH: finish the request in flight, answer with
+ * "Connection: close", wait briefly for the next request of an idle
+ * keep-alive client instead of closing under it).  Listening sockets whose
+ * address did not change are handed over, never closed and re-bound.
  */
 #include <sys/types.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -31,12 +43,16 @@
 
 #define MASTER_BACKOFF_MIN	100	/* ms */
 #define MASTER_BACKOFF_MAX	10000
+#define MASTER_SPAWN_MAX	32	/* workers forked per tick at most */
+#define MASTER_ENV_LISTEN	"PORTER_LISTEN_FDS"
 
 struct master_worker {
-	pid_t		 pid;		/* 0: slot to fill */
+	pid_t		 pid;		/* 0: unused */
 	int		 sb;		/* scoreboard slot */
+	unsigned	 gen;
+	int		 retiring;
 	int64_t		 started;
-	int64_t		 respawn_at;
+	int64_t		 kill_at;	/* retiring: SIGKILL after this */
 };
 
 struct master {
@@ -46,51 +62,114 @@ struct master {
 	struct shm_header	*shm;
 	struct proc_creds	 creds;
 	struct master_worker	*w;
-	size_t			 nw;
+	size_t			 nw;		/* capacity of w */
+	unsigned		 gen;
 	int			 backoff;	/* ms, 0 = none */
+	int64_t			 spawn_after;	/* back-off: no fork before */
+	unsigned		 spawn_rate;
+	int			 at_max;	/* logged hitting max_workers */
+	int64_t			 last_tick;
 	pid_t			 pid;
+	char			 pidfile[4200];	/* the path this master owns */
+	pid_t			 upgrade;	/* new binary being started */
+	char *const		*argv;
+	char			 exe[PATH_MAX];
 };
 
-static void
-master_spawn(struct master *m, struct master_worker *w)
+static size_t
+master_count(struct master *m, int current_only, unsigned *idle)
 {
-	int	 sb;
-	pid_t	 pid;
+	size_t	 i, n = 0;
 
-	if ((sb = scoreboard_claim()) == -1) {
-		log_error("scoreboard full: cannot start a worker");
-		w->respawn_at = util_now_ms() + 1000;
-		return;
+	if (idle != NULL)
+		*idle = 0;
+	for (i = 0; i < m->nw; i++) {
+		if (m->w[i].pid == 0)
+			continue;
+		if (current_only && (m->w[i].retiring || m->w[i].gen != m->gen))
+			continue;
+		n++;
+		if (idle != NULL && atomic_load(&scoreboard_slot(
+		    (unsigned)m->w[i].sb)->state) == SB_IDLE)
+			(*idle)++;
 	}
+	return n;
+}
+
+static int
+master_spawn(struct master *m)
+{
+	struct master_worker	*w = NULL;
+	size_t			 i;
+	int			 sb;
+	pid_t			 pid;
+
+	for (i = 0; i < m->nw; i++)
+		if (m->w[i].pid == 0) {
+			w = &m->w[i];
+			break;
+		}
+	if (w == NULL || (sb = scoreboard_claim(m->gen)) == -1)
+		return -1;	/* retiring workers still hold the slots */
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
 		scoreboard_release((unsigned)sb);
-		w->respawn_at = util_now_ms() + 1000;
-		return;
+		return -1;
 	}
 	if (pid == 0)
 		worker_main(m->cf, m->ls, m->nls, (unsigned)sb, &m->creds,
 		    m->pid);
+	memset(w, 0, sizeof(*w));
 	w->pid = pid;
 	w->sb = sb;
+	w->gen = m->gen;
 	w->started = util_now_ms();
-	w->respawn_at = 0;
 	atomic_store(&scoreboard_slot((unsigned)sb)->pid, (int32_t)pid);
 	log_debug("started worker %ld", (long)pid);
+	return 0;
 }
 
-/* Reap every exited worker; returns how many are still running. */
+static void
+master_retire(struct master *m, struct master_worker *w, int sig)
+{
+	if (!w->retiring) {
+		w->retiring = 1;
+		w->kill_at = util_now_ms() + m->cf->shutdown_timeout;
+	}
+	(void)kill(w->pid, sig);
+}
+
+/* The new binary of an upgrade exited: take the pid file back. */
+static void
+master_upgrade_failed(struct master *m, int status)
+{
+	char	 old[4200];
+
+	log_error("new binary exited (status %d): upgrade failed, this "
+	    "master goes on", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	snprintf(old, sizeof(old), "%s.oldbin", m->cf->pid_file);
+	if (rename(old, m->cf->pid_file) == -1)
+		log_warn("rename %s", old);
+	snprintf(m->pidfile, sizeof(m->pidfile), "%s", m->cf->pid_file);
+	m->upgrade = 0;
+}
+
+/* Reap every exited child; returns how many workers are still running. */
 static size_t
 master_reap(struct master *m, int stopping)
 {
 	struct master_worker	*w;
 	pid_t			 pid;
 	int			 status;
-	size_t			 i, alive = 0;
+	size_t			 i;
 	int64_t			 now = util_now_ms();
 
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+		if (pid == m->upgrade) {
+			master_upgrade_failed(m, status);
+			continue;
+		}
 		for (i = 0; i < m->nw; i++)
 			if (m->w[i].pid == pid)
 				break;
@@ -99,7 +178,7 @@ master_reap(struct master *m, int stopping)
 		w = &m->w[i];
 		scoreboard_release((unsigned)w->sb);
 		w->pid = 0;
-		if (stopping)
+		if (stopping || w->retiring)
 			continue;
 		if (WIFSIGNALED(status))
 			log_error("worker %ld killed by signal %d",
@@ -107,6 +186,8 @@ master_reap(struct master *m, int stopping)
 		else if (WEXITSTATUS(status) != WORKER_EXIT_OK)
 			log_error("worker %ld exited with status %d",
 			    (long)pid, WEXITSTATUS(status));
+		else
+			continue;	/* max_requests_per_worker reached */
 		/* dying young, or saying it cannot start: back off */
 		if ((WIFEXITED(status) &&
 		    WEXITSTATUS(status) == WORKER_EXIT_FATAL) ||
@@ -115,17 +196,13 @@ master_reap(struct master *m, int stopping)
 			    m->backoff * 2;
 			if (m->backoff > MASTER_BACKOFF_MAX)
 				m->backoff = MASTER_BACKOFF_MAX;
-			w->respawn_at = now + m->backoff;
-			log_warnx("respawning in %d ms", m->backoff);
-		} else {
+			m->spawn_after = now + m->backoff;
+			log_warnx("workers are failing: next start in %d ms",
+			    m->backoff);
+		} else
 			m->backoff = 0;
-			w->respawn_at = now;
-		}
 	}
-	for (i = 0; i < m->nw; i++)
-		if (m->w[i].pid != 0)
-			alive++;
-	return alive;
+	return master_count(m, 0, NULL);
 }
 
 static void
@@ -136,6 +213,81 @@ master_signal_workers(struct master *m, int sig)
 	for (i = 0; i < m->nw; i++)
 		if (m->w[i].pid != 0)
 			(void)kill(m->w[i].pid, sig);
+}
+
+/*
+ * Keep the current generation's idle workers within the spare bounds and
+ * bound the life of retiring workers.  Runs at most once a second.
+ */
+static void
+master_maintain(struct master *m)
+{
+	const struct config	*cf = m->cf;
+	int64_t			 now = util_now_ms();
+	unsigned		 idle, n, k, extra;
+	size_t			 total, i;
+
+	for (i = 0; i < m->nw; i++)
+		if (m->w[i].pid != 0 && m->w[i].retiring &&
+		    now >= m->w[i].kill_at) {
+			log_warnx("worker %ld still busy after "
+			    "shutdown_timeout: killing it", (long)m->w[i].pid);
+			(void)kill(m->w[i].pid, SIGKILL);
+			m->w[i].kill_at = now + 1000;
+		}
+	if (now - m->last_tick < 1000 && m->last_tick != 0)
+		return;
+	m->last_tick = now;
+	total = master_count(m, 1, &idle);
+	if (now < m->spawn_after)
+		return;
+	if (m->backoff != 0 && now > m->spawn_after + 10000)
+		m->backoff = 0;		/* calm for a while: forget it */
+	if (total < cf->workers) {
+		/* (re)start the configured minimum at once */
+		for (n = (unsigned)total; n < cf->workers; n++)
+			if (master_spawn(m) == -1)
+				break;
+		return;
+	}
+	if (idle < cf->min_spare_workers || total == 0) {
+		if (total >= cf->max_workers) {
+			if (!m->at_max)
+				log_warnx("max_workers (%u) reached: "
+				    "consider raising it", cf->max_workers);
+			m->at_max = 1;
+			return;
+		}
+		n = m->spawn_rate;
+		if (n > cf->max_workers - total)
+			n = (unsigned)(cf->max_workers - total);
+		for (k = 0; k < n; k++)
+			if (master_spawn(m) == -1)
+				break;
+		log_debug("%u idle workers: started %u", idle, k);
+		if (m->spawn_rate < MASTER_SPAWN_MAX)
+			m->spawn_rate *= 2;
+		return;
+	}
+	m->spawn_rate = 1;
+	m->at_max = 0;
+	if (idle > cf->max_spare_workers && total > cf->workers) {
+		/*
+		 * Retire one idle worker a tick, more when far over, so a
+		 * pool that grew under a burst shrinks in seconds.
+		 */
+		extra = (idle - cf->max_spare_workers) / 8 + 1;
+		if (extra > total - cf->workers)
+			extra = (unsigned)(total - cf->workers);
+		for (i = 0; i < m->nw && extra > 0; i++) {
+			if (m->w[i].pid == 0 || m->w[i].retiring ||
+			    atomic_load(&scoreboard_slot(
+			    (unsigned)m->w[i].sb)->state) != SB_IDLE)
+				continue;
+			master_retire(m, &m->w[i], SIGQUIT);
+			extra--;
+		}
+	}
 }
 
 /*
@@ -184,19 +336,159 @@ master_reopen(struct master *m)
 	master_signal_workers(m, SIGUSR1);
 }
 
+/* Log each line of a multi-line error text. */
+static void
+master_log_lines(const char *what, char *text)
+{
+	char	*line, *save = NULL;
+
+	for (line = strtok_r(text, "\n", &save); line != NULL;
+	    line = strtok_r(NULL, "\n", &save))
+		log_error("%s%s", what, line);
+}
+
+/*
+ * HUP: build the new configuration whole; on any error keep the old one
+ * and change nothing.
+ */
+static void
+master_reload(struct master *m, int foreground)
+{
+	static char		 err[16384];
+	struct config		*ncf;
+	struct proc_creds	 creds;
+	struct listener		*nls;
+	size_t			 n, i, busy;
+
+	log_notice("reloading %s", m->cf->file);
+	if ((ncf = config_load(m->cf->file, err, sizeof(err))) == NULL) {
+		master_log_lines("reload failed, old configuration kept: ",
+		    err);
+		return;
+	}
+	if (proc_creds_resolve(ncf, &creds, err, sizeof(err)) == -1 ||
+	    (!foreground && log_open(ncf->error_log, ncf->log_level, err,
+	    sizeof(err)) == -1) ||
+	    alog_open(ncf->access_log, err, sizeof(err)) == -1) {
+		log_error("reload failed, old configuration kept: %s", err);
+		(void)alog_open(m->cf->access_log, err, sizeof(err));
+		config_free(ncf);
+		return;
+	}
+	if (ncf->max_workers * 2 + 16 > scoreboard_nslots())
+		log_warnx("max_workers grew past what this master can run; "
+		    "restart porter to use more than %u",
+		    (scoreboard_nslots() - 16) / 2);
+	if ((nls = listener_open_all(ncf, m->ls, m->nls, &n, err,
+	    sizeof(err))) == NULL) {
+		log_error("reload failed, old configuration kept: %s", err);
+		(void)alog_open(m->cf->access_log, err, sizeof(err));
+		if (!foreground)
+			(void)log_open(m->cf->error_log, m->cf->log_level,
+			    err, sizeof(err));
+		config_free(ncf);
+		return;
+	}
+	log_set_level(ncf->log_level);
+	/* sockets not taken over are gone from the configuration */
+	listener_close_all(m->ls, m->nls);
+	m->ls = nls;
+	m->nls = n;
+	for (i = 0; i < m->nls; i++)
+		log_notice("listening on %s", m->ls[i].addr.str);
+	busy = master_count(m, 1, NULL);
+	for (i = 0; i < m->nw; i++)
+		if (m->w[i].pid != 0 && !m->w[i].retiring)
+			master_retire(m, &m->w[i], SIGWINCH);
+	config_free(m->cf);
+	m->cf = ncf;
+	m->creds = creds;
+	m->gen++;
+	m->backoff = 0;
+	m->spawn_after = 0;
+	/* as many as the old generation had, so a loaded pool stays */
+	if (busy < ncf->workers)
+		busy = ncf->workers;
+	if (busy > ncf->max_workers)
+		busy = ncf->max_workers;
+	for (i = 0; i < busy; i++)
+		if (master_spawn(m) == -1)
+			break;
+	log_notice("configuration reloaded: generation %u, %zu workers",
+	    m->gen, i);
+}
+
+/*
+ * USR2: start the binary found at the path porter was started with,
+ * handing it the listening sockets.  This master goes on until the
+ * operator sends it QUIT (or the new one fails).
+ */
+static void
+master_upgrade(struct master *m)
+{
+	char	 env[8192], old[4200];
+	size_t	 i;
+	pid_t	 pid;
+
+	if (m->upgrade != 0) {
+		log_warnx("upgrade already in progress (pid %ld)",
+		    (long)m->upgrade);
+		return;
+	}
+	if (listener_export(m->ls, m->nls, env, sizeof(env)) == -1) {
+		log_error("upgrade: too many listening sockets to hand over");
+		return;
+	}
+	snprintf(old, sizeof(old), "%s.oldbin", m->cf->pid_file);
+	if (rename(m->cf->pid_file, old) == -1) {
+		log_warn("upgrade: rename %s", m->cf->pid_file);
+		return;
+	}
+	snprintf(m->pidfile, sizeof(m->pidfile), "%s", old);
+	log_notice("upgrade: starting %s", m->exe);
+	pid = fork();
+	if (pid == -1) {
+		log_warn("upgrade: fork");
+		master_upgrade_failed(m, 0);
+		return;
+	}
+	if (pid == 0) {
+		sigset_t	 none;
+
+		for (i = 0; i < m->nls; i++)
+			(void)fcntl(m->ls[i].fd, F_SETFD, 0);
+		setenv(MASTER_ENV_LISTEN, env, 1);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		execv(m->exe, m->argv);
+		log_warn("upgrade: exec %s", m->exe);
+		_exit(WORKER_EXIT_FATAL);
+	}
+	m->upgrade = pid;
+}
+
 static int
 master_setup(struct master *m, int foreground)
 {
 	char		 err[512];
 	struct timeval	 tv = { 1, 0 };
-	size_t		 i;
+	struct listener	*inherited;
+	size_t		 i, ninh;
+	const char	*env;
 
 	if (proc_creds_resolve(m->cf, &m->creds, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
-	if ((m->ls = listener_open_all(m->cf, &m->nls, err,
-	    sizeof(err))) == NULL) {
+	/* an upgrade hands us its listening sockets */
+	env = getenv(MASTER_ENV_LISTEN);
+	inherited = listener_import(env, &ninh);
+	if (env != NULL)
+		unsetenv(MASTER_ENV_LISTEN);
+	m->ls = listener_open_all(m->cf, inherited, ninh, &m->nls, err,
+	    sizeof(err));
+	listener_close_all(inherited, ninh);
+	if (m->ls == NULL) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -210,9 +502,9 @@ master_setup(struct master *m, int foreground)
 		log_error("%s", err);
 		return -1;
 	}
-	m->nw = m->cf->workers;
-	if ((m->shm = shm_create((unsigned)m->nw * 2 + 2, err,
-	    sizeof(err))) == NULL) {
+	/* room for a whole retiring generation beside the current one */
+	m->nw = (size_t)m->cf->max_workers * 2 + 16;
+	if ((m->shm = shm_create((unsigned)m->nw, err, sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -221,16 +513,20 @@ master_setup(struct master *m, int foreground)
 		log_error("out of memory");
 		return -1;
 	}
-	if (!foreground && proc_daemonize(err, sizeof(err)) == -1) {
+	/* a new binary of an upgrade is detached already */
+	if (!foreground && env == NULL &&
+	    proc_daemonize(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
 	m->pid = getpid();
+	m->spawn_rate = 1;
+	snprintf(m->pidfile, sizeof(m->pidfile), "%s", m->cf->pid_file);
 	return 0;
 }
 
 int
-master_run(struct config *cf, int foreground)
+master_run(struct config *cf, int foreground, char *const argv[])
 {
 	struct master	 m;
 	struct timespec	 tick = { 1, 0 };
@@ -238,11 +534,14 @@ master_run(struct config *cf, int foreground)
 	siginfo_t	 si;
 	char		 err[512];
 	size_t		 i;
-	int		 sig, pidfile = 0;
-	int64_t		 now;
+	int		 sig, pidfile = 0, rc = 0;
 
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
+	m.argv = argv;
+	/* the path as started, made absolute before the daemon's chdir */
+	if (realpath(argv[0], m.exe) == NULL)
+		snprintf(m.exe, sizeof(m.exe), "%s", argv[0]);
 	log_set_role("master");
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
@@ -252,26 +551,25 @@ master_run(struct config *cf, int foreground)
 	sigaddset(&set, SIGUSR1);
 	sigaddset(&set, SIGUSR2);
 	sigaddset(&set, SIGCHLD);
+	sigaddset(&set, SIGWINCH);
 	sigprocmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 	if (master_setup(&m, foreground) == -1) {
-		if (m.ls != NULL)
-			listener_close_all(m.ls, m.nls);
-		free(m.w);
-		return 1;
+		rc = 1;
+		goto done;
 	}
-	for (i = 0; i < m.nw; i++)
-		master_spawn(&m, &m.w[i]);
-	log_notice("porter started: %zu listening socket%s, %zu workers",
-	    m.nls, m.nls == 1 ? "" : "s", m.nw);
+	for (i = 0; i < m.cf->workers; i++)
+		(void)master_spawn(&m);
+	log_notice("porter started: %zu listening socket%s, %u workers",
+	    m.nls, m.nls == 1 ? "" : "s", m.cf->workers);
 	for (;;) {
 		if (!pidfile) {
-			if (proc_pidfile_write(cf->pid_file, err,
+			if (proc_pidfile_write(m.cf->pid_file, err,
 			    sizeof(err)) == -1) {
 				log_error("%s", err);
 				master_stop(&m, &set, 0);
-				free(m.w);
-				return 1;
+				rc = 1;
+				goto done;
 			}
 			pidfile = 1;
 		}
@@ -280,29 +578,33 @@ master_run(struct config *cf, int foreground)
 		case SIGTERM:
 		case SIGINT:
 			master_stop(&m, &set, 0);
-			goto done;
+			goto stopped;
 		case SIGQUIT:
 			master_stop(&m, &set, 1);
-			goto done;
+			goto stopped;
 		case SIGUSR1:
 			master_reopen(&m);
 			break;
 		case SIGHUP:
-			log_notice("reload is not supported yet: ignoring "
-			    "SIGHUP");
+			master_reload(&m, foreground);
+			break;
+		case SIGUSR2:
+			master_upgrade(&m);
 			break;
 		default:
 			break;
 		}
 		(void)master_reap(&m, 0);
-		now = util_now_ms();
-		for (i = 0; i < m.nw; i++)
-			if (m.w[i].pid == 0 && m.w[i].respawn_at <= now)
-				master_spawn(&m, &m.w[i]);
+		master_maintain(&m);
 	}
-done:
-	proc_pidfile_remove(cf->pid_file);
+stopped:
+	/* after an upgrade this is the .oldbin file */
+	proc_pidfile_remove(m.pidfile);
 	log_notice("porter stopped");
+done:
+	if (m.ls != NULL)
+		listener_close_all(m.ls, m.nls);
 	free(m.w);
-	return 0;
+	config_free(m.cf);
+	return rc;
 }

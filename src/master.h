@@ -8,7 +8,11 @@
 
 struct config;
 
-/* Run the master until stopped; returns the process exit code. */
-int	master_run(struct config *cf, int foreground);
+/*
+ * Run the master until stopped; returns the process exit code.  Takes
+ * ownership of cf (a reload replaces it).  argv is how porter was started,
+ * kept for a binary upgrade.
+ */
+int	master_run(struct config *cf, int foreground, char *const argv[]);
 
 #endif /* MASTER_H */

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <pwd.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,12 +24,16 @@ proc_creds_resolve(const struct config *cf, struct proc_creds *pc, char *err,
 	struct group	*gr;
 
 	memset(pc, 0, sizeof(*pc));
-	if (cf->user == NULL)
-		return 0;
-	if (geteuid() != 0) {
-		/* not root: nothing to change to; run as we are */
-		return 0;
+	if (geteuid() != 0)
+		return 0;	/* not root: nothing to change; run as we are */
+	if (cf->user == NULL) {
+		snprintf(err, errlen, "%s: porter runs as root but no user is "
+		    "set for the workers (set user = NAME, or user = root to "
+		    "run them as root)", cf->file);
+		return -1;
 	}
+	if (cf->chroot != NULL)
+		snprintf(pc->chroot, sizeof(pc->chroot), "%s", cf->chroot);
 	if ((pw = getpwnam(cf->user)) == NULL) {
 		snprintf(err, errlen, "user \"%s\" does not exist", cf->user);
 		return -1;
@@ -54,7 +59,13 @@ proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen)
 	uid_t	 ru, eu, su;
 	gid_t	 rg, eg, sg;
 
-	if (!pc->change)
+	if (pc->chroot[0] != '\0' &&
+	    (chroot(pc->chroot) == -1 || chdir("/") == -1)) {
+		snprintf(err, errlen, "chroot %s: %s", pc->chroot,
+		    strerror(errno));
+		return -1;
+	}
+	if (!pc->change || pc->uid == 0)
 		return 0;
 	if (setgroups(1, &pc->gid) == -1 ||
 	    setresgid(pc->gid, pc->gid, pc->gid) == -1 ||
@@ -134,4 +145,42 @@ void
 proc_pidfile_remove(const char *path)
 {
 	(void)unlink(path);
+}
+
+pid_t
+proc_pidfile_read(const char *path, char *err, size_t errlen)
+{
+	char	 buf[64], exe[64], link[4096];
+	FILE	*fp;
+	long	 pid;
+	ssize_t	 n;
+
+	if ((fp = fopen(path, "r")) == NULL) {
+		snprintf(err, errlen, "%s: %s (is porter running?)", path,
+		    strerror(errno));
+		return -1;
+	}
+	if (fgets(buf, sizeof(buf), fp) == NULL ||
+	    sscanf(buf, "%ld", &pid) != 1 || pid <= 1) {
+		fclose(fp);
+		snprintf(err, errlen, "%s: no pid in it", path);
+		return -1;
+	}
+	fclose(fp);
+	if (kill((pid_t)pid, 0) == -1 && errno == ESRCH) {
+		snprintf(err, errlen, "%s: stale pid file: process %ld is not "
+		    "running", path, pid);
+		return -1;
+	}
+	/* a recycled pid belongs to something else */
+	snprintf(exe, sizeof(exe), "/proc/%ld/exe", pid);
+	if ((n = readlink(exe, link, sizeof(link) - 1)) > 0) {
+		link[n] = '\0';
+		if (strstr(link, "porter") == NULL) {
+			snprintf(err, errlen, "%s: stale pid file: process %ld "
+			    "is %s, not porter", path, pid, link);
+			return -1;
+		}
+	}
+	return (pid_t)pid;
 }

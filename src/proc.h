@@ -14,9 +14,14 @@ struct proc_creds {
 	uid_t	 uid;
 	gid_t	 gid;
 	char	 user[64];
+	char	 chroot[4096];	/* "" = none */
 };
 
-/* Look up cf->user/group (master, at start).  -1 with err on failure. */
+/*
+ * Look up cf->user/group (master, at start and on reload).  -1 with err
+ * on failure, and when porter runs as root but the configuration does
+ * not name a user: workers run as root only when "user = root" says so.
+ */
 int	proc_creds_resolve(const struct config *cf, struct proc_creds *pc,
 	    char *err, size_t errlen);
 /* Drop to pc (worker, after fork); -1 with err, verified afterwards. */
@@ -25,5 +30,10 @@ int	proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen);
 int	proc_daemonize(char *err, size_t errlen);
 int	proc_pidfile_write(const char *path, char *err, size_t errlen);
 void	proc_pidfile_remove(const char *path);
+/*
+ * The pid of the running master named in path, or -1 with err: no file,
+ * garbage in it, or a stale file (no such process, or not porter).
+ */
+pid_t	proc_pidfile_read(const char *path, char *err, size_t errlen);
 
 #endif /* PROC_H */

@@ -244,7 +244,7 @@ static int
 relay_read_head(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
-	int64_t			 deadline = 0;
+	int64_t			 deadline = 0, drain = 0, now;
 	ssize_t			 n;
 	int			 rc, timeout;
 
@@ -267,23 +267,37 @@ relay_read_head(struct relay *r, struct relay_req *q)
 				goto reject;
 			}
 		}
+		now = util_now_ms();
 		if (deadline != 0) {
-			timeout = (int)(deadline - util_now_ms());
+			timeout = (int)(deadline - now);
 			if (timeout <= 0)
 				goto timedout;
 		} else if (r->nreq == 0)
 			timeout = cf->client_header_timeout;
 		else
 			timeout = cf->keepalive_timeout;
+		if (*r->stop == 1 && deadline == 0) {
+			/* retiring: a short wait for a next request */
+			if (drain == 0)
+				drain = now + (cf->keepalive_timeout <
+				    cf->shutdown_timeout / 2 ?
+				    cf->keepalive_timeout :
+				    cf->shutdown_timeout / 2);
+			if (drain - now < timeout)
+				timeout = (int)(drain - now);
+			if (timeout <= 0)
+				return 0;
+		}
+		if (*r->stop > 1 && deadline == 0)
+			return 0;	/* stopping: idle closes now */
 		n = conn_fill(&r->cl, timeout);
 		if (n > 0)
 			continue;
-		if (n == -1 && errno == EINTR) {
-			/* told to leave: an idle connection just closes */
-			if (*r->stop && conn_pending(&r->cl) == 0)
-				return 0;
+		if (n == -1 && errno == EINTR)
 			continue;
-		}
+		if (n == -1 && errno == ETIMEDOUT && drain != 0 &&
+		    deadline == 0)
+			return 0;
 		if (n == -1 && errno == ENOBUFS) {
 			/* the parser's size limit is lower: cannot happen */
 			rc = -431;
@@ -948,7 +962,7 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	    !http_list_has(f->value, f->value_len, "h2c");
 }
 
-void
+unsigned
 relay_serve(int fd, const struct sockaddr_storage *peer)
 {
 	struct relay		*r = &relay;
@@ -997,4 +1011,5 @@ relay_serve(int fd, const struct sockaddr_storage *peer)
 	relay_release_backend(r, 0);
 	scoreboard_state(SB_CLOSING);
 	conn_close(&r->cl);
+	return r->nreq;
 }

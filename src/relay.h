@@ -13,11 +13,18 @@ struct config;
 /*
  * Set up the worker's buffers.  stop is raised by the worker when it must
  * finish the request in flight and leave: relay then answers with
- * "Connection: close" and drops idle keep-alive connections.
+ * "Connection: close".  At 1 (retiring after a reload) a client idle in
+ * keep-alive gets a short while to send its next request, which is then
+ * answered and the connection closed, rather than have the connection
+ * closed under a request it may be sending; at 2 (stopping) idle
+ * connections close at once.
  */
 void	relay_init(const struct config *cf, volatile sig_atomic_t *stop);
-/* Serve the client connection fd until it ends; closes fd. */
-void	relay_serve(int fd, const struct sockaddr_storage *peer);
+/*
+ * Serve the client connection fd until it ends; closes fd.  Returns the
+ * number of requests served.
+ */
+unsigned relay_serve(int fd, const struct sockaddr_storage *peer);
 /* Free the buffers and idle backend connections (worker exit). */
 void	relay_fini(void);
 

@@ -2,6 +2,7 @@
  * scoreboard.c - worker slots in the shared segment.
  */
 #include <stddef.h>
+#include <time.h>
 
 #include "scoreboard.h"
 #include "shm.h"
@@ -30,7 +31,7 @@ scoreboard_slot(unsigned i)
 }
 
 int
-scoreboard_claim(void)
+scoreboard_claim(unsigned generation)
 {
 	unsigned	 i;
 
@@ -41,6 +42,8 @@ scoreboard_claim(void)
 			atomic_store(&sb_slots[i].pid, 0);
 			atomic_store(&sb_slots[i].requests, 0);
 			atomic_store(&sb_slots[i].connections, 0);
+			atomic_store(&sb_slots[i].generation, generation);
+			atomic_store(&sb_slots[i].started, (int64_t)time(NULL));
 			return (int)i;
 		}
 	return -1;

@@ -37,7 +37,7 @@ void	scoreboard_init(struct shm_header *);
 unsigned scoreboard_nslots(void);
 struct sb_slot_shm *scoreboard_slot(unsigned i);
 /* Find a free slot and mark it STARTING; -1 if the board is full. */
-int	scoreboard_claim(void);
+int	scoreboard_claim(unsigned generation);
 void	scoreboard_release(unsigned i);
 /* The calling worker's own slot (set once after fork). */
 void	scoreboard_set_self(unsigned i);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,10 +31,17 @@
 static volatile sig_atomic_t	 worker_stop;
 static volatile sig_atomic_t	 worker_reopen;
 
+/*
+ * worker_stop: 1 = retire (a reload: drain keep-alive clients by answering
+ * their next request with "Connection: close"), 2 = stop (close idle
+ * connections now).
+ */
 static void
 worker_signal(int sig)
 {
 	if (sig == SIGQUIT)
+		worker_stop = 2;
+	else if (sig == SIGWINCH && worker_stop == 0)
 		worker_stop = 1;
 	else if (sig == SIGUSR1)
 		worker_reopen = 1;
@@ -50,6 +58,7 @@ worker_signals(void)
 	/* no SA_RESTART: a blocked accept or read must see the signal */
 	sa.sa_handler = worker_signal;
 	sigaction(SIGQUIT, &sa, NULL);
+	sigaction(SIGWINCH, &sa, NULL);
 	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
@@ -100,6 +109,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	struct pollfd		*pfd;
 	char			 err[256];
 	size_t			 i;
+	uint64_t		 served = 0;
 	int			 fd;
 
 	log_set_role("worker");
@@ -139,7 +149,10 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 				log_warn("accept");
 			continue;
 		}
-		relay_serve(fd, &peer);
+		served += relay_serve(fd, &peer);
+		if (cf->max_requests_per_worker != 0 &&
+		    served >= cf->max_requests_per_worker)
+			break;
 	}
 	scoreboard_state(SB_CLOSING);
 	relay_fini();

@@ -2,17 +2,14 @@
  * origin.c - a small scriptable HTTP/1.1 origin server for porter's
  * integration tests and for "make demo".
  *
- *	origin [-a ADDR] [-p PORT] [-n NAME] [-P PORTFILE]
+ *	origin [-a addr] [-p port] [-n name] [-P portfile]
  *
- * It binds, listens, prints the bound port on stdout (and atomically into
- * PORTFILE), then forks one child per connection.  The path of each
- * request selects a behaviour (see route()), many of them deliberately
- * broken, so that tests can make a backend misbehave on demand.
- *
- * It is written to be obviously correct rather than fast or strict: it
- * depends on nothing but libc, one process per connection keeps every
- * connection's state in plain locals, and the only shared state is two
- * counters in an anonymous shared mapping.
+ * It prints the bound port on stdout (and atomically into portfile), then
+ * forks one child per connection.  The request path picks a behaviour,
+ * several of them deliberately broken (see route()), so that a test can
+ * make its backend misbehave on demand.  One process per connection keeps
+ * all state in plain locals; the only shared state is two counters in an
+ * anonymous shared mapping.  Plain libc, so it builds wherever porter does.
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -24,7 +21,6 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/wait.h>
-
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
@@ -42,52 +38,43 @@
 #include <time.h>
 #include <unistd.h>
 
-#define IBUF_SIZE	(64 * 1024)	/* input buffer, so also the head limit */
+#define USAGE	"usage: origin [-a addr] [-p port] [-n name] [-P portfile]"
+#define IBUF_SIZE	(64 * 1024)	/* input buffer, hence the head limit */
 #define MAX_FIELDS	128
-#define MAX_BODY	(256ULL * 1024 * 1024)
+#define MAX_BODY	(256ULL << 20)
 #define MAX_COUNT	(1ULL << 30)	/* largest N in /bytes/N and friends */
 #define IDLE_MS		30000
 #define LINGER_MS	2000
 #define PIECE		(64 * 1024)	/* largest single write of body bytes */
-#define PERIOD		576		/* lcm(36, 64): the pattern repeats */
+#define PERIOD		576		/* lcm(36, 64): the pattern's period */
 
-/* Lives in a MAP_SHARED mapping so every child updates the same copy. */
-struct shared {
-	unsigned long long	 requests;
-	unsigned long long	 conns;
+struct shared {				/* MAP_SHARED: one copy for all */
+	unsigned long long	 requests, conns;
 };
 
 struct conn {
 	int			 fd;
-	unsigned long long	 serial;	/* X-Conn */
 	unsigned		 reqno;		/* X-Req */
+	unsigned long long	 serial;	/* X-Conn */
 	size_t			 len;		/* bytes buffered in buf */
 	char			 buf[IBUF_SIZE];
 };
 
 struct req {
-	char		*raw;		/* the head exactly as received */
+	char		*raw, *work;	/* head as received; NUL-split copy */
 	size_t		 rawlen;
-	char		*work;		/* NUL-split copy the pointers use */
-	const char	*method;
-	const char	*path;
-	const char	*query;		/* "" when there is none */
+	const char	*method, *path, *query;	/* in work; query may be "" */
 	int		 version;	/* 10 or 11 */
 	int		 head;		/* HEAD: headers only */
 	int		 close;		/* close after this response */
 	int		 ovr;		/* status= override, 0 if none */
 	unsigned	 nfields;
-	const char	*name[MAX_FIELDS];
-	const char	*value[MAX_FIELDS];
+	const char	*name[MAX_FIELDS], *value[MAX_FIELDS];
 	char		*body;
 	size_t		 bodylen;
 };
 
-enum framing {
-	FR_LENGTH,
-	FR_CHUNKED,
-	FR_CLOSE
-};
+enum framing { FR_LENGTH, FR_CHUNKED, FR_CLOSE };
 
 static const char		*origin_name = "origin";
 static struct shared		*sh;
@@ -96,38 +83,12 @@ static volatile sig_atomic_t	 got_quit, got_chld;
 static pid_t			*kids;
 static size_t			 nkids, kidcap;
 
-static void __attribute__((noreturn))
-usage(void)
-{
-	fprintf(stderr,
-	    "usage: origin [-a addr] [-p port] [-n name] [-P portfile]\n");
-	exit(2);
-}
-
-/*
- * Byte i of every generated body is pattern[i % PERIOD], so any run of up
- * to PIECE bytes starting anywhere is one contiguous slice of this array.
- */
-static void
-fill_pattern(void)
-{
-	static const char	 alnum[] = "0123456789abcdefghijklmnopqrstuvwxyz";
-	size_t			 i;
-
-	for (i = 0; i < sizeof(pattern); i++)
-		pattern[i] = i % 64 == 63 ? '\n' : alnum[i % 36];
-}
-
 static void
 sleep_ms(long long ms)
 {
-	struct timespec	 ts;
+	struct timespec	 ts = { ms / 1000, ms % 1000 * 1000000 };
 
-	if (ms <= 0)
-		return;
-	ts.tv_sec = ms / 1000;
-	ts.tv_nsec = (ms % 1000) * 1000000;
-	while (nanosleep(&ts, &ts) == -1 && errno == EINTR)
+	while (ms > 0 && nanosleep(&ts, &ts) == -1 && errno == EINTR)
 		;
 }
 
@@ -140,18 +101,15 @@ now_ms(void)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* Returns 1 when fd is readable (or at EOF), 0 on timeout, -1 on error. */
+/* 1 when fd is readable (or at EOF), 0 after ms, -1 on error. */
 static int
 wait_readable(int fd, int ms)
 {
-	struct pollfd	 pfd;
+	struct pollfd	 pfd = { fd, POLLIN, 0 };
 	int		 n;
 
-	pfd.fd = fd;
-	pfd.events = POLLIN;
-	do
-		n = poll(&pfd, 1, ms);
-	while (n == -1 && errno == EINTR);
+	while ((n = poll(&pfd, 1, ms)) == -1 && errno == EINTR)
+		;
 	return n;
 }
 
@@ -163,38 +121,37 @@ write_all(int fd, const void *p, size_t n)
 	ssize_t		 w;
 
 	while (n > 0) {
-		w = send(fd, s, n, MSG_NOSIGNAL);
-		if (w == -1) {
-			if (errno == EINTR)
-				continue;
+		if ((w = send(fd, s, n, MSG_NOSIGNAL)) == -1 && errno != EINTR)
 			return -1;
+		if (w > 0) {
+			s += w;
+			n -= (size_t)w;
 		}
-		s += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-/* Send pattern bytes [off, off + n) in writes of at most PIECE bytes. */
-static int
-send_pattern(int fd, unsigned long long off, unsigned long long n)
-{
-	size_t	 k;
-
-	while (n > 0) {
-		k = n > PIECE ? PIECE : (size_t)n;
-		if (write_all(fd, pattern + off % PERIOD, k) == -1)
-			return -1;
-		off += k;
-		n -= k;
 	}
 	return 0;
 }
 
 /*
- * Close without losing what we sent: closing with unread input makes the
- * kernel send a RST, which can destroy response bytes the peer has not
- * read yet.  So half-close first and drain for a little while.
+ * Byte i of every generated body is pattern[i % PERIOD], so a run of up
+ * to PIECE bytes starting anywhere is one contiguous slice of pattern.
+ */
+static int
+send_pattern(int fd, unsigned long long off, unsigned long long n)
+{
+	size_t	 k;
+
+	for (; n > 0; off += k, n -= k) {
+		k = n > PIECE ? PIECE : (size_t)n;
+		if (write_all(fd, pattern + off % PERIOD, k) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/*
+ * Closing with unread input makes the kernel send a RST, which can destroy
+ * response bytes the peer has not read yet.  So half-close and drain for a
+ * little while first.
  */
 static void
 linger_close(int fd)
@@ -203,16 +160,13 @@ linger_close(int fd)
 	long long	 end = now_ms() + LINGER_MS, left;
 
 	shutdown(fd, SHUT_WR);
-	while ((left = end - now_ms()) > 0) {
-		if (wait_readable(fd, (int)left) <= 0)
-			break;
+	while ((left = end - now_ms()) > 0 && wait_readable(fd, (int)left) > 0)
 		if (read(fd, junk, sizeof(junk)) <= 0)
 			break;
-	}
 	close(fd);
 }
 
-/* Read more input.  Returns bytes read, 0 at EOF, -1 on error/idle. */
+/* Read more input: bytes read, 0 at EOF, -1 on error, idle or full. */
 static ssize_t
 fill(struct conn *c)
 {
@@ -220,9 +174,9 @@ fill(struct conn *c)
 
 	if (c->len == sizeof(c->buf) || wait_readable(c->fd, IDLE_MS) <= 0)
 		return -1;
-	do
-		n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len);
-	while (n == -1 && errno == EINTR);
+	while ((n = read(c->fd, c->buf + c->len, sizeof(c->buf) - c->len)) ==
+	    -1 && errno == EINTR)
+		;
 	if (n > 0)
 		c->len += (size_t)n;
 	return n;
@@ -235,30 +189,24 @@ consume(struct conn *c, size_t n)
 	c->len -= n;
 }
 
-/* Exactly n bytes into dst: buffered ones first, then straight from fd. */
 static int
 get_bytes(struct conn *c, char *dst, size_t n)
 {
-	size_t	 k = c->len < n ? c->len : n;
-	ssize_t	 r;
+	size_t	 k;
 
-	memcpy(dst, c->buf, k);
-	consume(c, k);
-	for (dst += k, n -= k; n > 0; dst += r, n -= (size_t)r) {
-		if (wait_readable(c->fd, IDLE_MS) <= 0)
+	for (; n > 0; dst += k, n -= k) {
+		if (c->len == 0 && fill(c) <= 0)
 			return -1;
-		r = read(c->fd, dst, n);
-		if (r == -1 && errno == EINTR)
-			r = 0;
-		else if (r <= 0)
-			return -1;
+		k = c->len < n ? c->len : n;
+		memcpy(dst, c->buf, k);
+		consume(c, k);
 	}
 	return 0;
 }
 
 /*
- * Consume one line; copy it without its CR LF into out (when out is not
- * NULL).  Returns its length, or -1 on EOF, error or a line too long.
+ * Consume one line and copy it without its CR LF into out, unless out is
+ * NULL.  Returns its length, or -1 on EOF, error or a line too long.
  */
 static ssize_t
 get_line(struct conn *c, char *out, size_t outsz)
@@ -281,23 +229,6 @@ get_line(struct conn *c, char *out, size_t outsz)
 	return (ssize_t)k;
 }
 
-/* Offset just past the empty line ending a head in b[0..len), or 0. */
-static size_t
-head_end(const char *b, size_t len)
-{
-	size_t	 i;
-
-	for (i = 0; i < len; i++) {
-		if (b[i] != '\n')
-			continue;
-		if (i + 1 < len && b[i + 1] == '\n')
-			return i + 2;
-		if (i + 2 < len && b[i + 1] == '\r' && b[i + 2] == '\n')
-			return i + 3;
-	}
-	return 0;
-}
-
 /*
  * Returns 1 with r->raw and r->work set, 0 on a clean EOF between
  * requests, -1 on error or idle timeout, -2 when the head is too large.
@@ -305,6 +236,7 @@ head_end(const char *b, size_t len)
 static int
 read_head(struct conn *c, struct req *r)
 {
+	char	*e;
 	size_t	 end;
 	ssize_t	 n;
 
@@ -312,102 +244,23 @@ read_head(struct conn *c, struct req *r)
 		/* Empty lines before a request line are ignored (RFC 9112). */
 		while (c->len > 0 && (c->buf[0] == '\r' || c->buf[0] == '\n'))
 			consume(c, 1);
-		if ((end = head_end(c->buf, c->len)) > 0)
+		if ((e = memmem(c->buf, c->len, "\r\n\r\n", 4)) != NULL)
 			break;
 		if (c->len == sizeof(c->buf))
 			return -2;
-		if ((n = fill(c)) == 0 && c->len == 0)
-			return 0;
-		if (n <= 0)
-			return -1;
+		if ((n = fill(c)) <= 0)
+			return n == 0 && c->len == 0 ? 0 : -1;
 	}
-	if ((r->raw = malloc(end + 1)) == NULL ||
-	    (r->work = malloc(end + 1)) == NULL)
+	end = (size_t)(e - c->buf) + 4;
+	if ((r->raw = malloc(2 * end + 2)) == NULL)
 		return -1;
+	r->work = r->raw + end + 1;
 	memcpy(r->raw, c->buf, end);
-	r->raw[end] = '\0';
 	memcpy(r->work, c->buf, end);
-	r->work[end] = '\0';
+	r->raw[end] = r->work[end] = '\0';
 	r->rawlen = end;
 	consume(c, end);
 	return 1;
-}
-
-/* Cut the line at *pp, strip its CR, advance *pp past it. */
-static char *
-next_line(char **pp)
-{
-	char	*s = *pp, *nl;
-	size_t	 n;
-
-	nl = strchr(s, '\n');
-	*nl = '\0';
-	*pp = nl + 1;
-	n = strlen(s);
-	if (n > 0 && s[n - 1] == '\r')
-		s[n - 1] = '\0';
-	return s;
-}
-
-/* Returns 0, or the status to reject the request with. */
-static int
-parse_head(struct req *r)
-{
-	char	*p = r->work, *line, *sp, *t, *colon, *e;
-
-	/* A NUL would cut the lines short and make next_line() run off. */
-	if (strlen(r->work) != r->rawlen)
-		return 400;
-	line = next_line(&p);
-	if ((sp = strchr(line, ' ')) == NULL || sp == line || sp - line > 32)
-		return 400;
-	*sp = '\0';
-	for (t = line; *t != '\0'; t++)
-		if (!isalnum((unsigned char)*t) && strchr("!#$%&'*+-.^_`|~",
-		    *t) == NULL)
-			return 400;
-	r->method = line;
-	t = sp + 1;
-	if ((sp = strchr(t, ' ')) == NULL || sp == t)
-		return 400;
-	*sp++ = '\0';
-	if (strcmp(sp, "HTTP/1.1") == 0)
-		r->version = 11;
-	else if (strcmp(sp, "HTTP/1.0") == 0)
-		r->version = 10;
-	else
-		return 505;
-
-	/* absolute-form: keep only the path and query. */
-	if (strncasecmp(t, "http://", 7) == 0 ||
-	    strncasecmp(t, "https://", 8) == 0) {
-		t = strstr(t, "//") + 2;
-		t += strcspn(t, "/?");
-	}
-	if ((sp = strchr(t, '?')) != NULL) {
-		*sp = '\0';
-		r->query = sp + 1;
-	} else
-		r->query = "";
-	r->path = *t == '/' ? t : "/";
-
-	while (*(line = next_line(&p)) != '\0') {
-		if ((colon = strchr(line, ':')) == NULL || colon == line ||
-		    strcspn(line, " \t") < (size_t)(colon - line))
-			return 400;
-		if (r->nfields == MAX_FIELDS)
-			return 431;
-		*colon++ = '\0';
-		colon += strspn(colon, " \t");
-		for (e = colon + strlen(colon); e > colon &&
-		    (e[-1] == ' ' || e[-1] == '\t'); e--)
-			;
-		*e = '\0';
-		r->name[r->nfields] = line;
-		r->value[r->nfields++] = colon;
-	}
-	r->head = strcmp(r->method, "HEAD") == 0;
-	return 0;
 }
 
 static const char *
@@ -421,51 +274,40 @@ hdr(const struct req *r, const char *name)
 	return NULL;
 }
 
-/* Does the comma-separated list v contain tok (case-insensitive)? */
-static int
-has_token(const char *v, const char *tok)
-{
-	size_t	 n, len = strlen(tok);
-
-	while (*v != '\0') {
-		v += strspn(v, " \t,");
-		n = strcspn(v, ",");
-		while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
-			n--;
-		if (n == len && strncasecmp(v, tok, len) == 0)
-			return 1;
-		v += strcspn(v, ",");
-	}
-	return 0;
-}
-
-/* Like has_token, over every field called name (they may repeat). */
+/* Does any field called name list tok (comma-separated, any case)? */
 static int
 hdr_token(const struct req *r, const char *name, const char *tok)
 {
+	const char	*v;
+	size_t		 n, len = strlen(tok);
 	unsigned	 i;
 
-	for (i = 0; i < r->nfields; i++)
-		if (strcasecmp(r->name[i], name) == 0 &&
-		    has_token(r->value[i], tok))
-			return 1;
+	for (i = 0; i < r->nfields; i++) {
+		if (strcasecmp(r->name[i], name) != 0)
+			continue;
+		for (v = r->value[i]; *(v += strspn(v, " \t,")) != '\0';
+		    v += strcspn(v, ",")) {
+			for (n = strcspn(v, ","); n > 0 &&
+			    (v[n - 1] == ' ' || v[n - 1] == '\t'); n--)
+				;
+			if (n == len && strncasecmp(v, tok, len) == 0)
+				return 1;
+		}
+	}
 	return 0;
 }
 
-/* Query parameter key as a decimal number, def when absent or bad. */
+/* Query parameter key as a decimal number; def when absent or bad. */
 static unsigned long long
 qnum(const struct req *r, const char *key, unsigned long long def)
 {
-	const char	*q = r->query;
+	const char	*q;
 	size_t		 klen = strlen(key);
 
-	while (*q != '\0') {
+	for (q = r->query; *q != '\0'; q += strcspn(q, "&"), q += *q == '&')
 		if (strncmp(q, key, klen) == 0 && q[klen] == '=' &&
 		    isdigit((unsigned char)q[klen + 1]))
 			return strtoull(q + klen + 1, NULL, 10);
-		q += strcspn(q, "&");
-		q += *q == '&';
-	}
 	return def;
 }
 
@@ -473,40 +315,101 @@ qnum(const struct req *r, const char *key, unsigned long long def)
 static long long
 parse_count(const char *s)
 {
-	unsigned long long	 n = 0;
+	unsigned long long	 n;
+	char			*end;
 
-	if (*s == '\0' || strlen(s) > 10)
+	if (!isdigit((unsigned char)*s) || strlen(s) > 10)
 		return -1;
-	for (; *s != '\0'; s++) {
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		n = n * 10 + (unsigned)(*s - '0');
+	n = strtoull(s, &end, 10);
+	return *end != '\0' || n > MAX_COUNT ? -1 : (long long)n;
+}
+
+/* Cut the line at *pp, drop its CR LF, advance *pp past it. */
+static char *
+next_line(char **pp)
+{
+	char	*s = *pp, *nl = strchr(s, '\n');
+
+	*nl = '\0';
+	*pp = nl + 1;
+	if (nl > s && nl[-1] == '\r')
+		nl[-1] = '\0';
+	return s;
+}
+
+/* Returns 0, or the status to reject the request with. */
+static int
+parse_head(struct req *r)
+{
+	char	*p = r->work, *line, *t, *v, *e;
+
+	/* A NUL would cut the head short and make next_line() run off. */
+	if (strlen(r->work) != r->rawlen)
+		return 400;
+	line = next_line(&p);
+	r->method = e = strsep(&line, " ");
+	if ((t = strsep(&line, " ")) == NULL || line == NULL || *e == '\0' ||
+	    *t == '\0' || strlen(e) > 32 || strncmp(line, "HTTP/", 5) != 0)
+		return 400;
+	/* The method is echoed into fields and HTML: tokens only. */
+	for (; *e != '\0'; e++)
+		if (!isalnum((unsigned char)*e) &&
+		    strchr("!#$%&'*+-.^_`|~", *e) == NULL)
+			return 400;
+	if (strcmp(line, "HTTP/1.1") != 0 && strcmp(line, "HTTP/1.0") != 0)
+		return 505;
+	r->version = line[7] == '1' ? 11 : 10;
+
+	/* absolute-form: keep only the path and query. */
+	if (strncasecmp(t, "http://", 7) == 0 ||
+	    strncasecmp(t, "https://", 8) == 0) {
+		t = strstr(t, "//") + 2;
+		t += strcspn(t, "/?");
 	}
-	return n > MAX_COUNT ? -1 : (long long)n;
+	r->query = "";
+	if ((e = strchr(t, '?')) != NULL) {
+		*e = '\0';
+		r->query = e + 1;
+	}
+	r->path = *t == '/' ? t : "/";
+
+	while (*(line = next_line(&p)) != '\0') {
+		if ((v = strchr(line, ':')) == NULL || v == line ||
+		    strcspn(line, " \t") < (size_t)(v - line))
+			return 400;
+		if (r->nfields == MAX_FIELDS)
+			return 431;
+		*v++ = '\0';
+		v += strspn(v, " \t");
+		e = v + strlen(v);
+		while (e > v && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		r->name[r->nfields] = line;
+		r->value[r->nfields++] = v;
+	}
+	r->head = strcmp(r->method, "HEAD") == 0;
+	r->close = hdr_token(r, "connection", "close") ||
+	    (r->version == 10 && !hdr_token(r, "connection", "keep-alive"));
+	return 0;
 }
 
 /* Returns 0, -1 on I/O error, or the status to reject the request with. */
 static int
 read_body(struct conn *c, struct req *r)
 {
-	const char		*te, *cl;
-	char			 line[256], *end, *nb;
+	const char		*te = hdr(r, "transfer-encoding");
+	const char		*cl = hdr(r, "content-length");
+	char			 line[256], *end;
 	unsigned long long	 n;
 	ssize_t			 k;
 
-	te = hdr(r, "transfer-encoding");
-	cl = hdr(r, "content-length");
 	if (te == NULL && cl == NULL)
 		return 0;
 	if (te == NULL) {
-		if (!isdigit((unsigned char)*cl))
-			return 400;
 		n = strtoull(cl, &end, 10);
-		if (*end != '\0')
+		if (!isdigit((unsigned char)*cl) || *end != '\0')
 			return 400;
-		if (n > MAX_BODY)
-			return 413;
-		if ((r->body = malloc(n + 1)) == NULL)
+		if (n > MAX_BODY || (r->body = malloc(n + 1)) == NULL)
 			return 413;
 		r->bodylen = n;
 		return get_bytes(c, r->body, n);
@@ -524,19 +427,17 @@ read_body(struct conn *c, struct req *r)
 			return 400;
 		if (n == 0)
 			break;
-		if (n > MAX_BODY || r->bodylen + n > MAX_BODY)
+		if (n > MAX_BODY || r->bodylen + n > MAX_BODY ||
+		    (end = realloc(r->body, r->bodylen + n + 1)) == NULL)
 			return 413;
-		if ((nb = realloc(r->body, r->bodylen + n + 1)) == NULL)
-			return 413;
-		r->body = nb;
+		r->body = end;
 		if (get_bytes(c, r->body + r->bodylen, n) == -1)
 			return -1;
 		r->bodylen += n;
 		if (get_line(c, line, sizeof(line)) != 0)
 			return 400;
 	}
-	/* Trailer fields are read and thrown away. */
-	while ((k = get_line(c, NULL, 0)) > 0)
+	while ((k = get_line(c, NULL, 0)) > 0)	/* trailers: ignored */
 		;
 	return k == 0 ? 0 : 400;
 }
@@ -544,36 +445,32 @@ read_body(struct conn *c, struct req *r)
 static const char *
 reason(int status)
 {
-	switch (status) {
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 206: return "Partial Content";
-	case 301: return "Moved Permanently";
-	case 302: return "Found";
-	case 304: return "Not Modified";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 408: return "Request Timeout";
-	case 413: return "Content Too Large";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 505: return "HTTP Version Not Supported";
-	default: return "Status";
-	}
+	static const struct {
+		int		 code;
+		const char	*text;
+	} tab[] = {
+		{ 200, "OK" }, { 204, "No Content" }, { 301, "Moved Permanently" },
+		{ 302, "Found" }, { 304, "Not Modified" },
+		{ 400, "Bad Request" }, { 403, "Forbidden" },
+		{ 404, "Not Found" }, { 413, "Content Too Large" },
+		{ 431, "Request Header Fields Too Large" },
+		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
+		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
+		{ 504, "Gateway Timeout" },
+		{ 505, "HTTP Version Not Supported" }
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (tab[i].code == status)
+			return tab[i].text;
+	return "Status";
 }
 
 /*
  * Send a final response head.  Returns 1 when a body must follow, 0 when
- * not (HEAD, 204, 304), -1 on error.  The status= override applies here,
- * so that every route honours it.
+ * not (HEAD, 204, 304), -1 on error.  The status= override is applied
+ * here so that every route honours it.
  */
 static int
 send_head(struct conn *c, struct req *r, int status, const char *ctype,
@@ -634,9 +531,8 @@ route_chunked(struct conn *c, struct req *r, unsigned long long n)
 	size = qnum(r, "size", 4000);
 	size = size < 1 ? 1 : size > PIECE ? PIECE : size;
 	trailer = qnum(r, "trailer", 0) != 0;
-	rv = send_head(c, r, 200, "text/plain", FR_CHUNKED, 0,
-	    trailer ? "Trailer: X-Trailer\r\n" : NULL);
-	if (rv <= 0)
+	if ((rv = send_head(c, r, 200, "text/plain", FR_CHUNKED, 0,
+	    trailer ? "Trailer: X-Trailer\r\n" : NULL)) <= 0)
 		return rv;
 	/* One write per chunk: size line, data and CRLF together. */
 	for (off = 0; off < n; off += k) {
@@ -669,14 +565,14 @@ route_slow(struct conn *c, struct req *r, unsigned long long n)
 		k = n - sent < piece ? n - sent : piece;
 		if (send_pattern(c->fd, sent, k) == -1)
 			return -1;
-		/* Sleep until the time by which sent + k bytes are due. */
+		/* Sleep until sent + k bytes are due. */
 		sleep_ms(start + (long long)((sent + k) * 1000 / rate) -
 		    now_ms());
 	}
 	return 0;
 }
 
-/* Raw echo after a 101 until the peer closes. */
+/* A 101, then raw echo until the peer closes. */
 static int
 route_ws(struct conn *c, struct req *r)
 {
@@ -691,12 +587,10 @@ route_ws(struct conn *c, struct req *r)
 	    "Upgrade: websocket\r\nConnection: Upgrade\r\nX-Origin: %s\r\n"
 	    "X-Conn: %llu\r\nX-Req: %u\r\n\r\n", origin_name, c->serial,
 	    c->reqno);
-	if (write_all(c->fd, h, (size_t)hl) == -1)
+	/* Bytes that came right behind the request belong to the tunnel. */
+	if (write_all(c->fd, h, (size_t)hl) == -1 ||
+	    write_all(c->fd, c->buf, c->len) == -1)
 		return -1;
-	/* Bytes that arrived right behind the request belong to the tunnel. */
-	if (c->len > 0 && write_all(c->fd, c->buf, c->len) == -1)
-		return -1;
-	c->len = 0;
 	while (wait_readable(c->fd, IDLE_MS) > 0) {
 		if ((n = read(c->fd, c->buf, sizeof(c->buf))) == -1 &&
 		    errno == EINTR)
@@ -707,101 +601,89 @@ route_ws(struct conn *c, struct req *r)
 	return -1;
 }
 
-/* Read and discard until the client leaves or IDLE_MS pass; never answer. */
-static int
-route_hang(struct conn *c)
-{
-	long long	 end = now_ms() + IDLE_MS, left;
-
-	while ((left = end - now_ms()) > 0) {
-		if (wait_readable(c->fd, (int)left) <= 0)
-			break;
-		if (read(c->fd, c->buf, sizeof(c->buf)) <= 0)
-			break;
-	}
-	return -1;
-}
-
-/*
- * Answer one request.  Returns 0 to keep the connection (unless r->close
- * says otherwise) or -1 to close it.
- */
+/* Answer one request.  Returns 0 to go on (unless r->close), -1 to close. */
 static int
 route(struct conn *c, struct req *r)
 {
-	const char	*p = r->path;
-	char		 buf[512];
-	long long	 n = -1;
-	int		 len, code;
+	const char		*p = r->path;
+	char			 buf[512];
+	unsigned long long	 n = 0;
+	long long		 v;
+	int			 len, code;
 
 	if (strncmp(p, "/bytes/", 7) == 0 || strncmp(p, "/slow/", 6) == 0 ||
 	    strncmp(p, "/close/", 7) == 0 || strncmp(p, "/abort/", 7) == 0 ||
 	    strncmp(p, "/chunked/", 9) == 0) {
-		if ((n = parse_count(strchr(p + 1, '/') + 1)) == -1)
+		if ((v = parse_count(strchr(p + 1, '/') + 1)) == -1)
 			return text(c, r, 400, "bad count\n");
+		n = (unsigned long long)v;
 	}
 	if (strcmp(p, "/") == 0) {
 		len = snprintf(buf, sizeof(buf), "<!DOCTYPE html>\n"
 		    "<html><head><title>porter demo</title></head><body>\n"
 		    "<h1>porter demo</h1><p>served by %s</p>\n"
 		    "<p>%s %s</p>\n</body></html>\n", origin_name, r->method,
-		    r->path);
+		    p);
 		return respond(c, r, 200, "text/html", buf, (size_t)len, NULL);
-	} else if (strncmp(p, "/bytes/", 7) == 0) {
-		if ((code = send_head(c, r, 200, "text/plain", FR_LENGTH,
-		    (unsigned long long)n, NULL)) <= 0)
+	}
+	if (strncmp(p, "/bytes/", 7) == 0) {
+		if ((code = send_head(c, r, 200, "text/plain", FR_LENGTH, n,
+		    NULL)) <= 0)
 			return code;
-		return send_pattern(c->fd, 0, (unsigned long long)n);
-	} else if (strncmp(p, "/chunked/", 9) == 0) {
-		return route_chunked(c, r, (unsigned long long)n);
-	} else if (strncmp(p, "/close/", 7) == 0) {
+		return send_pattern(c->fd, 0, n);
+	}
+	if (strncmp(p, "/chunked/", 9) == 0)
+		return route_chunked(c, r, n);
+	if (strncmp(p, "/close/", 7) == 0) {
 		if (send_head(c, r, 200, "text/plain", FR_CLOSE, 0, NULL) == 1)
-			send_pattern(c->fd, 0, (unsigned long long)n);
+			send_pattern(c->fd, 0, n);
 		return -1;
-	} else if (strncmp(p, "/abort/", 7) == 0) {
-		if (send_head(c, r, 200, "text/plain", FR_LENGTH,
-		    (unsigned long long)n, NULL) == 1)
-			send_pattern(c->fd, 0, (unsigned long long)n / 2);
+	}
+	if (strncmp(p, "/abort/", 7) == 0) {
+		if (send_head(c, r, 200, "text/plain", FR_LENGTH, n, NULL) == 1)
+			send_pattern(c->fd, 0, n / 2);
 		return -1;
-	} else if (strcmp(p, "/echo") == 0) {
+	}
+	if (strcmp(p, "/echo") == 0) {
 		snprintf(buf, sizeof(buf), "X-Echo-Method: %s\r\n"
 		    "X-Echo-Length: %zu\r\n", r->method, r->bodylen);
 		return respond(c, r, 200, "text/plain",
 		    r->body != NULL ? r->body : "", r->bodylen, buf);
-	} else if (strcmp(p, "/headers") == 0) {
+	}
+	if (strcmp(p, "/headers") == 0)
 		return respond(c, r, 200, "text/plain", r->raw, r->rawlen,
 		    NULL);
-	} else if (strncmp(p, "/status/", 8) == 0) {
+	if (strncmp(p, "/status/", 8) == 0) {
 		code = (int)parse_count(p + 8);
-		if (code < 200 || code > 599)
-			code = 200;
+		code = code < 200 || code > 599 ? 200 : code;
 		snprintf(buf, sizeof(buf), "status %d\n", code);
 		return text(c, r, code, buf);
-	} else if (strcmp(p, "/continue") == 0) {
-		/* 1xx responses are not for HTTP/1.0 clients (RFC 9110). */
+	}
+	if (strcmp(p, "/continue") == 0) {
+		/* No 1xx for HTTP/1.0 clients (RFC 9110 15.2). */
 		if (r->version == 11 && write_all(c->fd, "HTTP/1.1 103 Early "
 		    "Hints\r\nLink: </x>\r\n\r\n", 40) == -1)
 			return -1;
 		return text(c, r, 200, "final\n");
-	} else if (strcmp(p, "/hits") == 0) {
-		snprintf(buf, sizeof(buf), "%llu\n",
-		    __atomic_load_n(&sh->requests, __ATOMIC_SEQ_CST));
+	}
+	if (strcmp(p, "/hits") == 0 || strcmp(p, "/conns") == 0) {
+		snprintf(buf, sizeof(buf), "%llu\n", __atomic_load_n(p[1] ==
+		    'h' ? &sh->requests : &sh->conns, __ATOMIC_SEQ_CST));
 		return text(c, r, 200, buf);
-	} else if (strcmp(p, "/hits/reset") == 0) {
+	}
+	if (strcmp(p, "/hits/reset") == 0) {
 		__atomic_store_n(&sh->requests, 0, __ATOMIC_SEQ_CST);
 		return text(c, r, 200, "0\n");
-	} else if (strcmp(p, "/conns") == 0) {
-		snprintf(buf, sizeof(buf), "%llu\n",
-		    __atomic_load_n(&sh->conns, __ATOMIC_SEQ_CST));
-		return text(c, r, 200, buf);
-	} else if (strcmp(p, "/quietclose") == 0) {
+	}
+	if (strcmp(p, "/quietclose") == 0) {
 		text(c, r, 200, "bye\n");
 		return -1;
-	} else if (strcmp(p, "/ws") == 0) {
+	}
+	if (strcmp(p, "/ws") == 0)
 		return route_ws(c, r);
-	} else if (strncmp(p, "/slow/", 6) == 0) {
-		return route_slow(c, r, (unsigned long long)n);
-	} else if (strcmp(p, "/badcl") == 0) {
+	if (strncmp(p, "/slow/", 6) == 0)
+		return route_slow(c, r, n);
+	if (strcmp(p, "/badcl") == 0) {
 		len = snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\n"
 		    "Content-Type: text/plain\r\nX-Origin: %s\r\n"
 		    "X-Conn: %llu\r\nX-Req: %u\r\nContent-Length: 5\r\n"
@@ -810,19 +692,17 @@ route(struct conn *c, struct req *r)
 		    r->head ? "" : "5\r\nhello\r\n0\r\n\r\n");
 		write_all(c->fd, buf, (size_t)len);
 		return -1;
-	} else if (strcmp(p, "/hang") == 0) {
-		return route_hang(c);
+	}
+	if (strcmp(p, "/hang") == 0) {
+		/* Never answer; leave when the client does or time is up. */
+		v = now_ms() + IDLE_MS;
+		while ((len = (int)(v - now_ms())) > 0 &&
+		    wait_readable(c->fd, len) > 0 &&
+		    read(c->fd, c->buf, sizeof(c->buf)) > 0)
+			;
+		return -1;
 	}
 	return text(c, r, 404, "not found\n");
-}
-
-static void
-req_free(struct req *r)
-{
-	free(r->raw);
-	free(r->work);
-	free(r->body);
-	memset(r, 0, sizeof(*r));
 }
 
 /* The life of one connection, in a child process. */
@@ -833,31 +713,27 @@ serve_conn(int fd, unsigned long long serial)
 	static struct req	 r;
 	struct timeval		 tv = { IDLE_MS / 1000, 0 };
 	unsigned long long	 delay;
-	int			 one = 1, rv, keep;
+	int			 one = 1, rv;
 
 	c.fd = fd;
 	c.serial = serial;
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* Heads and bodies go in separate writes; don't let Nagle hold one. */
+	/* Heads and bodies go in separate writes: don't let Nagle hold one. */
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	for (keep = 1; keep; req_free(&r)) {
+	for (;;) {
+		free(r.raw);
+		free(r.body);
+		memset(&r, 0, sizeof(r));
 		if ((rv = read_head(&c, &r)) == 0 || rv == -1)
 			break;
 		c.reqno++;
 		__atomic_add_fetch(&sh->requests, 1, __ATOMIC_SEQ_CST);
-		r.close = 1;	/* until the head is known to be sound */
 		r.version = 11;
-		if (rv == -2) {
-			text(&c, &r, 431, "request head too large\n");
+		if (rv == -2 || (rv = parse_head(&r)) != 0) {
+			r.close = 1;
+			text(&c, &r, rv == -2 ? 431 : rv, "bad request\n");
 			break;
 		}
-		if ((rv = parse_head(&r)) != 0) {
-			text(&c, &r, rv, "bad request\n");
-			break;
-		}
-		r.close = hdr_token(&r, "connection", "close") ||
-		    (r.version == 10 &&
-		    !hdr_token(&r, "connection", "keep-alive"));
 		if (r.version == 11 && qnum(&r, "no100", 0) == 0 &&
 		    hdr_token(&r, "expect", "100-continue") &&
 		    write_all(fd, "HTTP/1.1 100 Continue\r\n\r\n", 25) == -1)
@@ -869,42 +745,23 @@ serve_conn(int fd, unsigned long long serial)
 			break;
 		}
 		r.ovr = (int)qnum(&r, "status", 0);
-		if (r.ovr < 200 || r.ovr > 599)
-			r.ovr = 0;
+		r.ovr = r.ovr < 200 || r.ovr > 599 ? 0 : r.ovr;
 		delay = qnum(&r, "delay", 0);
 		sleep_ms(delay > 3600000 ? 3600000 : (long long)delay);
-		keep = route(&c, &r) == 0 && !r.close;
+		if (route(&c, &r) == -1 || r.close)
+			break;
 	}
-	req_free(&r);
 	linger_close(fd);
 	_exit(0);
 }
 
 static void
-on_quit(int sig)
+on_signal(int sig)
 {
-	got_quit = sig;
-}
-
-static void
-on_chld(int sig)
-{
-	(void)sig;
-	got_chld = 1;
-}
-
-static void
-reap(void)
-{
-	pid_t	 pid;
-	size_t	 i;
-
-	while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
-		for (i = 0; i < nkids; i++)
-			if (kids[i] == pid) {
-				kids[i] = kids[--nkids];
-				break;
-			}
+	if (sig == SIGCHLD)
+		got_chld = 1;
+	else
+		got_quit = 1;
 }
 
 static int
@@ -915,7 +772,7 @@ listen_on(const char *addr, const char *port)
 	size_t		 n = strlen(addr);
 	int		 fd, one = 1, e;
 
-	/* Accept "[::1]" as well as "::1". */
+	/* Take "[::1]" as well as "::1". */
 	if (n >= 2 && addr[0] == '[' && addr[n - 1] == ']')
 		snprintf(host, sizeof(host), "%.*s", (int)n - 2, addr + 1);
 	else
@@ -931,11 +788,10 @@ listen_on(const char *addr, const char *port)
 	if (bind(fd, res->ai_addr, res->ai_addrlen) == -1)
 		err(1, "bind %s port %s", addr, port);
 	freeaddrinfo(res);
-	if (listen(fd, 511) == -1)
+	/* Non-blocking: a connection reset before accept() must not hang us. */
+	if (listen(fd, 511) == -1 ||
+	    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
 		err(1, "listen");
-	/* Non-blocking, so a connection reset before accept() cannot hang us. */
-	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1)
-		err(1, "fcntl");
 	return fd;
 }
 
@@ -947,7 +803,7 @@ report_port(int fd, const char *portfile)
 	char			 tmp[4096];
 	unsigned		 port;
 	FILE			*f;
-	int			 devnull;
+	int			 null;
 
 	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == -1)
 		err(1, "getsockname");
@@ -967,30 +823,24 @@ report_port(int fd, const char *portfile)
 	printf("%u\n", port);
 	if (fflush(stdout) == EOF)
 		err(1, "stdout");
-	/*
-	 * Nothing else goes to stdout.  Let go of it so that a reader
-	 * waiting for EOF there (as $(...) does) is not held by us.
-	 */
-	if ((devnull = open("/dev/null", O_WRONLY)) != -1) {
-		dup2(devnull, STDOUT_FILENO);
-		if (devnull != STDOUT_FILENO)
-			close(devnull);
-	}
+	/* Nothing more goes there; don't hold up a reader waiting for EOF. */
+	if ((null = open("/dev/null", O_WRONLY)) != -1 &&
+	    dup2(null, STDOUT_FILENO) != -1 && null != STDOUT_FILENO)
+		close(null);
 }
 
 int
 main(int argc, char *argv[])
 {
-	struct sigaction	 sa;
+	static const char	 an[] = "0123456789abcdefghijklmnopqrstuvwxyz";
 	struct pollfd		 pfd;
 	sigset_t		 mask, waitmask;
 	const char		*addr = "127.0.0.1", *port = "0";
 	const char		*portfile = NULL;
 	unsigned long long	 serial;
-	pid_t			 ppid = getppid(), self, pid, *nk;
+	pid_t			 ppid = getppid(), self = getpid(), pid, *nk;
 	char			*end;
 	size_t			 i;
-	long			 lport;
 	int			 ch, lfd, fd;
 
 	/* Die with whoever started us, so a crashed harness leaks nothing. */
@@ -1004,11 +854,10 @@ main(int argc, char *argv[])
 			addr = optarg;
 			break;
 		case 'p':
-			lport = strtol(optarg, &end, 10);
-			if (*optarg == '\0' || *end != '\0' || lport < 0 ||
-			    lport > 65535)
-				errx(2, "bad port: %s", optarg);
 			port = optarg;
+			if (*port == '\0' || strtoul(port, &end, 10) > 65535 ||
+			    *end != '\0' || !isdigit((unsigned char)*port))
+				errx(2, "bad port: %s", port);
 			break;
 		case 'n':
 			origin_name = optarg;
@@ -1017,19 +866,18 @@ main(int argc, char *argv[])
 			portfile = optarg;
 			break;
 		default:
-			usage();
+			errx(2, USAGE);
 		}
 	}
 	if (optind != argc)
-		usage();
-	/* The name is pasted into a header: keep it one short, clean line. */
-	if (strlen(origin_name) > 200)
-		errx(2, "name too long");
+		errx(2, USAGE);
+	/* The name is pasted into a header: one short, clean line. */
 	for (i = 0; origin_name[i] != '\0'; i++)
-		if (iscntrl((unsigned char)origin_name[i]))
-			errx(2, "bad character in name");
+		if (iscntrl((unsigned char)origin_name[i]) || i >= 200)
+			errx(2, "bad name: %s", origin_name);
 
-	fill_pattern();
+	for (i = 0; i < sizeof(pattern); i++)
+		pattern[i] = i % 64 == 63 ? '\n' : an[i % 36];
 	sh = mmap(NULL, sizeof(*sh), PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (sh == MAP_FAILED)
@@ -1038,7 +886,7 @@ main(int argc, char *argv[])
 
 	/*
 	 * The signals stay blocked except inside ppoll(), so none can slip
-	 * in between checking the flags and going to sleep.
+	 * in between looking at the flags and going to sleep.
 	 */
 	sigemptyset(&mask);
 	sigaddset(&mask, SIGTERM);
@@ -1048,31 +896,27 @@ main(int argc, char *argv[])
 	sigdelset(&waitmask, SIGTERM);
 	sigdelset(&waitmask, SIGINT);
 	sigdelset(&waitmask, SIGCHLD);
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = on_quit;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sa.sa_handler = on_chld;
-	sa.sa_flags = SA_NOCLDSTOP;
-	sigaction(SIGCHLD, &sa, NULL);
+	signal(SIGTERM, on_signal);
+	signal(SIGINT, on_signal);
+	signal(SIGCHLD, on_signal);
 	signal(SIGPIPE, SIG_IGN);
-
 	report_port(lfd, portfile);
-	self = getpid();
 
 	while (!got_quit) {
 		pfd.fd = lfd;
 		pfd.events = POLLIN;
 		fd = ppoll(&pfd, 1, NULL, &waitmask);
-		if (got_chld) {
-			got_chld = 0;
-			reap();
-		}
+		for (; got_chld; got_chld = 0)
+			while ((pid = waitpid(-1, NULL, WNOHANG)) > 0)
+				for (i = 0; i < nkids; i++)
+					if (kids[i] == pid) {
+						kids[i] = kids[--nkids];
+						break;
+					}
 		if (fd <= 0 || got_quit)
 			continue;
 		if ((fd = accept(lfd, NULL, NULL)) == -1) {
-			/* Out of descriptors: back off instead of spinning. */
+			/* Out of descriptors: back off rather than spin. */
 			if (errno == EMFILE || errno == ENFILE ||
 			    errno == ENOBUFS || errno == ENOMEM)
 				sleep_ms(10);
@@ -1081,12 +925,12 @@ main(int argc, char *argv[])
 		serial = __atomic_add_fetch(&sh->conns, 1, __ATOMIC_SEQ_CST);
 		if (nkids == kidcap) {
 			kidcap = kidcap ? kidcap * 2 : 64;
-			if ((nk = realloc(kids, kidcap * sizeof(*kids))) ==
-			    NULL)
+			if ((nk = realloc(kids, kidcap * sizeof(*nk))) == NULL)
 				err(1, "realloc");
 			kids = nk;
 		}
 		if ((pid = fork()) == 0) {
+			/* Still blocked, so a SIGTERM now waits for SIG_DFL. */
 			close(lfd);
 			signal(SIGTERM, SIG_DFL);
 			signal(SIGINT, SIG_DFL);
@@ -1102,7 +946,7 @@ main(int argc, char *argv[])
 		close(fd);
 	}
 
-	/* Take the children down with us and wait until they are gone. */
+	/* Take the children down too, and wait until they are gone. */
 	for (i = 0; i < nkids; i++)
 		kill(kids[i], SIGTERM);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)

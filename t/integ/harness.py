@@ -91,11 +91,7 @@ class Porter:
         self.accesslog = os.path.join(tmp, "access.log")
         self.expect_errors = expect_errors
         with open(self.conf, "w") as f:
-            f.write("[porter]\nworkers = %d\npid_file = %s\n"
-                    "access_log = %s\nlog_level = info\n%s\n"
-                    "[listen main]\naddress = %s\n\n%s\n" %
-                    (workers, self.pidfile, self.accesslog, porter_extra,
-                     listen, body))
+            f.write(self.config_text(body, workers, listen, porter_extra))
         self.errf = open(self.errlog, "ab")
         self.proc = subprocess.Popen([PORTER, "-d", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
@@ -106,6 +102,25 @@ class Porter:
         if self.proc.poll() is not None:
             raise AssertionError("porter exited: " + self.log())
         wait_for(self._connects, what="porter to accept")
+
+    def config_text(self, body, workers=2, listen="127.0.0.1:0",
+                    porter_extra=""):
+        # as root, workers stay root only when the config says so
+        user = "user = root\n" if os.geteuid() == 0 and \
+            "user =" not in porter_extra else ""
+        # a fixed pool of exactly `workers` unless a test says otherwise
+        if "spare_workers" not in porter_extra:
+            user += "min_spare_workers = 0\n"
+        return ("[porter]\nworkers = %d\npid_file = %s\n"
+                "access_log = %s\nlog_level = info\n%s%s\n"
+                "[listen main]\naddress = %s\n\n%s\n" %
+                (workers, self.pidfile, self.accesslog, user, porter_extra,
+                 listen, body))
+
+    def rewrite(self, body, **kw):
+        """Write a new configuration (for a reload)."""
+        with open(self.conf, "w") as f:
+            f.write(self.config_text(body, **kw))
 
     def _bound_port(self):
         if self.proc.poll() is not None:

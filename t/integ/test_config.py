@@ -66,7 +66,7 @@ class ConfigTest(unittest.TestCase):
         s.bind(("127.0.0.1", 0))
         s.listen(1)
         port = s.getsockname()[1]
-        self.write("[porter]\npid_file = %s/p.pid\n[listen a]\n"
+        self.write("[porter]\npid_file = %s/p.pid\nuser = root\n[listen a]\n"
                    "address = 127.0.0.1:%d\n[pool p]\n"
                    "server = 127.0.0.1:9\n" % (self.tmp, port))
         r = run(["-d", "-c", self.path])

@@ -98,6 +98,7 @@ class DaemonTest(unittest.TestCase):
             log = os.path.join(tmp, "error.log")
             with open(conf, "w") as f:
                 f.write("[porter]\nworkers = 1\npid_file = %s\n"
+                        "user = root\n"
                         "error_log = %s\n[listen a]\n"
                         "address = 127.0.0.1:0\n[pool p]\nserver = %s\n"
                         % (pidf, log, o.hostport))
