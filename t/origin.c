@@ -449,8 +449,9 @@ reason(int status)
 		int		 code;
 		const char	*text;
 	} tab[] = {
-		{ 200, "OK" }, { 204, "No Content" }, { 301, "Moved Permanently" },
-		{ 302, "Found" }, { 304, "Not Modified" },
+		{ 200, "OK" }, { 204, "No Content" },
+		{ 301, "Moved Permanently" }, { 302, "Found" },
+		{ 304, "Not Modified" },
 		{ 400, "Bad Request" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 413, "Content Too Large" },
 		{ 431, "Request Header Fields Too Large" },
