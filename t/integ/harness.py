@@ -68,6 +68,17 @@ class Origin:
             return "[%s]:%d" % (self.addr, self.port)
         return "%s:%d" % (self.addr, self.port)
 
+    def wait_requests(self, n, timeout=20.0):
+        """Wait until the origin has received n requests besides the
+        /hits polls made here to find out."""
+        polls = [0]
+
+        def enough():
+            polls[0] += 1
+            return int(get(self.port, "/hits").body) - polls[0] >= n
+        wait_for(enough, timeout, "%d requests at origin %s" % (n,
+                                                                 self.name))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
@@ -355,18 +366,21 @@ class PorterTest(unittest.TestCase):
         return rc
 
     def tearDown(self):
-        failed = any(e for _, e in getattr(self._outcome, "errors", []) if e) \
-            if hasattr(self, "_outcome") else False
+        outcome = getattr(self, "_outcome", None)
+        failed = outcome is not None and not getattr(outcome, "success",
+                                                     True)
         rc = self._cleanup()
         bad = self.porter.bad_log_lines() if self.porter else []
-        keep = os.environ.get("PORTER_KEEP_TMP")
-        if bad or keep:
-            print("porter log kept in", self.tmp)
+        if failed and self.porter:
+            # the porter log tells what happened on its side
+            print("--- porter log (%s) ---\n%s--- end ---" %
+                  (self.tmp, self.porter.log()[-6000:]))
+        if bad or failed or os.environ.get("PORTER_KEEP_TMP"):
+            print("porter test files kept in", self.tmp)
         else:
             shutil.rmtree(self.tmp, ignore_errors=True)
         self.assertEqual(bad, [], "error lines in porter's log")
         self.assertEqual(rc, 0, "porter exit code")
-        del failed
 
     def get(self, path, **kw):
         return get(self.port, path, **kw)

@@ -54,8 +54,7 @@ class GracefulStopTest(PorterTest):
         c = Client(self.port)
         c.send(b"GET /bytes/5000?delay=700 HTTP/1.1\r\nHost: t\r\n\r\n")
         # the origin has the request (it counts it on arrival)
-        wait_for(lambda: harness.get(self.o["o1"].port, "/hits").body
-                 != b"1\n", what="request at the origin")
+        self.o["o1"].wait_requests(1)
         self.porter.kill(signal.SIGQUIT)
         r = c.read_response()
         self.assertEqual(r.status, 200)
@@ -78,7 +77,7 @@ class FastStopTest(PorterTest):
     def test_term(self):
         c = Client(self.port)
         c.send(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
-        wait_for(lambda: self.get("/hits").body != b"0\n", what="hit")
+        self.o["o1"].wait_requests(1)
         self.porter.kill(signal.SIGTERM)
         self.assertEqual(self.porter.proc.wait(20), 0)
         self.assertTrue(c.closed(10))
