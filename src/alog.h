@@ -1,7 +1,9 @@
 /*
- * alog.h - the access log: one line per request, combined format plus
- * upstream address, upstream time and total time, written with a single
- * write(2) to an O_APPEND descriptor.
+ * alog.h - the access log: one line per request, written with a single
+ * write(2) to an O_APPEND descriptor.  Formats: "combined" (the default:
+ * Apache's combined format plus upstream address, upstream time and total
+ * time), "json" (one object per line), or a custom string of literal text
+ * and $variables (see porter.ini(5)).
  */
 #ifndef ALOG_H
 #define ALOG_H
@@ -22,14 +24,25 @@ struct alog_entry {
 	size_t		 referer_len;
 	const char	*agent;
 	size_t		 agent_len;
+	const char	*host;
+	size_t		 host_len;
 	const char	*upstream;	/* NULL = "-" */
 	int64_t		 upstream_ms;	/* -1 = "-" */
 	int64_t		 total_ms;
+	const char	*cache;		/* cache status, NULL = "-" */
 };
 
-/* Open path (or disable with NULL).  Returns -1 with err on failure. */
-int	alog_open(const char *path, char *err, size_t errlen);
+/* Is format a valid access_log_format?  -1 with err if not. */
+int	alog_format_check(const char *format, char *err, size_t errlen);
+/*
+ * Open path with format (NULL = combined), or disable with path NULL.
+ * Returns -1 with err on failure, keeping the previous log.
+ */
+int	alog_open(const char *path, const char *format, char *err,
+	    size_t errlen);
 int	alog_reopen(void);
+/* The descriptor (-1 when off), for the master to hand to workers' user. */
+int	alog_fd(void);
 void	alog_write(const struct alog_entry *);
 
 #endif /* ALOG_H */

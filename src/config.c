@@ -22,6 +22,7 @@
 
 #include <ini.h>
 
+#include "alog.h"
 #include "config.h"
 #include "log.h"
 
@@ -31,6 +32,7 @@ enum cfg_section {
 	S_LISTEN,
 	S_POOL,
 	S_ROUTE,
+	S_ADMIN,
 	S_BAD
 };
 
@@ -71,6 +73,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "error_log", T_STRING, P(error_log), 0, 0 },
 	{ S_PORTER, "log_level", T_LOGLEVEL, P(log_level), 0, 0 },
 	{ S_PORTER, "access_log", T_OFFSTRING, P(access_log), 0, 0 },
+	{ S_PORTER, "access_log_format", T_STRING, P(access_log_format), 0,
+	    0 },
+	{ S_PORTER, "syslog_facility", T_STRING, P(syslog_facility), 0, 0 },
 	{ S_PORTER, "user", T_STRING, P(user), 0, 0 },
 	{ S_PORTER, "group", T_STRING, P(group), 0, 0 },
 	{ S_PORTER, "chroot", T_STRING, P(chroot), 0, 0 },
@@ -108,6 +113,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_ROUTE, "host", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "path", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "pool", T_SPECIAL, 0, 0, 0 },
+
+	{ S_ADMIN, "address", T_SPECIAL, 0, 0, 0 },
+	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
 };
 
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
@@ -222,6 +230,17 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		p->obj = c;
 		return;
 	}
+	if (strcmp(kind, "admin") == 0 && n == 1) {
+		if (c->admin.line != 0) {
+			cfg_error(p, p->lineno, "duplicate section [admin] "
+			    "(first at line %d)", c->admin.line);
+			return;
+		}
+		c->admin.line = p->lineno;
+		p->sec = S_ADMIN;
+		p->obj = &c->admin;
+		return;
+	}
 	if (n != 2 || strchr(hdr + strlen(kind) + 1, ' ') != NULL) {
 		if (strcmp(kind, "listen") == 0 || strcmp(kind, "pool") == 0 ||
 		    strcmp(kind, "route") == 0)
@@ -333,6 +352,11 @@ cfg_addr_dup(struct config *c, const struct addr *a)
 {
 	size_t	 i, j;
 
+	for (i = 0; i < c->admin.naddrs; i++)
+		if (c->admin.addrs[i].len == a->len &&
+		    memcmp(&c->admin.addrs[i].ss, &a->ss, a->len) == 0)
+			return 1;
+
 	for (i = 0; i < c->nlistens; i++)
 		for (j = 0; j < c->listens[i].naddrs; j++)
 			if (c->listens[i].addrs[j].len == a->len &&
@@ -348,9 +372,18 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 	char		 err[256];
 	struct addr	 a;
 
-	if (p->sec == S_LISTEN && strcmp(name, "address") == 0) {
-		struct listen_config *l = p->obj;
+	if ((p->sec == S_LISTEN || p->sec == S_ADMIN) &&
+	    strcmp(name, "address") == 0) {
+		struct addr	**addrs;
+		size_t		 *naddrs;
 
+		if (p->sec == S_LISTEN) {
+			addrs = &((struct listen_config *)p->obj)->addrs;
+			naddrs = &((struct listen_config *)p->obj)->naddrs;
+		} else {
+			addrs = &p->c->admin.addrs;
+			naddrs = &p->c->admin.naddrs;
+		}
 		if (util_parse_addr(value, &a, err, sizeof(err)) == -1) {
 			cfg_error(p, p->lineno, "address: %s", err);
 			return;
@@ -360,8 +393,25 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 			    "another listen address", a.str);
 			return;
 		}
-		l->addrs = cfg_grow(l->addrs, l->naddrs, sizeof(*l->addrs));
-		l->addrs[l->naddrs++] = a;
+		*addrs = cfg_grow(*addrs, *naddrs, sizeof(**addrs));
+		(*addrs)[(*naddrs)++] = a;
+	} else if (p->sec == S_ADMIN && strcmp(name, "allow") == 0) {
+		struct admin_config *ad = &p->c->admin;
+		char	*dup, *tok, *save = NULL;
+		struct cidr cidr;
+
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (util_parse_cidr(tok, &cidr, err, sizeof(err)) == -1) {
+				cfg_error(p, p->lineno, "allow: %s", err);
+				continue;
+			}
+			ad->allow = cfg_grow(ad->allow, ad->nallow,
+			    sizeof(*ad->allow));
+			ad->allow[ad->nallow++] = cidr;
+		}
+		free(dup);
 	} else if (p->sec == S_POOL && strcmp(name, "server") == 0) {
 		struct pool_config *pc = p->obj;
 
@@ -561,8 +611,30 @@ cfg_validate(struct cfg_parse *p)
 {
 	struct config	*c = p->c;
 	size_t		 i, j;
+	char		 err[256];
 
 	cfg_validate_workers(p);
+	if (c->access_log_format != NULL &&
+	    alog_format_check(c->access_log_format, err, sizeof(err)) == -1)
+		cfg_error(p, cfg_porter_line(p, "access_log_format"),
+		    "access_log_format: %s", err);
+	if (c->syslog_facility != NULL &&
+	    log_facility_parse(c->syslog_facility) == -1)
+		cfg_error(p, cfg_porter_line(p, "syslog_facility"),
+		    "syslog_facility: unknown facility \"%s\" (daemon, "
+		    "local0 ... local7, user)", c->syslog_facility);
+	if (c->admin.line != 0 && c->admin.naddrs == 0)
+		cfg_error(p, c->admin.line, "[admin] has no address");
+	if (c->admin.nallow == 0) {
+		struct cidr	 lo;
+
+		(void)util_parse_cidr("127.0.0.0/8", &lo, err, sizeof(err));
+		c->admin.allow = cfg_grow(c->admin.allow, 0, sizeof(lo));
+		c->admin.allow[c->admin.nallow++] = lo;
+		(void)util_parse_cidr("::1", &lo, err, sizeof(err));
+		c->admin.allow = cfg_grow(c->admin.allow, 1, sizeof(lo));
+		c->admin.allow[c->admin.nallow++] = lo;
+	}
 
 	if (c->nlistens == 0)
 		cfg_error(p, p->lineno, "no [listen NAME] section: porter "
@@ -683,6 +755,10 @@ config_free(struct config *c)
 		free(c->routes[i].path);
 	}
 	free(c->routes);
+	free(c->admin.addrs);
+	free(c->admin.allow);
+	free(c->access_log_format);
+	free(c->syslog_facility);
 	free(c->file);
 	free(c->pid_file);
 	free(c->error_log);

@@ -51,6 +51,15 @@ struct route_config {
 	int		 line;
 };
 
+/* [admin]: the status page and metrics. */
+struct admin_config {
+	struct addr	*addrs;		/* none: no admin listener */
+	size_t		 naddrs;
+	struct cidr	*allow;		/* none set: loopback only */
+	size_t		 nallow;
+	int		 line;
+};
+
 struct config {
 	char		*file;
 	/* [porter] */
@@ -63,6 +72,8 @@ struct config {
 	char		*error_log;
 	int		 log_level;
 	char		*access_log;		/* NULL = off */
+	char		*access_log_format;	/* combined, json or custom */
+	char		*syslog_facility;
 	char		*user;
 	char		*group;
 	char		*chroot;
@@ -85,6 +96,7 @@ struct config {
 	size_t		 npools;
 	struct route_config *routes;
 	size_t		 nroutes;
+	struct admin_config admin;
 };
 
 /*

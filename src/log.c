@@ -19,6 +19,7 @@
 static int		 log_fd = 2;
 static int		 log_syslog;
 static int		 log_lvl = LOG_L_NOTICE;
+static int		 log_fac = LOG_DAEMON;
 static char		 log_path[4096];
 static const char	*log_role = "porter";
 
@@ -43,6 +44,30 @@ log_level_name(int level)
 	if (level < 0 || level > LOG_L_DEBUG)
 		return "?";
 	return log_names[level];
+}
+
+int
+log_facility_parse(const char *s)
+{
+	static const struct { const char *name; int fac; } f[] = {
+		{ "daemon", LOG_DAEMON }, { "user", LOG_USER },
+		{ "local0", LOG_LOCAL0 }, { "local1", LOG_LOCAL1 },
+		{ "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
+		{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 },
+		{ "local6", LOG_LOCAL6 }, { "local7", LOG_LOCAL7 },
+	};
+	size_t	 i;
+
+	for (i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		if (strcasecmp(s, f[i].name) == 0)
+			return f[i].fac;
+	return -1;
+}
+
+void
+log_set_facility(int facility)
+{
+	log_fac = facility;
 }
 
 void
@@ -72,7 +97,8 @@ log_open(const char *dest, int level, char *err, size_t errlen)
 		return 0;
 	}
 	if (strcmp(dest, "syslog") == 0) {
-		openlog("porter", LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		closelog();
+		openlog("porter", LOG_PID | LOG_NDELAY, log_fac);
 		if (log_fd > 2)
 			close(log_fd);
 		log_fd = -1;
@@ -92,6 +118,12 @@ log_open(const char *dest, int level, char *err, size_t errlen)
 	log_syslog = 0;
 	snprintf(log_path, sizeof(log_path), "%s", dest);
 	return 0;
+}
+
+int
+log_file_fd(void)
+{
+	return log_path[0] != '\0' ? log_fd : -1;
 }
 
 int

@@ -21,12 +21,18 @@ enum log_level {
  * again on reopen; workers inherit the descriptor.
  */
 int	log_open(const char *dest, int level, char *err, size_t errlen);
+/* The descriptor of the log file, -1 for stderr and syslog. */
+int	log_file_fd(void);
 /* Reopen the same file (log rotation).  Returns -1 on failure. */
 int	log_reopen(void);
 void	log_set_level(int level);
 /* Name used in every line, e.g. "master" or "worker". */
 void	log_set_role(const char *role);
 int	log_level_parse(const char *s);
+/* syslog facility by name ("daemon", "local0" ...); -1 if unknown. */
+int	log_facility_parse(const char *s);
+/* Facility for the next log_open("syslog"); default daemon. */
+void	log_set_facility(int facility);
 const char *log_level_name(int level);
 
 void	log_error(const char *, ...) __attribute__((format(printf, 1, 2)));

@@ -112,6 +112,8 @@ main(int argc, char *argv[])
 		config_free(cf);
 		return ch;
 	}
+	if (cf->syslog_facility != NULL)
+		log_set_facility(log_facility_parse(cf->syslog_facility));
 	if (log_open(foreground ? "stderr" : cf->error_log, cf->log_level,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "porter: %s\n", err);

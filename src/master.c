@@ -300,13 +300,19 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
 	int64_t		 deadline, resend;
 	siginfo_t	 si;
+	int		 sig;
 
+	/*
+	 * After an upgrade the new master serves the same sockets: drain
+	 * keep-alive clients as on a reload instead of closing under them.
+	 */
+	sig = !graceful ? SIGTERM : m->upgrade != 0 ? SIGWINCH : SIGQUIT;
 	log_notice("%s stop", graceful ? "graceful" : "fast");
 	/* no new connections reach this generation through the master */
 	listener_close_all(m->ls, m->nls);
 	m->ls = NULL;
 	m->nls = 0;
-	master_signal_workers(m, graceful ? SIGQUIT : SIGTERM);
+	master_signal_workers(m, sig);
 	deadline = util_now_ms() + (graceful ? m->cf->shutdown_timeout : 3000);
 	resend = util_now_ms() + 1000;
 	while (master_reap(m, 1) > 0) {
@@ -320,11 +326,34 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 		}
 		if (graceful && util_now_ms() >= resend) {
 			/* a worker may have missed it between checks */
-			master_signal_workers(m, SIGQUIT);
+			master_signal_workers(m, sig);
 			resend = util_now_ms() + 1000;
 		}
 		(void)sigtimedwait(set, &si, &ts);
 	}
+}
+
+static int
+master_open_alog(const struct config *cf, char *err, size_t errlen)
+{
+	return alog_open(cf->access_log, cf->access_log_format, err, errlen);
+}
+
+/*
+ * Workers reopen the log files themselves on USR1, after they dropped
+ * privileges: the files must be theirs to open.
+ */
+static void
+master_chown_logs(struct master *m)
+{
+	if (!m->creds.change || m->creds.uid == 0)
+		return;
+	if (alog_fd() != -1 && fchown(alog_fd(), m->creds.uid,
+	    m->creds.gid) == -1)
+		log_warn("chown of the access log");
+	if (log_file_fd() != -1 && fchown(log_file_fd(), m->creds.uid,
+	    m->creds.gid) == -1)
+		log_warn("chown of the error log");
 }
 
 static void
@@ -333,6 +362,7 @@ master_reopen(struct master *m)
 	log_notice("reopening log files");
 	if (log_reopen() == -1 || alog_reopen() == -1)
 		log_warnx("could not reopen every log file");
+	master_chown_logs(m);
 	master_signal_workers(m, SIGUSR1);
 }
 
@@ -366,12 +396,14 @@ master_reload(struct master *m, int foreground)
 		    err);
 		return;
 	}
+	if (ncf->syslog_facility != NULL)
+		log_set_facility(log_facility_parse(ncf->syslog_facility));
 	if (proc_creds_resolve(ncf, &creds, err, sizeof(err)) == -1 ||
 	    (!foreground && log_open(ncf->error_log, ncf->log_level, err,
 	    sizeof(err)) == -1) ||
-	    alog_open(ncf->access_log, err, sizeof(err)) == -1) {
+	    master_open_alog(ncf, err, sizeof(err)) == -1) {
 		log_error("reload failed, old configuration kept: %s", err);
-		(void)alog_open(m->cf->access_log, err, sizeof(err));
+		(void)master_open_alog(m->cf, err, sizeof(err));
 		config_free(ncf);
 		return;
 	}
@@ -382,7 +414,7 @@ master_reload(struct master *m, int foreground)
 	if ((nls = listener_open_all(ncf, m->ls, m->nls, &n, err,
 	    sizeof(err))) == NULL) {
 		log_error("reload failed, old configuration kept: %s", err);
-		(void)alog_open(m->cf->access_log, err, sizeof(err));
+		(void)master_open_alog(m->cf, err, sizeof(err));
 		if (!foreground)
 			(void)log_open(m->cf->error_log, m->cf->log_level,
 			    err, sizeof(err));
@@ -390,6 +422,8 @@ master_reload(struct master *m, int foreground)
 		return;
 	}
 	log_set_level(ncf->log_level);
+	m->creds = creds;
+	master_chown_logs(m);
 	/* sockets not taken over are gone from the configuration */
 	listener_close_all(m->ls, m->nls);
 	m->ls = nls;
@@ -402,7 +436,6 @@ master_reload(struct master *m, int foreground)
 			master_retire(m, &m->w[i], SIGWINCH);
 	config_free(m->cf);
 	m->cf = ncf;
-	m->creds = creds;
 	m->gen++;
 	m->backoff = 0;
 	m->spawn_after = 0;
@@ -498,10 +531,11 @@ master_setup(struct master *m, int foreground)
 		    sizeof(tv));
 		log_notice("listening on %s", m->ls[i].addr.str);
 	}
-	if (alog_open(m->cf->access_log, err, sizeof(err)) == -1) {
+	if (master_open_alog(m->cf, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
+	master_chown_logs(m);
 	/* room for a whole retiring generation beside the current one */
 	m->nw = (size_t)m->cf->max_workers * 2 + 16;
 	if ((m->shm = shm_create((unsigned)m->nw, err, sizeof(err))) == NULL) {

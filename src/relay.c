@@ -61,7 +61,9 @@ struct relay_req {
 	char			 target[1024];
 	char			 referer[512];
 	char			 agent[512];
+	char			 host[256];
 	size_t			 method_len, target_len, referer_len, agent_len;
+	size_t			 host_len;
 	int			 version;
 };
 
@@ -214,6 +216,8 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.agent = q->agent;
 	e.agent_len = q->agent_len;
 	e.upstream = q->upstream;
+	e.host = q->host;
+	e.host_len = q->host_len;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
 	e.total_ms = util_now_ms() - q->t0;
@@ -944,6 +948,8 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	f = http_field_find(req->fields, req->nfields, "referer");
 	relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
 	    f ? f->value : NULL, f ? f->value_len : 0);
+	relay_copy(q->host, sizeof(q->host), &q->host_len, req->host,
+	    req->host_len);
 	f = http_field_find(req->fields, req->nfields, "user-agent");
 	relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
 	    f ? f->value : NULL, f ? f->value_len : 0);

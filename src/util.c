@@ -223,6 +223,74 @@ bad:
 	return -1;
 }
 
+int
+util_parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen)
+{
+	char		 ip[INET6_ADDRSTRLEN + 1];
+	const char	*slash = strchr(s, '/');
+	size_t		 len = slash ? (size_t)(slash - s) : strlen(s);
+	unsigned long	 bits;
+	char		 berr[64];
+
+	memset(c, 0, sizeof(*c));
+	if (len == 0 || len >= sizeof(ip))
+		goto bad;
+	memcpy(ip, s, len);
+	ip[len] = '\0';
+	if (inet_pton(AF_INET, ip, c->addr) == 1) {
+		c->family = AF_INET;
+		c->bits = 32;
+	} else if (inet_pton(AF_INET6, ip, c->addr) == 1) {
+		c->family = AF_INET6;
+		c->bits = 128;
+	} else
+		goto bad;
+	if (slash != NULL) {
+		if (util_parse_uint(slash + 1, 0, c->bits, &bits, berr,
+		    sizeof(berr)) == -1)
+			goto bad;
+		c->bits = (unsigned)bits;
+	}
+	return 0;
+bad:
+	snprintf(err, errlen, "invalid address or network \"%s\" (expected "
+	    "ADDRESS or ADDRESS/BITS)", s);
+	return -1;
+}
+
+int
+util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
+{
+	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	    0, 0xff, 0xff };
+	const unsigned char	*a;
+	unsigned		 full, rest;
+
+	if (ss->ss_family == AF_INET) {
+		if (c->family != AF_INET)
+			return 0;
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in *)ss)->sin_addr;
+	} else if (ss->ss_family == AF_INET6) {
+		a = (const unsigned char *)
+		    &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (c->family == AF_INET) {
+			if (memcmp(a, mapped, 12) != 0)
+				return 0;
+			a += 12;
+		}
+	} else
+		return 0;
+	full = c->bits / 8;
+	rest = c->bits % 8;
+	if (memcmp(a, c->addr, full) != 0)
+		return 0;
+	if (rest != 0 && ((a[full] ^ c->addr[full]) &
+	    (0xff << (8 - rest)) & 0xff) != 0)
+		return 0;
+	return 1;
+}
+
 int64_t
 util_now_ms(void)
 {

@@ -33,6 +33,17 @@ unsigned util_addr_port(const struct addr *a);
 /* Only the IP of ss, no port. */
 void	util_ip_string(const struct sockaddr_storage *ss, char *buf, size_t len);
 
+struct cidr {
+	int		 family;	/* AF_INET or AF_INET6 */
+	unsigned char	 addr[16];
+	unsigned	 bits;
+};
+
+/* "10.0.0.0/8", "::1", "192.168.1.7" (a host): 0, or -1 with err. */
+int	util_parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen);
+/* Is the address in ss inside c?  IPv4-mapped IPv6 counts as IPv4. */
+int	util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss);
+
 /* Monotonic clock in milliseconds. */
 int64_t	util_now_ms(void);
 
