@@ -24,6 +24,7 @@ struct listen_config {
 
 struct server_config {
 	struct addr	 addr;
+	unsigned	 hslot;		/* slot in the shared backend table */
 	int		 line;
 };
 

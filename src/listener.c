@@ -54,6 +54,17 @@ listener_same(const struct addr *a, const struct addr *b)
 	return a->len == b->len && memcmp(&a->ss, &b->ss, a->len) == 0;
 }
 
+static int
+listener_taken(const struct listener *ls, size_t n, int fd)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		if (ls[i].fd == fd)
+			return 1;
+	return 0;
+}
+
 struct listener *
 listener_open_all(const struct config *cf, struct listener *old, size_t nold,
     size_t *n, char *err, size_t errlen)
@@ -64,26 +75,37 @@ listener_open_all(const struct config *cf, struct listener *old, size_t nold,
 
 	for (i = 0; i < cf->nlistens; i++)
 		total += cf->listens[i].naddrs;
+	total += cf->admin.naddrs;
 	if ((ls = calloc(total, sizeof(*ls))) == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	for (i = 0; i < cf->nlistens; i++)
-		for (j = 0; j < cf->listens[i].naddrs; j++, k++) {
-			ls[k].conf = cf->listens[i].addrs[j];
+	/* the [admin] addresses come last, as section index nlistens */
+	for (i = 0; i <= cf->nlistens; i++)
+		for (j = 0; j < (i < cf->nlistens ? cf->listens[i].naddrs :
+		    cf->admin.naddrs); j++, k++) {
+			ls[k].conf = i < cf->nlistens ?
+			    cf->listens[i].addrs[j] : cf->admin.addrs[j];
 			ls[k].addr = ls[k].conf;
 			ls[k].listen = i;
+			ls[k].admin = i == cf->nlistens;
 			ls[k].fd = -1;
+			/*
+			 * Several "HOST:0" addresses look alike: each old
+			 * socket goes to one new one, in order.
+			 */
 			for (o = 0; o < nold; o++)
 				if (old[o].fd != -1 &&
-				    listener_same(&old[o].conf, &ls[k].conf)) {
+				    listener_same(&old[o].conf, &ls[k].conf) &&
+				    !listener_taken(ls, k, old[o].fd)) {
 					ls[k].addr = old[o].addr;
 					ls[k].fd = old[o].fd;
 					break;
 				}
 			if (ls[k].fd == -1)
 				ls[k].fd = listener_bind(&ls[k].addr,
-				    cf->listens[i].backlog, err, errlen);
+				    i < cf->nlistens ? cf->listens[i].backlog :
+				    64, err, errlen);
 			if (ls[k].fd == -1)
 				goto fail;
 		}

@@ -16,6 +16,7 @@ struct listener {
 	struct addr	 conf;		/* as configured (port may be 0) */
 	struct addr	 addr;		/* as bound */
 	size_t		 listen;	/* index of its [listen] section */
+	int		 admin;		/* an [admin] address */
 };
 
 /*

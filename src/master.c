@@ -32,6 +32,7 @@
 
 #include "alog.h"
 #include "config.h"
+#include "health.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -45,6 +46,7 @@
 #define MASTER_BACKOFF_MAX	10000
 #define MASTER_SPAWN_MAX	32	/* workers forked per tick at most */
 #define MASTER_ENV_LISTEN	"PORTER_LISTEN_FDS"
+#define MASTER_BACKENDS		1024	/* slots in the backend table */
 
 struct master_worker {
 	pid_t		 pid;		/* 0: unused */
@@ -94,6 +96,19 @@ master_count(struct master *m, int current_only, unsigned *idle)
 			(*idle)++;
 	}
 	return n;
+}
+
+/* Have all current workers left the STARTING state? */
+static int
+master_workers_up(struct master *m)
+{
+	size_t	 i;
+
+	for (i = 0; i < m->nw; i++)
+		if (m->w[i].pid != 0 && atomic_load(&scoreboard_slot(
+		    (unsigned)m->w[i].sb)->state) == SB_STARTING)
+			return 0;
+	return 1;
 }
 
 static int
@@ -411,8 +426,17 @@ master_reload(struct master *m, int foreground)
 		log_warnx("max_workers grew past what this master can run; "
 		    "restart porter to use more than %u",
 		    (scoreboard_nslots() - 16) / 2);
+	if (health_bind(ncf) == -1) {
+		log_error("reload failed, old configuration kept: more than "
+		    "%d backend servers", MASTER_BACKENDS);
+		(void)health_bind(m->cf);
+		(void)master_open_alog(m->cf, err, sizeof(err));
+		config_free(ncf);
+		return;
+	}
 	if ((nls = listener_open_all(ncf, m->ls, m->nls, &n, err,
 	    sizeof(err))) == NULL) {
+		(void)health_bind(m->cf);
 		log_error("reload failed, old configuration kept: %s", err);
 		(void)master_open_alog(m->cf, err, sizeof(err));
 		if (!foreground)
@@ -437,6 +461,8 @@ master_reload(struct master *m, int foreground)
 	config_free(m->cf);
 	m->cf = ncf;
 	m->gen++;
+	atomic_store(&m->shm->stats.generation, m->gen);
+	atomic_fetch_add(&m->shm->stats.reloads, 1);
 	m->backoff = 0;
 	m->spawn_after = 0;
 	/* as many as the old generation had, so a loaded pool stays */
@@ -538,11 +564,15 @@ master_setup(struct master *m, int foreground)
 	master_chown_logs(m);
 	/* room for a whole retiring generation beside the current one */
 	m->nw = (size_t)m->cf->max_workers * 2 + 16;
-	if ((m->shm = shm_create((unsigned)m->nw, err, sizeof(err))) == NULL) {
+	if ((m->shm = shm_create((unsigned)m->nw, MASTER_BACKENDS, err,
+	    sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;
 	}
-	scoreboard_init(m->shm);
+	if (health_bind(m->cf) == -1) {
+		log_error("more than %d backend servers", MASTER_BACKENDS);
+		return -1;
+	}
 	if ((m->w = calloc(m->nw, sizeof(*m->w))) == NULL) {
 		log_error("out of memory");
 		return -1;
@@ -563,12 +593,13 @@ int
 master_run(struct config *cf, int foreground, char *const argv[])
 {
 	struct master	 m;
-	struct timespec	 tick = { 1, 0 };
+	struct timespec	 tick = { 1, 0 }, short_tick = { 0, 20 * 1000 * 1000 };
 	sigset_t	 set;
 	siginfo_t	 si;
 	char		 err[512];
 	size_t		 i;
 	int		 sig, pidfile = 0, rc = 0;
+	int64_t		 started;
 
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
@@ -596,8 +627,11 @@ master_run(struct config *cf, int foreground, char *const argv[])
 		(void)master_spawn(&m);
 	log_notice("porter started: %zu listening socket%s, %u workers",
 	    m.nls, m.nls == 1 ? "" : "s", m.cf->workers);
+	started = util_now_ms();
 	for (;;) {
-		if (!pidfile) {
+		/* the pid file says "running": write it once workers are */
+		if (!pidfile && (master_workers_up(&m) ||
+		    util_now_ms() - started > 10000)) {
 			if (proc_pidfile_write(m.cf->pid_file, err,
 			    sizeof(err)) == -1) {
 				log_error("%s", err);
@@ -607,7 +641,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 			}
 			pidfile = 1;
 		}
-		sig = sigtimedwait(&set, &si, &tick);
+		sig = sigtimedwait(&set, &si, pidfile ? &tick : &short_tick);
 		switch (sig) {
 		case SIGTERM:
 		case SIGINT:

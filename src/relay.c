@@ -24,6 +24,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "admin.h"
 #include "alog.h"
 #include "config.h"
 #include "conn.h"
@@ -31,7 +32,9 @@
 #include "log.h"
 #include "relay.h"
 #include "route.h"
+#include "health.h"
 #include "scoreboard.h"
+#include "stats.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -78,8 +81,10 @@ struct relay {
 	struct http_limits	 lim, resp_lim;
 	unsigned		*rr;		/* round-robin cursor per pool */
 	size_t			 be_pool, be_srv;
+	unsigned		 be_hslot;	/* its backend table slot */
 	int			 be_reused;
 	unsigned		 nreq;
+	const struct sockaddr_storage *peer;
 };
 
 static struct relay	 relay;
@@ -223,6 +228,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.total_ms = util_now_ms() - q->t0;
 	alog_write(&e);
 	scoreboard_count_request();
+	stats_request(q->status, q->bytes);
 }
 
 /* Send one of porter's own error responses. */
@@ -819,10 +825,14 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 			break;
 		q->status = errno == ETIMEDOUT ? 504 : 502;
 		log_warn("upstream %s: connect", s->addr.str);
+		health_begin(s->hslot);
+		health_end(s->hslot, 0, 0);
 		if (++*tries > pc->retries)
 			return -1;
 	}
 	conn_init(&r->be, fd, r->be.buf, r->be.cap);
+	r->be_hslot = s->hslot;
+	health_begin(s->hslot);
 	return 0;
 }
 
@@ -850,6 +860,7 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 	enum relay_err		 e;
 	unsigned		 tries = 0, fresh_retries = 0;
 	int			 hlen, resendable = 0;
+	int64_t			 t0;
 
 	framing = req->body == HTTP_BODY_CHUNKED ? HTTP_OUT_CHUNKED :
 	    req->body == HTTP_BODY_LENGTH ? HTTP_OUT_LENGTH : HTTP_OUT_NONE;
@@ -880,14 +891,20 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 			if (conn_write(&r->cl, "HTTP/1.1 100 Continue\r\n\r\n",
 			    25, r->cf->send_timeout) == -1) {
 				relay_release_backend(r, 0);
+				health_end(r->be_hslot, -1, 0);
 				q->keepalive = 0;
 				q->status = 499;
 				return;
 			}
 		}
+		t0 = util_now_ms();
 		e = relay_send_request(r, q, (size_t)hlen, &resendable);
 		if (e == RE_OK)
 			e = relay_response(r, q);
+		/* a response (even cut short) or none at all */
+		health_end(r->be_hslot, e == RE_CLIENT ? -1 : e == RE_OK ||
+		    (e == RE_ABORT && q->status >= 100 && q->status != 499) ?
+		    q->status : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH)
 				conn_consume(&r->cl,
@@ -933,6 +950,48 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 	}
 }
 
+/* A request to an [admin] address. */
+static void
+relay_admin(struct relay *r, struct relay_req *q)
+{
+	const struct admin_config *ad = &r->cf->admin;
+	struct admin_reply	 rep;
+	struct iovec		 iov[2];
+	char			 head[512];
+	size_t			 i;
+	int			 n;
+
+	for (i = 0; i < ad->nallow; i++)
+		if (util_cidr_match(&ad->allow[i], r->peer))
+			break;
+	if (i == ad->nallow) {
+		log_info("client %s: not allowed on the admin address",
+		    r->client_ip);
+		q->keepalive = 0;
+		relay_error(r, q, 403);
+		return;
+	}
+	if (q->req.method != HTTP_M_GET && q->req.method != HTTP_M_HEAD) {
+		relay_error(r, q, 405);
+		return;
+	}
+	admin_render(r->cf, q->req.target, q->req.target_len, r->obuf,
+	    r->ocap, &rep);
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
+	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
+	    "Cache-Control: no-store\r\n%s\r\n", rep.status,
+	    http_reason(rep.status), rep.type, rep.len, q->keepalive ? "" :
+	    "Connection: close\r\n");
+	q->status = rep.status;
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = r->obuf;
+	iov[1].iov_len = q->req.method == HTTP_M_HEAD ? 0 : rep.len;
+	q->bytes = iov[1].iov_len;
+	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
+		q->keepalive = 0;
+}
+
 /* Fill q's fields that depend on the parsed request. */
 static void
 relay_prepare(struct relay *r, struct relay_req *q)
@@ -969,7 +1028,7 @@ relay_prepare(struct relay *r, struct relay_req *q)
 }
 
 unsigned
-relay_serve(int fd, const struct sockaddr_storage *peer)
+relay_serve(int fd, const struct sockaddr_storage *peer, int admin)
 {
 	struct relay		*r = &relay;
 	struct relay_req	 q;
@@ -981,6 +1040,8 @@ relay_serve(int fd, const struct sockaddr_storage *peer)
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	scoreboard_count_connection();
+	stats_connection();
+	r->peer = peer;
 	r->nreq = 0;
 	for (;;) {
 		memset(&q, 0, sizeof(q));
@@ -998,6 +1059,10 @@ relay_serve(int fd, const struct sockaddr_storage *peer)
 		    q.req.content_length > max) {
 			q.keepalive = 0;
 			relay_error(r, &q, 413);
+		} else if (admin) {
+			conn_consume(&r->cl, q.req.head_len);
+			relay_skip_body(r, &q);
+			relay_admin(r, &q);
 		} else if (q.req.method == HTTP_M_CONNECT) {
 			q.keepalive = 0;
 			relay_error(r, &q, 405);

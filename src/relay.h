@@ -22,9 +22,10 @@ struct config;
 void	relay_init(const struct config *cf, volatile sig_atomic_t *stop);
 /*
  * Serve the client connection fd until it ends; closes fd.  Returns the
- * number of requests served.
+ * number of requests served.  admin: the connection came to an [admin]
+ * address, whose requests are answered by admin.c, not forwarded.
  */
-unsigned relay_serve(int fd, const struct sockaddr_storage *peer);
+unsigned relay_serve(int fd, const struct sockaddr_storage *peer, int admin);
 /* Free the buffers and idle backend connections (worker exit). */
 void	relay_fini(void);
 

@@ -5,20 +5,25 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
+#include "health.h"
 #include "scoreboard.h"
 #include "shm.h"
 
 #define SHM_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
 struct shm_header *
-shm_create(unsigned nslots, char *err, size_t errlen)
+shm_create(unsigned nslots, unsigned nbackends, char *err, size_t errlen)
 {
 	struct shm_header	*h;
-	uint64_t		 size, sb_off;
+	uint64_t		 size, sb_off, hl_off;
 
 	sb_off = SHM_ALIGN(sizeof(*h));
-	size = SHM_ALIGN(sb_off + (uint64_t)nslots * sizeof(struct sb_slot_shm));
+	hl_off = SHM_ALIGN(sb_off + (uint64_t)nslots *
+	    sizeof(struct sb_slot_shm));
+	size = SHM_ALIGN(hl_off + (uint64_t)nbackends *
+	    sizeof(struct backend_shm));
 	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (h == MAP_FAILED) {
@@ -31,6 +36,12 @@ shm_create(unsigned nslots, char *err, size_t errlen)
 	h->size = size;
 	h->sb_slots = nslots;
 	h->sb_off = sb_off;
+	h->hl_slots = nbackends;
+	h->hl_off = hl_off;
+	atomic_store(&h->stats.started, (int64_t)time(NULL));
+	scoreboard_init(h);
+	health_init(shm_at(h, hl_off), nbackends);
+	stats_init(&h->stats);
 	return h;
 }
 

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "stats.h"
+
 #define SHM_MAGIC	0x504f5254u	/* "PORT" */
 #define SHM_VERSION	1
 
@@ -18,12 +20,18 @@ struct shm_header {
 	uint32_t	 version;
 	uint64_t	 size;
 	uint32_t	 sb_slots;	/* scoreboard slots */
-	uint32_t	 pad;
+	uint32_t	 hl_slots;	/* backend table slots */
 	uint64_t	 sb_off;	/* offset of the scoreboard */
+	uint64_t	 hl_off;	/* offset of the backend table */
+	struct stats_shm stats;
 };
 
-/* Map a segment with room for nslots scoreboard slots.  Master only. */
-struct shm_header *shm_create(unsigned nslots, char *err, size_t errlen);
+/*
+ * Map a segment with room for nslots scoreboard slots and nbackends
+ * backend slots, and point the region modules at it.  Master only.
+ */
+struct shm_header *shm_create(unsigned nslots, unsigned nbackends, char *err,
+		    size_t errlen);
 void		*shm_at(struct shm_header *, uint64_t off);
 
 #endif /* SHM_H */

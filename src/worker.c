@@ -75,12 +75,13 @@ worker_signals(void)
 /* Wait for and accept one connection; -1 when there is none (yet). */
 static int
 worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
-    struct sockaddr_storage *peer)
+    struct sockaddr_storage *peer, const struct listener **from)
 {
 	socklen_t	 len;
 	size_t		 i;
 	int		 fd;
 
+	*from = &ls[0];
 	if (nls == 1) {
 		len = sizeof(*peer);
 		return accept4(ls[0].fd, (struct sockaddr *)peer, &len,
@@ -94,8 +95,10 @@ worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
 		len = sizeof(*peer);
 		fd = accept4(ls[i].fd, (struct sockaddr *)peer, &len,
 		    SOCK_CLOEXEC);
-		if (fd != -1)
+		if (fd != -1) {
+			*from = &ls[i];
 			return fd;
+		}
 	}
 	errno = EAGAIN;
 	return -1;
@@ -107,6 +110,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 {
 	struct sockaddr_storage	 peer;
 	struct pollfd		*pfd;
+	const struct listener	*from;
 	char			 err[256];
 	size_t			 i;
 	uint64_t		 served = 0;
@@ -138,7 +142,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 			(void)alog_reopen();
 		}
 		scoreboard_state(SB_IDLE);
-		fd = worker_accept(ls, pfd, nls, &peer);
+		fd = worker_accept(ls, pfd, nls, &peer, &from);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
 				log_warn("accept");
@@ -149,7 +153,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 				log_warn("accept");
 			continue;
 		}
-		served += relay_serve(fd, &peer);
+		served += relay_serve(fd, &peer, from->admin);
 		if (cf->max_requests_per_worker != 0 &&
 		    served >= cf->max_requests_per_worker)
 			break;

@@ -1,0 +1,261 @@
+/*
+ * admin.c - /status and /metrics.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "admin.h"
+#include "config.h"
+#include "health.h"
+#include "scoreboard.h"
+#include "stats.h"
+
+struct admin_out {
+	char	*p;
+	size_t	 cap, len;
+};
+
+static void admin_put(struct admin_out *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
+static void
+admin_put(struct admin_out *o, const char *fmt, ...)
+{
+	va_list	 ap;
+	int	 n;
+
+	if (o->len >= o->cap)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= o->cap - o->len) {
+		/* cut at the last whole line */
+		while (o->len > 0 && o->p[o->len - 1] != '\n')
+			o->len--;
+		o->cap = o->len;
+		return;
+	}
+	o->len += (size_t)n;
+}
+
+static void	admin_backends(struct admin_out *);
+
+static const char *const admin_classes[6] = {
+	"other", "1xx", "2xx", "3xx", "4xx", "5xx"
+};
+
+/* Workers by state, all generations. */
+static void
+admin_workers(unsigned counts[SB_CLOSING + 1])
+{
+	unsigned	 i, st;
+
+	memset(counts, 0, sizeof(unsigned) * (SB_CLOSING + 1));
+	for (i = 0; i < scoreboard_nslots(); i++) {
+		st = atomic_load(&scoreboard_slot(i)->state);
+		if (st <= SB_CLOSING)
+			counts[st]++;
+	}
+}
+
+static void
+admin_metrics(struct admin_out *o)
+{
+	struct stats_shm	*st = stats_get();
+	unsigned		 w[SB_CLOSING + 1], i, c;
+
+	admin_put(o, "# HELP porter_requests_total Requests answered, by "
+	    "status class.\n# TYPE porter_requests_total counter\n");
+	for (c = 0; c < 6; c++)
+		admin_put(o, "porter_requests_total{class=\"%s\"} %llu\n",
+		    admin_classes[c],
+		    (unsigned long long)atomic_load(&st->status[c]));
+	admin_put(o, "# HELP porter_sent_bytes_total Body bytes sent to "
+	    "clients.\n# TYPE porter_sent_bytes_total counter\n"
+	    "porter_sent_bytes_total %llu\n",
+	    (unsigned long long)atomic_load(&st->bytes_out));
+	admin_put(o, "# HELP porter_connections_total Client connections "
+	    "accepted.\n# TYPE porter_connections_total counter\n"
+	    "porter_connections_total %llu\n",
+	    (unsigned long long)atomic_load(&st->connections));
+	admin_put(o, "# HELP porter_reloads_total Successful configuration "
+	    "reloads.\n# TYPE porter_reloads_total counter\n"
+	    "porter_reloads_total %llu\n",
+	    (unsigned long long)atomic_load(&st->reloads));
+	admin_put(o, "# HELP porter_generation Worker generation (grows by "
+	    "one a reload).\n# TYPE porter_generation gauge\n"
+	    "porter_generation %u\n", atomic_load(&st->generation));
+	admin_put(o, "# HELP porter_uptime_seconds Seconds since porter "
+	    "started.\n# TYPE porter_uptime_seconds gauge\n"
+	    "porter_uptime_seconds %lld\n",
+	    (long long)(time(NULL) - atomic_load(&st->started)));
+	admin_workers(w);
+	admin_put(o, "# HELP porter_workers Worker processes by state.\n"
+	    "# TYPE porter_workers gauge\n");
+	for (i = SB_STARTING; i <= SB_CLOSING; i++)
+		admin_put(o, "porter_workers{state=\"%s\"} %u\n",
+		    scoreboard_state_name((enum sb_state)i), w[i]);
+	admin_backends(o);
+}
+
+enum admin_bmetric {
+	BM_UP = 0, BM_ACTIVE, BM_REQUESTS, BM_ERRORS, BM_RESPONSES, BM_TIME,
+	BM_N
+};
+
+/* Per-backend metrics: each family's samples kept together. */
+static void
+admin_backends(struct admin_out *o)
+{
+	static const char *const fam[BM_N][3] = {
+		{ "porter_backend_up", "gauge",
+		    "Whether porter sends traffic to the server." },
+		{ "porter_backend_active", "gauge", "Requests in flight." },
+		{ "porter_backend_requests_total", "counter",
+		    "Requests sent to the server." },
+		{ "porter_backend_errors_total", "counter",
+		    "Requests that got no usable response." },
+		{ "porter_backend_responses_total", "counter",
+		    "Responses by status class." },
+		{ "porter_backend_response_seconds_total", "counter",
+		    "Time spent waiting for and relaying responses." },
+	};
+	struct backend_shm	*b;
+	unsigned		 i, c, m;
+
+	for (m = 0; m < BM_N; m++) {
+		admin_put(o, "# HELP %s %s\n# TYPE %s %s\n", fam[m][0],
+		    fam[m][2], fam[m][0], fam[m][1]);
+		for (i = 0; i < health_nslots(); i++) {
+			b = health_slot(i);
+			if (!atomic_load(&b->used))
+				continue;
+			if (m == BM_RESPONSES) {
+				for (c = 1; c < 6; c++)
+					admin_put(o, "%s{pool=\"%s\",server="
+					    "\"%s\",class=\"%s\"} %llu\n",
+					    fam[m][0], b->pool, b->addr,
+					    admin_classes[c],
+					    (unsigned long long)atomic_load(
+					    &b->status[c]));
+				continue;
+			}
+			admin_put(o, "%s{pool=\"%s\",server=\"%s\"} ",
+			    fam[m][0], b->pool, b->addr);
+			switch (m) {
+			case BM_UP:
+				admin_put(o, "%d\n", atomic_load(&b->state) ==
+				    HEALTH_UP);
+				break;
+			case BM_ACTIVE:
+				admin_put(o, "%d\n", atomic_load(&b->active));
+				break;
+			case BM_REQUESTS:
+				admin_put(o, "%llu\n", (unsigned long long)
+				    atomic_load(&b->requests));
+				break;
+			case BM_ERRORS:
+				admin_put(o, "%llu\n", (unsigned long long)
+				    atomic_load(&b->errors));
+				break;
+			default:
+				admin_put(o, "%.3f\n", (double)atomic_load(
+				    &b->time_ms) / 1000.0);
+				break;
+			}
+		}
+	}
+}
+
+/* The status page, as text or as a small HTML page. */
+static void
+admin_status(struct admin_out *o, int html)
+{
+	struct stats_shm	*st = stats_get();
+	struct backend_shm	*b;
+	unsigned		 w[SB_CLOSING + 1], i, c;
+	unsigned long long	 ok;
+	const char		*pre = html ? "<tr><td>" : "";
+	const char		*sep = html ? "</td><td>" : " ";
+	const char		*end = html ? "</td></tr>\n" : "\n";
+
+	if (html)
+		admin_put(o, "<!DOCTYPE html>\n<html><head><title>porter "
+		    "status</title></head><body>\n<h1>porter status</h1>\n"
+		    "<table>\n");
+	admin_put(o, "%sversion%s%s%s", pre, sep, PACKAGE_VERSION, end);
+	admin_put(o, "%suptime%s%llds%s", pre, sep,
+	    (long long)(time(NULL) - atomic_load(&st->started)), end);
+	admin_put(o, "%sgeneration%s%u%s", pre, sep,
+	    atomic_load(&st->generation), end);
+	admin_put(o, "%sreloads%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->reloads), end);
+	admin_put(o, "%sconnections%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->connections), end);
+	admin_put(o, "%srequests%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->requests), end);
+	for (c = 1; c < 6; c++)
+		admin_put(o, "%srequests %s%s%llu%s", pre, admin_classes[c],
+		    sep, (unsigned long long)atomic_load(&st->status[c]),
+		    end);
+	admin_workers(w);
+	for (i = SB_STARTING; i <= SB_CLOSING; i++)
+		admin_put(o, "%sworkers %s%s%u%s", pre,
+		    scoreboard_state_name((enum sb_state)i), sep, w[i], end);
+	if (html)
+		admin_put(o, "</table>\n<h2>backends</h2>\n<table>\n<tr><th>"
+		    "pool</th><th>server</th><th>state</th><th>active</th>"
+		    "<th>requests</th><th>errors</th><th>avg ms</th></tr>\n");
+	else
+		admin_put(o, "\nbackends: pool server state active requests "
+		    "errors avg_ms\n");
+	for (i = 0; i < health_nslots(); i++) {
+		b = health_slot(i);
+		if (!atomic_load(&b->used))
+			continue;
+		ok = 0;
+		for (c = 1; c < 6; c++)
+			ok += atomic_load(&b->status[c]);
+		admin_put(o, "%s%s%s%s%s%s%s%d%s%llu%s%llu%s%llu%s", pre,
+		    b->pool, sep, b->addr, sep,
+		    atomic_load(&b->state) == HEALTH_UP ? "up" : "down", sep,
+		    atomic_load(&b->active), sep,
+		    (unsigned long long)atomic_load(&b->requests), sep,
+		    (unsigned long long)atomic_load(&b->errors), sep,
+		    ok ? (unsigned long long)atomic_load(&b->time_ms) / ok :
+		    0ULL, end);
+	}
+	if (html)
+		admin_put(o, "</table>\n</body></html>\n");
+}
+
+int
+admin_render(const struct config *cf, const char *path, size_t len,
+    char *buf, size_t cap, struct admin_reply *r)
+{
+	struct admin_out	 o = { buf, cap, 0 };
+
+	(void)cf;
+	r->status = 200;
+	if (len == 8 && memcmp(path, "/metrics", 8) == 0) {
+		r->type = "text/plain; version=0.0.4";
+		admin_metrics(&o);
+	} else if (len == 7 && memcmp(path, "/status", 7) == 0) {
+		r->type = "text/html";
+		admin_status(&o, 1);
+	} else if ((len == 19 && memcmp(path, "/status?format=text", 19) ==
+	    0) || (len == 11 && memcmp(path, "/status.txt", 11) == 0)) {
+		r->type = "text/plain";
+		admin_status(&o, 0);
+	} else {
+		r->status = 404;
+		r->type = "text/plain";
+		admin_put(&o, "not found: try /status, /status?format=text or "
+		    "/metrics\n");
+	}
+	r->len = o.len;
+	return 0;
+}

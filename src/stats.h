@@ -1,0 +1,27 @@
+/*
+ * stats.h - server-wide counters in the shared segment, kept across
+ * worker exits and reloads, read by the status page and /metrics.
+ */
+#ifndef STATS_H
+#define STATS_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+struct stats_shm {
+	_Atomic uint64_t requests;
+	_Atomic uint64_t status[6];	/* by class: [2] = 2xx; [0] other */
+	_Atomic uint64_t bytes_out;	/* body bytes to clients */
+	_Atomic uint64_t connections;
+	_Atomic uint64_t reloads;
+	_Atomic int64_t	 started;	/* time(NULL) of the first master */
+	_Atomic uint32_t generation;
+	uint32_t	 pad;
+};
+
+void	stats_init(struct stats_shm *);
+struct stats_shm *stats_get(void);
+void	stats_request(int status, uint64_t bytes);
+void	stats_connection(void);
+
+#endif /* STATS_H */

@@ -1,0 +1,169 @@
+"""The [admin] listener: /status, /metrics in the Prometheus text format,
+the allow list."""
+import re
+import signal
+import socket
+import unittest
+
+import harness
+from harness import PorterTest, Client, wait_for
+
+METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
+                    r'(\{(?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\.)*",?)*\})?'
+                    r' (-?[0-9.eE+-]+|NaN|\+Inf|-Inf)$')
+
+
+def parse_prometheus(text):
+    """Check the text exposition format strictly enough to catch what
+    Prometheus rejects: TYPE before samples, one group per family, valid
+    names, labels and values.  Returns {(name, labels): value}."""
+    samples = {}
+    types = {}
+    done = set()
+    current = None
+    assert text.endswith("\n"), "must end with a newline"
+    for line in text.splitlines():
+        if line.startswith("# HELP "):
+            continue
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ", 3)
+            assert METRIC_NAME.match(name), line
+            assert kind in ("counter", "gauge", "histogram", "summary",
+                            "untyped"), line
+            assert name not in types, "second TYPE for " + name
+            types[name] = kind
+            if current is not None:
+                done.add(current)
+            current = name
+            continue
+        assert line and not line.startswith("#"), repr(line)
+        m = SAMPLE.match(line)
+        assert m, "bad sample line: " + line
+        name = m.group(1)
+        assert name == current, "%s outside its group (%s)" % (name,
+                                                               current)
+        assert name not in done, name + " split in two groups"
+        key = (name, m.group(2) or "")
+        assert key not in samples, "duplicate sample " + line
+        samples[key] = float(m.group(3))
+    return samples
+
+
+class AdminTest(PorterTest):
+    porter_extra = ""
+
+    def setUp(self):
+        self.admin_listen = True
+        super().setUp()
+        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
+                                            self.porter.log())]
+        self.admin = [p for p in ports if p != self.port][0]
+
+    def config_body(self):
+        return super().config_body() + \
+            "[admin]\naddress = 127.0.0.1:0\n"
+
+    def admin_get(self, path):
+        return harness.get(self.admin, path)
+
+    def test_metrics(self):
+        for _ in range(3):
+            self.assertEqual(self.get("/bytes/10").status, 200)
+        self.assertEqual(self.get("/status/404").status, 404)
+        r = self.admin_get("/metrics")
+        self.assertEqual(r.status, 200)
+        self.assertTrue(r.header("content-type").startswith("text/plain"))
+        m = parse_prometheus(r.body.decode())
+        self.assertEqual(m[("porter_requests_total", '{class="2xx"}')], 3)
+        self.assertEqual(m[("porter_requests_total", '{class="4xx"}')], 1)
+        self.assertGreaterEqual(m[("porter_sent_bytes_total", "")], 30)
+        label = '{pool="app",server="%s"}' % self.o["o1"].hostport
+        self.assertEqual(m[("porter_backend_requests_total", label)], 4)
+        self.assertEqual(m[("porter_backend_up", label)], 1)
+        self.assertEqual(m[("porter_backend_errors_total", label)], 0)
+        self.assertEqual(m[("porter_generation", "")], 0)
+        self.assertGreaterEqual(m[("porter_workers", '{state="idle"}')] +
+                                m[("porter_workers", '{state="reading"}')],
+                                1)
+
+    def test_status_pages(self):
+        self.get("/bytes/1")
+        r = self.admin_get("/status")
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"<h1>porter status</h1>", r.body)
+        self.assertIn(self.o["o1"].hostport.encode(), r.body)
+        r = self.admin_get("/status?format=text")
+        # the first status page counted as a 2xx too
+        self.assertRegex(r.body.decode(), r"(?m)^requests 2xx 2$")
+        self.assertRegex(r.body.decode(), r"(?m)^generation 0$")
+        self.assertEqual(self.admin_get("/nope").status, 404)
+
+    def test_reload_counts_and_survives(self):
+        self.get("/bytes/1")
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "generation 1" in self.porter.log(), what="reload")
+        m = parse_prometheus(self.admin_get("/metrics").body.decode())
+        self.assertEqual(m[("porter_reloads_total", "")], 1)
+        self.assertEqual(m[("porter_generation", "")], 1)
+        # counters and the backend table survive the reload
+        self.assertGreaterEqual(m[("porter_requests_total",
+                                   '{class="2xx"}')], 1)
+        label = '{pool="app",server="%s"}' % self.o["o1"].hostport
+        self.assertGreaterEqual(m[("porter_backend_requests_total", label)],
+                                1)
+
+    def test_proxy_port_does_not_serve_admin(self):
+        r = self.get("/metrics")
+        self.assertEqual(r.header("x-origin"), "o1")
+
+    def test_backend_errors_counted(self):
+        s = socket.socket()
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+        s.close()
+        self.porter.rewrite("[pool app]\nserver = 127.0.0.1:%d\n"
+                            "retries = 0\n[admin]\naddress = 127.0.0.1:0\n"
+                            % dead)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "generation 1" in self.porter.log(), what="reload")
+        wait_for(lambda: self.get("/").status == 502, what="502")
+        m = parse_prometheus(self.admin_get("/metrics").body.decode())
+        label = '{pool="app",server="127.0.0.1:%d"}' % dead
+        self.assertGreaterEqual(m[("porter_backend_errors_total", label)], 1)
+        self.assertNotIn(("porter_backend_requests_total",
+                          '{pool="app",server="%s"}' %
+                          self.o["o1"].hostport), m)
+
+
+class AdminDeniedTest(PorterTest):
+    def config_body(self):
+        return super().config_body() + \
+            "[admin]\naddress = 127.0.0.1:0\nallow = 10.0.0.0/8 ::1\n"
+
+    def test_403(self):
+        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
+                                            self.porter.log())]
+        admin = [p for p in ports if p != self.port][0]
+        r = harness.get(admin, "/metrics")
+        self.assertEqual(r.status, 403)
+
+
+class PrometheusCheckTest(unittest.TestCase):
+    """The checker itself must reject what Prometheus rejects."""
+
+    def test_rejects(self):
+        bad = ["x 1",                                   # no TYPE
+               "# TYPE a counter\na 1\n# TYPE b gauge\nb 1\na 2",
+               "# TYPE a counter\na{x=\"1\"} one",
+               "# TYPE a counter\n# TYPE a counter\na 1",
+               "# TYPE a-b counter\na-b 1"]
+        for text in bad:
+            with self.assertRaises(AssertionError, msg=text):
+                parse_prometheus(text + "\n")
+        parse_prometheus("# HELP a x\n# TYPE a counter\na{l=\"v\"} 1\n"
+                         "a{l=\"w\"} 2.5\n")
+
+
+if __name__ == "__main__":
+    harness.main()
