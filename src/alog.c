@@ -170,6 +170,7 @@ alog_reopen(void)
 struct alog_line {
 	char	 buf[8192];
 	size_t	 n;
+	int	 json;	/* escape for JSON strings */
 };
 
 static void
@@ -199,7 +200,7 @@ alog_escaped(struct alog_line *l, const char *s, size_t len, size_t max)
 	static const char hex[] = "0123456789ABCDEF";
 	unsigned char	 ch;
 	size_t		 i;
-	char		 e[4];
+	char		 e[2];
 
 	if (s == NULL || len == 0) {
 		alog_raw(l, "-", 1);
@@ -210,11 +211,14 @@ alog_escaped(struct alog_line *l, const char *s, size_t len, size_t max)
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)s[i];
 		if (ch == '"' || ch == '\\' || ch < 0x20 || ch >= 0x7f) {
-			e[0] = '\\';
-			e[1] = 'x';
-			e[2] = hex[ch >> 4];
-			e[3] = hex[ch & 15];
-			alog_raw(l, e, 4);
+			/* JSON knows \u00HH, not \xHH */
+			if (l->json)
+				alog_raw(l, "\\u00", 4);
+			else
+				alog_raw(l, "\\x", 2);
+			e[0] = hex[ch >> 4];
+			e[1] = hex[ch & 15];
+			alog_raw(l, e, 2);
 		} else
 			alog_raw(l, s + i, 1);
 	}
@@ -353,6 +357,7 @@ alog_write(const struct alog_entry *e)
 		cached = now;
 	}
 	l.n = 0;
+	l.json = alog_kind == AK_JSON;
 	switch (alog_kind) {
 	case AK_COMBINED:
 		for (i = 0; i < sizeof(combined) / sizeof(combined[0]); i++)

@@ -78,6 +78,11 @@ START_TEST(test_good)
 	ck_assert_str_eq(c->routes[0].hosts[1], "*.example.org");
 	ck_assert_uint_eq(c->routes[0].pool, 1);
 	ck_assert_uint_eq(c->routes[1].pool, 0);
+	/* computed defaults */
+	ck_assert_uint_eq(c->min_spare_workers, 2);
+	ck_assert_uint_eq(c->max_spare_workers, 3);
+	ck_assert_uint_eq(c->max_workers, 256);
+	ck_assert_uint_eq(c->admin.nallow, 2);
 	config_free(c);
 }
 END_TEST
@@ -130,6 +135,22 @@ START_TEST(test_errors)
 	    "syntax error");
 	expect_error("[pool app]\nserver = 127.0.0.1:9000\n", 2,
 	    "no [listen NAME] section");
+	expect_error("[porter]\nworkers = 8\nmax_workers = 4\n" BASE, 2,
+	    "workers (8) is more than max_workers (4)");
+	expect_error("[porter]\nmin_spare_workers = 5\nmax_spare_workers = 5"
+	    "\n" BASE, 3, "max_spare_workers (5) must be more than");
+	expect_error("[porter]\naccess_log_format = $status $bogus\n" BASE, 2,
+	    "access_log_format: unknown variable \"$bogus\"");
+	expect_error("[porter]\naccess_log_format = fancy\n" BASE, 2,
+	    "access_log_format: \"fancy\" is not combined");
+	expect_error("[porter]\nsyslog_facility = kern\n" BASE, 2,
+	    "syslog_facility: unknown facility");
+	expect_error(BASE "[admin]\nallow = 10.0.0.0/40\n", 6,
+	    "allow: invalid address or network");
+	expect_error(BASE "[admin]\nallow = 10.0.0.0/8\n", 5,
+	    "[admin] has no address");
+	expect_error(BASE "[admin]\naddress = 127.0.0.1:18080\n", 6,
+	    "address 127.0.0.1:18080 is already used");
 }
 END_TEST
 

@@ -3,6 +3,7 @@
  */
 #include <check.h>
 #include <stdlib.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "util.h"
@@ -109,6 +110,48 @@ START_TEST(test_bool_uint)
 }
 END_TEST
 
+static int
+cidr_has(const char *net, const char *ip)
+{
+	struct cidr		 c;
+	struct addr		 a;
+	char			 err[256], buf[128];
+
+	ck_assert_msg(util_parse_cidr(net, &c, err, sizeof(err)) == 0, "%s",
+	    err);
+	snprintf(buf, sizeof(buf), strchr(ip, ':') ? "[%s]:1" : "%s:1", ip);
+	ck_assert_msg(util_parse_addr(buf, &a, err, sizeof(err)) == 0, "%s",
+	    err);
+	return util_cidr_match(&c, &a.ss);
+}
+
+START_TEST(test_cidr)
+{
+	struct cidr	 c;
+	char		 err[256];
+
+	ck_assert(cidr_has("127.0.0.0/8", "127.1.2.3"));
+	ck_assert(!cidr_has("127.0.0.0/8", "128.0.0.1"));
+	ck_assert(cidr_has("10.1.2.3", "10.1.2.3"));
+	ck_assert(!cidr_has("10.1.2.3", "10.1.2.4"));
+	ck_assert(cidr_has("192.168.0.0/23", "192.168.1.255"));
+	ck_assert(!cidr_has("192.168.0.0/23", "192.168.2.0"));
+	ck_assert(cidr_has("0.0.0.0/0", "8.8.8.8"));
+	ck_assert(cidr_has("::1", "::1"));
+	ck_assert(!cidr_has("::1", "::2"));
+	ck_assert(cidr_has("2001:db8::/32", "2001:db8:ffff::1"));
+	ck_assert(!cidr_has("2001:db8::/32", "127.0.0.1"));
+	ck_assert(cidr_has("127.0.0.0/8", "::ffff:127.0.0.1"));
+	ck_assert_int_eq(util_parse_cidr("10.0.0.0/33", &c, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(util_parse_cidr("10.0.0/8", &c, err, sizeof(err)),
+	    -1);
+	ck_assert_int_eq(util_parse_cidr("/8", &c, err, sizeof(err)), -1);
+	ck_assert_int_eq(util_parse_cidr("::1/129", &c, err, sizeof(err)),
+	    -1);
+}
+END_TEST
+
 int
 main(void)
 {
@@ -121,6 +164,7 @@ main(void)
 	tcase_add_test(tc, test_duration);
 	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_bool_uint);
+	tcase_add_test(tc, test_cidr);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
