@@ -20,10 +20,14 @@
 #include <string.h>
 #include <strings.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <ini.h>
 
 #include "alog.h"
 #include "config.h"
+#include "http_parse.h"
 #include "log.h"
 
 enum cfg_section {
@@ -109,10 +113,38 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_POOL, "keepalive", T_UINT, O(keepalive), 0, 1024 },
 	{ S_POOL, "keepalive_timeout", T_DURATION, O(keepalive_timeout), 0, 0 },
 	{ S_POOL, "retries", T_UINT, O(retries), 0, 16 },
+	{ S_POOL, "balance", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "hash_key", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "sticky_cookie", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "max_fails", T_UINT, O(max_fails), 0, 1000 },
+	{ S_POOL, "fail_timeout", T_DURATION, O(fail_timeout), 1, 0 },
+	{ S_POOL, "fail_on_5xx", T_BOOL, O(fail_on_5xx), 0, 0 },
+	{ S_POOL, "queue_timeout", T_DURATION, O(queue_timeout), 0, 0 },
+	{ S_POOL, "slow_start", T_DURATION, O(slow_start), 0, 0 },
+	{ S_POOL, "health_check", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "health_interval", T_DURATION, O(check_interval), 10, 0 },
+	{ S_POOL, "health_timeout", T_DURATION, O(check_timeout), 10, 0 },
+	{ S_POOL, "health_rise", T_UINT, O(check_rise), 1, 100 },
+	{ S_POOL, "health_fall", T_UINT, O(check_fall), 1, 100 },
+	{ S_POOL, "health_status", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "health_body", T_SPECIAL, 0, 0, 0 },
 
 	{ S_ROUTE, "host", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "path", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "pool", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "listen", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "path_regex", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "methods", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "strip_prefix", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "set_host", T_BOOL, R(set_host), 0, 0 },
+	{ S_ROUTE, "add_request_header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "remove_request_header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "add_response_header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "remove_response_header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "return", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "connect_timeout", T_DURATION, R(connect_timeout), 1, 0 },
+	{ S_ROUTE, "read_timeout", T_DURATION, R(read_timeout), 1, 0 },
 
 	{ S_ADMIN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
@@ -282,6 +314,17 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		pc->keepalive = 32;
 		pc->keepalive_timeout = 30000;
 		pc->retries = 1;
+		pc->max_fails = 1;
+		pc->fail_timeout = 10000;
+		pc->queue_timeout = 5000;
+		snprintf(pc->sticky_cookie, sizeof(pc->sticky_cookie),
+		    "porter_sticky");
+		pc->check_interval = 5000;
+		pc->check_timeout = 2000;
+		pc->check_rise = 2;
+		pc->check_fall = 3;
+		pc->check_status_min = 200;
+		pc->check_status_max = 399;
 		pc->line = p->lineno;
 		p->obj = pc;
 		p->sec = S_POOL;
@@ -366,6 +409,313 @@ cfg_addr_dup(struct config *c, const struct addr *a)
 	return 0;
 }
 
+/* server = ADDRESS [weight=N] [max_conns=N] [backup] [down] */
+static void
+cfg_server(struct cfg_parse *p, struct pool_config *pc, const char *value)
+{
+	struct server_config	 sc;
+	char			*dup, *tok, *save = NULL, err[256];
+	unsigned long		 u;
+	size_t			 i;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.weight = 1;
+	sc.line = p->lineno;
+	dup = cfg_strdup(value);
+	tok = strtok_r(dup, " \t", &save);
+	if (tok == NULL) {
+		cfg_error(p, p->lineno, "server: missing address");
+		goto out;
+	}
+	snprintf(sc.name, sizeof(sc.name), "%s", tok);
+	if (strncmp(tok, "unix:", 5) == 0) {
+		struct sockaddr_un *un = (struct sockaddr_un *)&sc.addr.ss;
+
+		if (tok[5] != '/' || strlen(tok + 5) >= sizeof(un->sun_path)) {
+			cfg_error(p, p->lineno, "server: \"%s\" needs an "
+			    "absolute socket path of at most %zu bytes", tok,
+			    sizeof(un->sun_path) - 1);
+			goto out;
+		}
+		un->sun_family = AF_UNIX;
+		memcpy(un->sun_path, tok + 5, strlen(tok + 5) + 1);
+		sc.addr.len = sizeof(*un);
+		snprintf(sc.addr.str, sizeof(sc.addr.str), "%.63s", tok);
+	} else if (util_parse_addr(tok, &sc.addr, err, sizeof(err)) == -1) {
+		cfg_error(p, p->lineno, "server: %s", err);
+		goto out;
+	} else if (util_addr_port(&sc.addr) == 0) {
+		cfg_error(p, p->lineno, "server: port 0 is not a port to "
+		    "connect to");
+		goto out;
+	}
+	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
+		if (strcmp(tok, "backup") == 0)
+			sc.backup = 1;
+		else if (strcmp(tok, "down") == 0)
+			sc.down = 1;
+		else if (strncmp(tok, "weight=", 7) == 0 &&
+		    util_parse_uint(tok + 7, 1, 1000, &u, err,
+		    sizeof(err)) == 0)
+			sc.weight = (unsigned)u;
+		else if (strncmp(tok, "max_conns=", 10) == 0 &&
+		    util_parse_uint(tok + 10, 0, 1000000, &u, err,
+		    sizeof(err)) == 0)
+			sc.max_conns = (unsigned)u;
+		else {
+			cfg_error(p, p->lineno, "server: unknown or invalid "
+			    "option \"%s\" (weight=1..1000, max_conns=N, "
+			    "backup, down)", tok);
+			goto out;
+		}
+	}
+	for (i = 0; i < pc->nservers; i++)
+		if (strcmp(pc->servers[i].addr.str, sc.addr.str) == 0) {
+			cfg_error(p, p->lineno, "server %s is already in "
+			    "[pool %s]", sc.addr.str, pc->name);
+			goto out;
+		}
+	sc.id = util_hash64(sc.addr.str, strlen(sc.addr.str),
+	    util_hash64(pc->name, strlen(pc->name), 0));
+	pc->servers = cfg_grow(pc->servers, pc->nservers, sizeof(sc));
+	pc->servers[pc->nservers++] = sc;
+out:
+	free(dup);
+}
+
+static void
+cfg_pool_special(struct cfg_parse *p, struct pool_config *pc,
+    const char *name, const char *value)
+{
+	static const char *const kinds[] = {
+		"round_robin", "least_conn", "random_two", "hash", "sticky"
+	};
+	unsigned	 a, b;
+	size_t		 i;
+	int		 n;
+	char		 m[16], path[128], extra[8];
+
+	if (strcmp(name, "balance") == 0) {
+		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+			if (strcmp(value, kinds[i]) == 0) {
+				pc->balance = (enum balance_kind)i;
+				return;
+			}
+		cfg_error(p, p->lineno, "balance: unknown \"%s\" (round_robin, "
+		    "least_conn, random_two, hash or sticky)", value);
+	} else if (strcmp(name, "hash_key") == 0) {
+		if (strcmp(value, "client_ip") == 0)
+			pc->hash_key = HASH_CLIENT_IP;
+		else if (strcmp(value, "uri") == 0)
+			pc->hash_key = HASH_URI;
+		else if (strncmp(value, "header:", 7) == 0 && value[7] != '\0')
+			pc->hash_key = HASH_HEADER;
+		else if (strncmp(value, "cookie:", 7) == 0 && value[7] != '\0')
+			pc->hash_key = HASH_COOKIE;
+		else {
+			cfg_error(p, p->lineno, "hash_key: unknown \"%s\" "
+			    "(client_ip, uri, header:NAME or cookie:NAME)",
+			    value);
+			return;
+		}
+		snprintf(pc->hash_name, sizeof(pc->hash_name), "%s",
+		    strchr(value, ':') ? strchr(value, ':') + 1 : "");
+	} else if (strcmp(name, "sticky_cookie") == 0) {
+		if (!cfg_valid_name(value)) {
+			cfg_error(p, p->lineno, "sticky_cookie: invalid "
+			    "cookie name \"%s\"", value);
+			return;
+		}
+		snprintf(pc->sticky_cookie, sizeof(pc->sticky_cookie), "%s",
+		    value);
+	} else if (strcmp(name, "health_check") == 0) {
+		if (strcmp(value, "off") == 0)
+			pc->check_kind = CHECK_OFF;
+		else if (strcmp(value, "tcp") == 0)
+			pc->check_kind = CHECK_TCP;
+		else if ((n = sscanf(value, "%15s %127s %7s", m, path,
+		    extra)) == 2 && path[0] == '/' &&
+		    http_method_lookup(m, strlen(m)) != HTTP_M_OTHER &&
+		    strpbrk(path, "\r\n") == NULL) {
+			pc->check_kind = CHECK_HTTP;
+			snprintf(pc->check_method, sizeof(pc->check_method),
+			    "%s", m);
+			snprintf(pc->check_path, sizeof(pc->check_path), "%s",
+			    path);
+		} else
+			cfg_error(p, p->lineno, "health_check: expected off, "
+			    "tcp or METHOD /path (as in GET /healthz)");
+	} else if (strcmp(name, "health_status") == 0) {
+		n = sscanf(value, "%u-%u%7s", &a, &b, extra);
+		if (n == 1 && strchr(value, '-') == NULL)
+			b = a;
+		if ((n != 1 && n != 2) || a < 100 || b > 599 || a > b) {
+			cfg_error(p, p->lineno, "health_status: expected a "
+			    "status or a range such as 200-399");
+			return;
+		}
+		pc->check_status_min = a;
+		pc->check_status_max = b;
+	} else if (strcmp(name, "health_body") == 0) {
+		free(pc->check_body);
+		pc->check_body = cfg_strdup(value);
+	}
+}
+
+/* Append s to a NULL-terminated-free list. */
+static void
+cfg_list_add(char ***list, size_t *n, const char *s)
+{
+	*list = cfg_grow(*list, *n, sizeof(**list));
+	(*list)[(*n)++] = cfg_strdup(s);
+}
+
+/* Is s a valid field name (token)? */
+static int
+cfg_field_name(const char *s, size_t len)
+{
+	size_t	 i;
+
+	if (len == 0)
+		return 0;
+	for (i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) &&
+		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
+			return 0;
+	return 1;
+}
+
+/* Split "Name: value" into a name and a value; -1 if malformed. */
+static int
+cfg_name_value(const char *v, char *name, size_t nlen, const char **value)
+{
+	const char	*colon = strchr(v, ':');
+	size_t		 len;
+
+	if (colon == NULL)
+		return -1;
+	len = (size_t)(colon - v);
+	if (len >= nlen || !cfg_field_name(v, len))
+		return -1;
+	memcpy(name, v, len);
+	name[len] = '\0';
+	for (colon++; *colon == ' ' || *colon == '\t'; colon++)
+		;
+	if (strpbrk(colon, "\r\n") != NULL)
+		return -1;
+	*value = colon;
+	return 0;
+}
+
+static void
+cfg_append(char **lines, const char *name, const char *value)
+{
+	size_t	 old = *lines ? strlen(*lines) : 0;
+	size_t	 add = strlen(name) + strlen(value) + 5;
+
+	if ((*lines = realloc(*lines, old + add)) == NULL)
+		fatal("realloc");
+	snprintf(*lines + old, add, "%s: %s\r\n", name, value);
+}
+
+/* Route keys beyond host/path/pool; returns 1 when name was handled. */
+static int
+cfg_route_special(struct cfg_parse *p, struct route_config *r,
+    const char *name, const char *value)
+{
+	char		 fname[128], *dup, *tok, *save = NULL, err[256];
+	const char	*fval;
+	unsigned long	 code;
+	int		 rc;
+
+	if (strcmp(name, "listen") == 0 || strcmp(name, "methods") == 0) {
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (name[0] == 'l')
+				cfg_list_add(&r->listens, &r->nlistens, tok);
+			else if (!cfg_field_name(tok, strlen(tok)))
+				cfg_error(p, p->lineno, "methods: invalid "
+				    "method \"%s\"", tok);
+			else
+				cfg_list_add(&r->methods, &r->nmethods, tok);
+		}
+		free(dup);
+	} else if (strcmp(name, "path_regex") == 0) {
+		if ((rc = regcomp(&r->regex, value, REG_EXTENDED |
+		    REG_NOSUB)) != 0) {
+			regerror(rc, &r->regex, err, sizeof(err));
+			cfg_error(p, p->lineno, "path_regex: %s", err);
+			return 1;
+		}
+		r->path_regex = cfg_strdup(value);
+	} else if (strcmp(name, "header") == 0) {
+		if (cfg_name_value(value, fname, sizeof(fname), &fval) == -1) {
+			cfg_error(p, p->lineno, "header: expected NAME: value");
+			return 1;
+		}
+		r->headers = cfg_grow(r->headers, r->nheaders,
+		    sizeof(*r->headers));
+		r->headers[r->nheaders].name = cfg_strdup(fname);
+		r->headers[r->nheaders++].value = cfg_strdup(fval);
+	} else if (strcmp(name, "strip_prefix") == 0) {
+		if (value[0] != '/') {
+			cfg_error(p, p->lineno, "strip_prefix: \"%s\" must "
+			    "start with '/'", value);
+			return 1;
+		}
+		r->strip_prefix = cfg_strdup(value);
+	} else if (strcmp(name, "add_request_header") == 0 ||
+	    strcmp(name, "add_response_header") == 0) {
+		if (cfg_name_value(value, fname, sizeof(fname), &fval) == -1) {
+			cfg_error(p, p->lineno, "%s: expected NAME: value",
+			    name);
+			return 1;
+		}
+		cfg_append(name[4] == 'r' && name[6] == 'q' ? &r->req_add :
+		    &r->resp_add, fname, fval);
+	} else if (strcmp(name, "remove_request_header") == 0 ||
+	    strcmp(name, "remove_response_header") == 0) {
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save)) {
+			if (!cfg_field_name(tok, strlen(tok)))
+				cfg_error(p, p->lineno, "%s: invalid field "
+				    "name \"%s\"", name, tok);
+			else if (strcmp(name, "remove_request_header") == 0)
+				cfg_list_add(&r->req_remove, &r->nreq_remove,
+				    tok);
+			else
+				cfg_list_add(&r->resp_remove,
+				    &r->nresp_remove, tok);
+		}
+		free(dup);
+	} else if (strcmp(name, "return") == 0) {
+		dup = cfg_strdup(value);
+		tok = strtok_r(dup, " \t", &save);
+		if (tok == NULL || util_parse_uint(tok, 200, 599, &code, err,
+		    sizeof(err)) == -1) {
+			cfg_error(p, p->lineno, "return: expected CODE [URL] "
+			    "with CODE from 200 to 599");
+			free(dup);
+			return 1;
+		}
+		r->return_code = (int)code;
+		tok = strtok_r(NULL, "", &save);
+		if (tok != NULL) {
+			while (*tok == ' ' || *tok == '\t')
+				tok++;
+			r->return_url = cfg_strdup(tok);
+		} else if (code >= 300 && code < 400) {
+			cfg_error(p, p->lineno, "return: a redirect needs a "
+			    "URL");
+		}
+		free(dup);
+	} else
+		return 0;
+	return 1;
+}
+
 static void
 cfg_special(struct cfg_parse *p, const char *name, const char *value)
 {
@@ -413,21 +763,9 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		}
 		free(dup);
 	} else if (p->sec == S_POOL && strcmp(name, "server") == 0) {
-		struct pool_config *pc = p->obj;
-
-		if (util_parse_addr(value, &a, err, sizeof(err)) == -1) {
-			cfg_error(p, p->lineno, "server: %s", err);
-			return;
-		}
-		if (util_addr_port(&a) == 0) {
-			cfg_error(p, p->lineno, "server: port 0 is not a "
-			    "port to connect to");
-			return;
-		}
-		pc->servers = cfg_grow(pc->servers, pc->nservers,
-		    sizeof(*pc->servers));
-		pc->servers[pc->nservers].addr = a;
-		pc->servers[pc->nservers++].line = p->lineno;
+		cfg_server(p, p->obj, value);
+	} else if (p->sec == S_POOL) {
+		cfg_pool_special(p, p->obj, name, value);
 	} else if (p->sec == S_ROUTE && strcmp(name, "host") == 0) {
 		struct route_config *r = p->obj;
 		char	*dup, *tok, *save = NULL;
@@ -446,6 +784,9 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 			r->hosts[r->nhosts++] = cfg_strdup(tok);
 		}
 		free(dup);
+	} else if (p->sec == S_ROUTE && cfg_route_special(p, p->obj, name,
+	    value)) {
+		/* done */
 	} else if (p->sec == S_ROUTE && strcmp(name, "path") == 0) {
 		struct route_config *r = p->obj;
 
@@ -461,6 +802,25 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		snprintf(r->pool_name, sizeof(r->pool_name), "%s", value);
 		r->pool_line = p->lineno;
 	}
+}
+
+/* Keys that may appear several times in a section, adding items. */
+static int
+cfg_repeatable(const struct cfg_key *k)
+{
+	static const char *const rep[] = {
+		"address", "server", "host", "allow", "methods", "header",
+		"add_request_header", "remove_request_header",
+		"add_response_header", "remove_response_header"
+	};
+	size_t	 i;
+
+	if (k->type != T_SPECIAL)
+		return 0;
+	for (i = 0; i < sizeof(rep) / sizeof(rep[0]); i++)
+		if (strcmp(k->name, rep[i]) == 0)
+			return 1;
+	return 0;
 }
 
 static int
@@ -495,8 +855,7 @@ cfg_handler(void *user, const char *section, const char *name,
 		    section);
 		return 1;
 	}
-	if (k->type != T_SPECIAL || strcmp(name, "path") == 0 ||
-	    strcmp(name, "pool") == 0) {
+	if (!cfg_repeatable(k)) {
 		if (p->seen[i]) {
 			cfg_error(p, p->lineno, "duplicate key \"%s\"", name);
 			return 1;
@@ -568,6 +927,48 @@ cfg_handler(void *user, const char *section, const char *name,
 bad:
 	cfg_error(p, p->lineno, "%s: %s", name, err);
 	return 1;
+}
+
+static int
+cfg_ring_cmp(const void *a, const void *b)
+{
+	const struct ring_point *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash;
+}
+
+/*
+ * The consistent-hash ring of a pool (ketama style): 100 points per unit
+ * of weight for each primary server, at hashes of its address, so that
+ * removing one of N servers moves about 1/N of the keys.
+ */
+static void
+cfg_ring(struct pool_config *pc)
+{
+	char		 key[160];
+	size_t		 s, n = 0, k, per;
+	uint64_t	 h;
+
+	for (s = 0; s < pc->nservers; s++)
+		if (!pc->servers[s].backup)
+			n += 100 * pc->servers[s].weight;
+	if (n == 0)
+		return;
+	if ((pc->ring = calloc(n, sizeof(*pc->ring))) == NULL)
+		fatal("calloc");
+	for (s = 0; s < pc->nservers; s++) {
+		if (pc->servers[s].backup)
+			continue;
+		per = 100 * pc->servers[s].weight;
+		for (k = 0; k < per; k++) {
+			snprintf(key, sizeof(key), "%s#%zu",
+			    pc->servers[s].addr.str, k);
+			h = util_hash64(key, strlen(key), 0);
+			pc->ring[pc->nring].hash = (uint32_t)(h >> 32);
+			pc->ring[pc->nring++].server = (uint32_t)s;
+		}
+	}
+	qsort(pc->ring, pc->nring, sizeof(*pc->ring), cfg_ring_cmp);
 }
 
 /* Line of key name in [porter], for errors about relations of keys. */
@@ -646,16 +1047,38 @@ cfg_validate(struct cfg_parse *p)
 	if (c->npools == 0)
 		cfg_error(p, p->lineno, "no [pool NAME] section: porter "
 		    "needs at least one pool of servers");
-	for (i = 0; i < c->npools; i++)
+	for (i = 0; i < c->npools; i++) {
 		if (c->pools[i].nservers == 0)
 			cfg_error(p, c->pools[i].line, "[pool %s] has no "
 			    "server", c->pools[i].name);
+		if (c->pools[i].balance == BALANCE_HASH)
+			cfg_ring(&c->pools[i]);
+	}
 	for (i = 0; i < c->nroutes; i++) {
 		struct route_config *r = &c->routes[i];
 
+		if (r->nlistens > 0) {
+			r->listen_idx = calloc(r->nlistens,
+			    sizeof(*r->listen_idx));
+			if (r->listen_idx == NULL)
+				fatal("calloc");
+		}
+		for (j = 0; j < r->nlistens; j++) {
+			size_t	 l;
+
+			for (l = 0; l < c->nlistens; l++)
+				if (strcmp(c->listens[l].name,
+				    r->listens[j]) == 0)
+					break;
+			if (l == c->nlistens)
+				cfg_error(p, r->line, "[route %s]: no [listen "
+				    "%s]", r->name, r->listens[j]);
+			r->listen_idx[j] = l;
+		}
 		if (r->pool_name[0] == '\0') {
-			cfg_error(p, r->line, "[route %s] has no pool",
-			    r->name);
+			if (r->return_code == 0)
+				cfg_error(p, r->line, "[route %s] has no pool "
+				    "(and no return)", r->name);
 			continue;
 		}
 		for (j = 0; j < c->npools; j++)
@@ -735,6 +1158,16 @@ config_load(const char *path, char *err, size_t errlen)
 	return p.c;
 }
 
+static void
+cfg_list_free(char **list, size_t n)
+{
+	size_t	 i;
+
+	for (i = 0; i < n; i++)
+		free(list[i]);
+	free(list);
+}
+
 void
 config_free(struct config *c)
 {
@@ -745,14 +1178,34 @@ config_free(struct config *c)
 	for (i = 0; i < c->nlistens; i++)
 		free(c->listens[i].addrs);
 	free(c->listens);
-	for (i = 0; i < c->npools; i++)
+	for (i = 0; i < c->npools; i++) {
 		free(c->pools[i].servers);
+		free(c->pools[i].ring);
+		free(c->pools[i].check_body);
+	}
 	free(c->pools);
 	for (i = 0; i < c->nroutes; i++) {
-		for (j = 0; j < c->routes[i].nhosts; j++)
-			free(c->routes[i].hosts[j]);
-		free(c->routes[i].hosts);
-		free(c->routes[i].path);
+		struct route_config *r = &c->routes[i];
+
+		cfg_list_free(r->hosts, r->nhosts);
+		cfg_list_free(r->listens, r->nlistens);
+		cfg_list_free(r->methods, r->nmethods);
+		cfg_list_free(r->req_remove, r->nreq_remove);
+		cfg_list_free(r->resp_remove, r->nresp_remove);
+		for (j = 0; j < r->nheaders; j++) {
+			free(r->headers[j].name);
+			free(r->headers[j].value);
+		}
+		free(r->headers);
+		free(r->listen_idx);
+		free(r->path);
+		if (r->path_regex != NULL)
+			regfree(&r->regex);
+		free(r->path_regex);
+		free(r->strip_prefix);
+		free(r->req_add);
+		free(r->resp_add);
+		free(r->return_url);
 	}
 	free(c->routes);
 	free(c->admin.addrs);

@@ -7,6 +7,8 @@
 #ifndef CONFIG_H
 #define CONFIG_H
 
+#include <sys/types.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -24,8 +26,35 @@ struct listen_config {
 
 struct server_config {
 	struct addr	 addr;
+	char		 name[128];	/* as written: host:port or unix:path */
+	unsigned	 weight;	/* 1..1000, default 1 */
+	unsigned	 max_conns;	/* 0 = unlimited, across all workers */
+	int		 backup;	/* only when no primary is up */
+	int		 down;		/* marked down by the operator */
 	unsigned	 hslot;		/* slot in the shared backend table */
+	uint64_t	 id;		/* opaque stable id (sticky cookie) */
 	int		 line;
+};
+
+enum balance_kind {
+	BALANCE_ROUND_ROBIN = 0,
+	BALANCE_LEAST_CONN,
+	BALANCE_RANDOM_TWO,
+	BALANCE_HASH,
+	BALANCE_STICKY
+};
+
+enum hash_key_kind {
+	HASH_CLIENT_IP = 0,
+	HASH_URI,
+	HASH_HEADER,
+	HASH_COOKIE
+};
+
+/* One point of a pool's consistent-hash ring. */
+struct ring_point {
+	uint32_t	 hash;
+	uint32_t	 server;
 };
 
 struct pool_config {
@@ -38,17 +67,70 @@ struct pool_config {
 	unsigned	 keepalive;		/* idle conns kept per worker */
 	int		 keepalive_timeout;	/* ms an idle conn is kept */
 	unsigned	 retries;
+	enum balance_kind balance;
+	enum hash_key_kind hash_key;
+	char		 hash_name[CONFIG_NAME_MAX];	/* header/cookie */
+	char		 sticky_cookie[CONFIG_NAME_MAX];
+	unsigned	 max_fails;		/* 0 = no passive marking */
+	int		 fail_timeout;		/* ms */
+	int		 fail_on_5xx;
+	int		 queue_timeout;		/* ms waiting for max_conns */
+	int		 slow_start;		/* ms, 0 = off */
+	/* active checks; check_kind 0 = off */
+	int		 check_kind;		/* 0 off, 1 http, 2 tcp */
+	char		 check_method[16];
+	char		 check_path[128];
+	int		 check_interval;	/* ms */
+	int		 check_timeout;		/* ms */
+	unsigned	 check_rise, check_fall;
+	unsigned	 check_status_min, check_status_max;
+	char		*check_body;		/* substring, NULL = any */
+	/* consistent hash ring, built at load */
+	struct ring_point *ring;
+	size_t		 nring;
 	int		 line;
+};
+
+#define CHECK_OFF	0
+#define CHECK_HTTP	1
+#define CHECK_TCP	2
+
+struct route_header {
+	char		*name;
+	char		*value;			/* exact, case-sensitive */
 };
 
 struct route_config {
 	char		 name[CONFIG_NAME_MAX];
+	/* matchers: all that are set must match */
+	char		**listens;		/* [listen] names */
+	size_t		 nlistens;
+	size_t		*listen_idx;		/* resolved */
 	char		**hosts;		/* exact or "*.suffix" */
 	size_t		 nhosts;
 	char		*path;			/* prefix, NULL = "/" */
+	char		*path_regex;		/* POSIX ERE source */
+	regex_t		 regex;
+	char		**methods;
+	size_t		 nmethods;
+	struct route_header *headers;
+	size_t		 nheaders;
+	/* what to do */
 	char		 pool_name[CONFIG_NAME_MAX];
 	size_t		 pool;			/* index into pools */
 	int		 pool_line;
+	char		*strip_prefix;
+	int		 set_host;		/* Host: the server's address */
+	char		*req_add;		/* "Name: value\r\n" lines */
+	char		**req_remove;
+	size_t		 nreq_remove;
+	char		*resp_add;
+	char		**resp_remove;
+	size_t		 nresp_remove;
+	int		 return_code;		/* 0: forward */
+	char		*return_url;
+	int		 connect_timeout;	/* 0: the pool's */
+	int		 read_timeout;
 	int		 line;
 };
 

@@ -6,15 +6,34 @@
 
 #include "config.h"
 #include "health.h"
+#include "log.h"
+#include "util.h"
 
 static struct backend_shm	*hl;
 static unsigned			 hl_n;
+static struct pool_shm		*hp;
+static unsigned			 hp_n;
 
 void
-health_init(struct backend_shm *table, unsigned slots)
+health_init(struct backend_shm *table, unsigned slots, struct pool_shm *pools,
+    unsigned npools)
 {
 	hl = table;
 	hl_n = slots;
+	hp = pools;
+	hp_n = npools;
+}
+
+struct pool_shm *
+health_pool(unsigned i)
+{
+	return &hp[i % hp_n];
+}
+
+unsigned
+health_npools(void)
+{
+	return hp_n;
 }
 
 unsigned
@@ -82,31 +101,136 @@ health_bind(struct config *cf)
 	return 0;
 }
 
-void
-health_begin(unsigned slot)
+int
+health_usable(const struct server_config *sc, int64_t now)
 {
-	atomic_fetch_add_explicit(&hl[slot].active, 1, memory_order_relaxed);
-	atomic_fetch_add_explicit(&hl[slot].requests, 1, memory_order_relaxed);
+	struct backend_shm	*b = &hl[sc->hslot];
+
+	return !sc->down &&
+	    atomic_load_explicit(&b->state, memory_order_relaxed) ==
+	    HEALTH_UP &&
+	    now >= atomic_load_explicit(&b->down_until, memory_order_relaxed);
+}
+
+unsigned
+health_ramp(const struct server_config *sc, int slow_start, int64_t now)
+{
+	int64_t	 since;
+
+	if (slow_start <= 0)
+		return 1000;
+	since = atomic_load_explicit(&hl[sc->hslot].up_since,
+	    memory_order_relaxed);
+	if (since == 0 || now - since >= slow_start)
+		return 1000;
+	if (now <= since)
+		return 10;
+	/* from 1% to all of it, linearly */
+	return 10 + (unsigned)((now - since) * 990 / slow_start);
+}
+
+int
+health_acquire(const struct server_config *sc)
+{
+	struct backend_shm	*b = &hl[sc->hslot];
+	int32_t			 cur;
+
+	if (sc->max_conns == 0) {
+		atomic_fetch_add_explicit(&b->active, 1, memory_order_relaxed);
+	} else {
+		/* a global limit: never over it, whatever the workers do */
+		cur = atomic_load(&b->active);
+		do {
+			if (cur >= (int32_t)sc->max_conns)
+				return 0;
+		} while (!atomic_compare_exchange_weak(&b->active, &cur,
+		    cur + 1));
+	}
+	atomic_fetch_add_explicit(&b->requests, 1, memory_order_relaxed);
+	return 1;
+}
+
+/* A failure seen by a worker: maybe mark the server down. */
+static void
+health_fail(const struct pool_config *pc, const struct server_config *sc)
+{
+	struct backend_shm	*b = &hl[sc->hslot];
+	int64_t			 now = util_now_ms(), start, until;
+	uint32_t		 n;
+
+	/* as nginx does: a lone server is never marked down */
+	if (pc->max_fails == 0 || pc->nservers == 1)
+		return;
+	start = atomic_load(&b->fail_start);
+	if (now - start > pc->fail_timeout &&
+	    atomic_compare_exchange_strong(&b->fail_start, &start, now))
+		atomic_store(&b->fails, 0);
+	n = atomic_fetch_add(&b->fails, 1) + 1;
+	if (n < pc->max_fails)
+		return;
+	until = atomic_load(&b->down_until);
+	if (until > now)
+		return;		/* already down */
+	if (!atomic_compare_exchange_strong(&b->down_until, &until,
+	    now + pc->fail_timeout))
+		return;		/* another worker did it */
+	atomic_store(&b->fails, 0);
+	/* when it comes back it ramps up from there */
+	atomic_store(&b->up_since, now + pc->fail_timeout);
+	atomic_fetch_add(&b->transitions, 1);
+	log_warnx("server %s of pool %s marked down for %d ms after %u "
+	    "failure%s", sc->addr.str, pc->name, pc->fail_timeout, n,
+	    n == 1 ? "" : "s");
 }
 
 void
-health_end(unsigned slot, int status, int64_t ms)
+health_end(const struct pool_config *pc, const struct server_config *sc,
+    int status, int64_t ms)
 {
-	int	 c = status / 100;
+	struct backend_shm	*b = &hl[sc->hslot];
+	int			 c = status / 100;
 
-	atomic_fetch_sub_explicit(&hl[slot].active, 1, memory_order_relaxed);
+	atomic_fetch_sub_explicit(&b->active, 1, memory_order_relaxed);
 	if (status < 0)
 		return;		/* the client's doing, not the server's */
 	if (status == 0) {
-		atomic_fetch_add_explicit(&hl[slot].errors, 1,
-		    memory_order_relaxed);
+		atomic_fetch_add_explicit(&b->errors, 1, memory_order_relaxed);
+		health_fail(pc, sc);
 		return;
 	}
 	if (c < 1 || c > 5)
 		c = 0;
-	atomic_fetch_add_explicit(&hl[slot].status[c], 1,
-	    memory_order_relaxed);
+	atomic_fetch_add_explicit(&b->status[c], 1, memory_order_relaxed);
 	if (ms > 0)
-		atomic_fetch_add_explicit(&hl[slot].time_ms, (uint64_t)ms,
+		atomic_fetch_add_explicit(&b->time_ms, (uint64_t)ms,
 		    memory_order_relaxed);
+	if (c == 5 && pc->fail_on_5xx)
+		health_fail(pc, sc);
+	else if (atomic_load_explicit(&b->fails, memory_order_relaxed) != 0)
+		atomic_store(&b->fails, 0);
+}
+
+void
+health_check_result(const struct pool_config *pc,
+    const struct server_config *sc, int ok, const char *why)
+{
+	struct backend_shm	*b = &hl[sc->hslot];
+	uint32_t		 want = ok ? HEALTH_UP : HEALTH_DOWN;
+
+	atomic_fetch_add(&b->checks, 1);
+	if (!ok)
+		atomic_fetch_add(&b->check_fails, 1);
+	if (atomic_exchange(&b->state, want) == want)
+		return;
+	atomic_fetch_add(&b->transitions, 1);
+	if (ok) {
+		/* healthy again: forget passive marks, ramp up from now */
+		atomic_store(&b->down_until, 0);
+		atomic_store(&b->fails, 0);
+		atomic_store(&b->up_since, util_now_ms());
+		log_notice("server %s of pool %s is up (%s)", sc->addr.str,
+		    pc->name, why);
+	} else
+		log_warnx("server %s of pool %s is down (%s)", sc->addr.str,
+		    pc->name, why);
 }

@@ -11,6 +11,8 @@
 #include <stdint.h>
 
 struct config;
+struct pool_config;
+struct server_config;
 
 #define HEALTH_KEY_MAX	64
 
@@ -30,9 +32,25 @@ struct backend_shm {
 	_Atomic uint64_t errors;	/* no usable response */
 	_Atomic uint64_t status[6];	/* responses by class */
 	_Atomic uint64_t time_ms;	/* sum of response times */
+	/* passive: failures seen by workers */
+	_Atomic uint32_t fails;		/* within the current window */
+	_Atomic uint32_t transitions;	/* up/down changes, for status */
+	_Atomic int64_t	 fail_start;	/* ms, start of the window */
+	_Atomic int64_t	 down_until;	/* ms: passively down until then */
+	_Atomic int64_t	 up_since;	/* ms: back up (slow start) */
+	_Atomic uint64_t checks;	/* active probes made */
+	_Atomic uint64_t check_fails;
 };
 
-void	health_init(struct backend_shm *table, unsigned slots);
+/* Per pool, shared: the round-robin position of all workers together. */
+struct pool_shm {
+	_Atomic uint64_t rr;
+};
+
+void	health_init(struct backend_shm *table, unsigned slots,
+	    struct pool_shm *pools, unsigned npools);
+struct pool_shm *health_pool(unsigned i);
+unsigned health_npools(void);
 unsigned health_nslots(void);
 struct backend_shm *health_slot(unsigned i);
 /*
@@ -41,11 +59,34 @@ struct backend_shm *health_slot(unsigned i);
  * only.  Returns -1 when the table is full.
  */
 int	health_bind(struct config *cf);
-void	health_begin(unsigned slot);
 /*
- * status: the response's, 0 for none (connect error, timeout, bad
- * response: counted as an error), -1 when the client gave up first.
+ * May a request go to server sc now?  Not marked down by the operator,
+ * the checker or recent failures.
  */
-void	health_end(unsigned slot, int status, int64_t ms);
+int	health_usable(const struct server_config *sc, int64_t now);
+/*
+ * Slow start: the share of its weight (1..1000 per mille) a server that
+ * came back slow_start ms ago or less may carry.
+ */
+unsigned health_ramp(const struct server_config *sc, int slow_start,
+	    int64_t now);
+/*
+ * Count a request to sc as in flight, unless sc is at max_conns (then 0
+ * is returned and nothing changes).  Every 1 must be paired with
+ * health_end.
+ */
+int	health_acquire(const struct server_config *sc);
+/*
+ * The request ended.  status: the response's, 0 for none (connect error,
+ * timeout, bad response), -1 when the client gave up first (not the
+ * server's fault).  Failures (0, and 5xx with fail_on_5xx) count toward
+ * max_fails within fail_timeout; reaching it marks the server down for
+ * fail_timeout.
+ */
+void	health_end(const struct pool_config *pc, const struct server_config *sc,
+	    int status, int64_t ms);
+/* Checker: the result of an active probe. */
+void	health_check_result(const struct pool_config *pc,
+	    const struct server_config *sc, int ok, const char *why);
 
 #endif /* HEALTH_H */

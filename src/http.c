@@ -105,6 +105,20 @@ http_put(struct http_out_buf *o, const char *fmt, ...)
 	o->len += (size_t)n;
 }
 
+/* Is f one of the fields a route removes? */
+static int
+http_removed(const struct http_field *f, const struct http_edit *ed)
+{
+	size_t	 i;
+
+	if (ed == NULL)
+		return 0;
+	for (i = 0; i < ed->nremove; i++)
+		if (http_name_is(f, ed->remove[i]))
+			return 1;
+	return 0;
+}
+
 static void
 http_put_field(struct http_out_buf *o, const struct http_field *f)
 {
@@ -114,30 +128,41 @@ http_put_field(struct http_out_buf *o, const struct http_field *f)
 
 int
 http_request_head(char *out, size_t cap, const struct http_request *req,
-    const struct http_fwd *fwd, enum http_out framing, int upgrade)
+    const struct http_fwd *fwd, enum http_out framing, int upgrade,
+    const struct http_edit *ed)
 {
 	struct http_out_buf	 o = { out, cap, 0, 1 };
 	const struct http_field	*f, *xff = NULL;
 	unsigned		 i;
 	int			 have_host = 0;
+	const char		*host = req->host;
+	size_t			 host_len = req->host_len;
 
-	http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
-	    req->method_str, (int)req->target_len, req->target);
+	if (ed != NULL && ed->target != NULL)
+		http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
+		    req->method_str, (int)ed->target_len, ed->target);
+	else
+		http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
+		    req->method_str, (int)req->target_len, req->target);
+	if (ed != NULL && ed->host != NULL) {
+		host = ed->host;
+		host_len = strlen(host);
+	}
 	for (i = 0; i < req->nfields; i++) {
 		f = &req->fields[i];
 		if (http_name_is(f, "upgrade") && upgrade) {
 			http_put_field(&o, f);
 			continue;
 		}
-		if (http_hop_by_hop(f, req->fields, req->nfields))
+		if (http_hop_by_hop(f, req->fields, req->nfields) ||
+		    http_removed(f, ed))
 			continue;
 		if (http_name_is(f, "host")) {
 			/* absolute-form: the authority wins over Host */
 			if (have_host)
 				continue;
 			have_host = 1;
-			http_put(&o, "Host: %.*s\r\n", (int)req->host_len,
-			    req->host);
+			http_put(&o, "Host: %.*s\r\n", (int)host_len, host);
 			continue;
 		}
 		if (http_name_is(f, "x-forwarded-for")) {
@@ -149,8 +174,8 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 			continue;	/* replaced by ours */
 		http_put_field(&o, f);
 	}
-	if (!have_host && req->host != NULL && req->host_len > 0)
-		http_put(&o, "Host: %.*s\r\n", (int)req->host_len, req->host);
+	if (!have_host && host != NULL && host_len > 0)
+		http_put(&o, "Host: %.*s\r\n", (int)host_len, host);
 	http_put(&o, "X-Forwarded-For: ");
 	for (i = 0; xff != NULL && i < req->nfields; i++)
 		if (http_name_is(&req->fields[i], "x-forwarded-for") &&
@@ -163,6 +188,10 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 		http_put(&o, "X-Forwarded-Host: %.*s\r\n", (int)req->host_len,
 		    req->host);
 	http_put(&o, "Via: %s porter\r\n", req->version == 10 ? "1.0" : "1.1");
+	if (ed != NULL && ed->add != NULL)
+		http_put(&o, "%s", ed->add);
+	if (ed != NULL && ed->add2 != NULL)
+		http_put(&o, "%s", ed->add2);
 	if (upgrade)
 		http_put(&o, "Connection: upgrade\r\n");
 	if (framing == HTTP_OUT_LENGTH)
@@ -176,7 +205,7 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 
 int
 http_response_head(char *out, size_t cap, const struct http_response *resp,
-    const struct http_fwd *fwd, enum http_out framing, int keepalive,
+    const struct http_edit *ed, enum http_out framing, int keepalive,
     int client_version, int upgrade)
 {
 	struct http_out_buf	 o = { out, cap, 0, 1 };
@@ -200,11 +229,16 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 			http_put_field(&o, f);
 			continue;
 		}
-		if (http_hop_by_hop(f, resp->fields, resp->nfields))
+		if (http_hop_by_hop(f, resp->fields, resp->nfields) ||
+		    http_removed(f, ed))
 			continue;
 		http_put_field(&o, f);
 	}
 	http_put(&o, "Via: %s porter\r\n", resp->version == 10 ? "1.0" : "1.1");
+	if (ed != NULL && ed->add != NULL)
+		http_put(&o, "%s", ed->add);
+	if (ed != NULL && ed->add2 != NULL)
+		http_put(&o, "%s", ed->add2);
 	if (framing == HTTP_OUT_LENGTH)
 		http_put(&o, "Content-Length: %llu\r\n",
 		    (unsigned long long)resp->content_length);
@@ -217,7 +251,6 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 	else if (client_version == 10)
 		http_put(&o, "Connection: keep-alive\r\n");
 	http_put(&o, "\r\n");
-	(void)fwd;
 	return o.ok ? (int)o.len : -1;
 }
 

@@ -18,6 +18,17 @@ enum http_out {
 	HTTP_OUT_CLOSE		/* delimited by closing the connection */
 };
 
+/* Changes a route makes to a head porter writes. */
+struct http_edit {
+	const char	*target;	/* request-target to send, or NULL */
+	size_t		 target_len;
+	const char	*host;		/* Host to send (set_host), or NULL */
+	const char	*add;		/* "Name: value\r\n" lines, or NULL */
+	const char	*add2;		/* more of them, or NULL */
+	char *const	*remove;	/* field names to drop */
+	size_t		 nremove;
+};
+
 /* Facts about the client connection used in forwarding fields. */
 struct http_fwd {
 	const char	*client_ip;
@@ -39,11 +50,13 @@ int	http_hop_by_hop(const struct http_field *f,
 /*
  * Write the request head porter sends to a backend into out[0..cap).
  * framing is HTTP_OUT_NONE, _LENGTH or _CHUNKED.  For an upgrade request
- * the Upgrade field and "Connection: upgrade" are kept.  Returns the
- * length, or -1 when it does not fit.
+ * the Upgrade field and "Connection: upgrade" are kept.  ed (may be NULL)
+ * applies a route's rewrites.  Returns the length, or -1 when it does not
+ * fit.
  */
 int	http_request_head(char *out, size_t cap, const struct http_request *req,
-	    const struct http_fwd *fwd, enum http_out framing, int upgrade);
+	    const struct http_fwd *fwd, enum http_out framing, int upgrade,
+	    const struct http_edit *ed);
 
 /*
  * Write the response head porter sends to the client.  keepalive says
@@ -53,7 +66,7 @@ int	http_request_head(char *out, size_t cap, const struct http_request *req,
  * (HEAD, 304).  Returns the length, or -1 when it does not fit.
  */
 int	http_response_head(char *out, size_t cap,
-	    const struct http_response *resp, const struct http_fwd *fwd,
+	    const struct http_response *resp, const struct http_edit *ed,
 	    enum http_out framing, int keepalive, int client_version,
 	    int upgrade);
 

@@ -26,9 +26,11 @@
 
 #include "admin.h"
 #include "alog.h"
+#include "balance.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
+#include "listener.h"
 #include "log.h"
 #include "relay.h"
 #include "route.h"
@@ -55,6 +57,7 @@ struct relay_req {
 	int			 upgrade;
 	int			 keepalive;	/* client connection stays */
 	int			 sent_continue;
+	int			 cto, rto;	/* connect, read timeouts */
 	int			 status;
 	uint64_t		 bytes;		/* body bytes to the client */
 	int64_t			 t0, up0, up1;
@@ -79,9 +82,14 @@ struct relay {
 	char			 client_ip[64];
 	struct http_fwd		 fwd;
 	struct http_limits	 lim, resp_lim;
-	unsigned		*rr;		/* round-robin cursor per pool */
 	size_t			 be_pool, be_srv;
-	unsigned		 be_hslot;	/* its backend table slot */
+	const struct server_config *be_sc;
+	int			 be_fresh;	/* connect, take no idle one */
+	char			 resp_extra[256];	/* fields to add */
+	struct http_edit	 resp_ed;	/* the route's, for responses */
+	char			*tbuf;		/* rewritten request-target */
+	size_t			 tcap;
+	size_t			 listen;	/* [listen] of the connection */
 	int			 be_reused;
 	unsigned		 nreq;
 	const struct sockaddr_storage *peer;
@@ -93,7 +101,7 @@ void
 relay_init(const struct config *cf, volatile sig_atomic_t *stop)
 {
 	struct relay	*r = &relay;
-	size_t		 ccap, i;
+	size_t		 ccap;
 
 	memset(r, 0, sizeof(*r));
 	r->cf = cf;
@@ -103,11 +111,10 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop)
 	if ((r->cl.buf = malloc(ccap)) == NULL ||
 	    (r->be.buf = malloc(RELAY_BUF)) == NULL ||
 	    (r->obuf = malloc(r->ocap)) == NULL ||
-	    (r->rr = calloc(cf->npools, sizeof(*r->rr))) == NULL)
+	    (r->tbuf = malloc(cf->max_uri_length + 2)) == NULL)
 		fatal("malloc");
-	/* workers start their round robin at different servers */
-	for (i = 0; i < cf->npools; i++)
-		r->rr[i] = (unsigned)getpid();
+	r->tcap = cf->max_uri_length + 2;
+	balance_init(cf);
 	r->cl.cap = ccap;
 	r->be.cap = RELAY_BUF;
 	r->cl.fd = r->be.fd = -1;
@@ -131,7 +138,8 @@ relay_fini(void)
 	free(relay.cl.buf);
 	free(relay.be.buf);
 	free(relay.obuf);
-	free(relay.rr);
+	balance_fini();
+	free(relay.tbuf);
 	memset(&relay, 0, sizeof(relay));
 }
 
@@ -588,7 +596,6 @@ relay_response_body(struct relay *r, struct relay_req *q,
     const struct http_response *resp, enum http_out framing)
 {
 	const struct config	*cf = r->cf;
-	const struct pool_config *pc = &cf->pools[r->be_pool];
 	uint64_t		 left;
 	size_t			 avail;
 	ssize_t			 n;
@@ -599,7 +606,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 		return RE_OK;
 	case HTTP_BODY_CHUNKED:
 		return relay_chunked(r, q, &r->be, &r->cl, chunked, 0,
-		    pc->read_timeout, cf->send_timeout, 0);
+		    q->rto, cf->send_timeout, 0);
 	case HTTP_BODY_LENGTH:
 		left = resp->content_length;
 		while (left > 0) {
@@ -607,7 +614,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 				/* the client gets what we have before we wait */
 				if (relay_flush(r, &r->cl, cf->send_timeout) == -1)
 					return RE_ABORT;
-				n = relay_fill_backend(r, pc->read_timeout);
+				n = relay_fill_backend(r, q->rto);
 				if (n <= 0) {
 					log_warnx("upstream %s: %s in the "
 					    "middle of a response body",
@@ -630,7 +637,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 	case HTTP_BODY_CLOSE:
 		for (;;) {
 			if (conn_pending(&r->be) == 0) {
-				n = relay_fill_backend(r, pc->read_timeout);
+				n = relay_fill_backend(r, q->rto);
 				if (n == 0)
 					break;
 				if (n < 0)
@@ -677,7 +684,6 @@ static enum relay_err
 relay_response(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
-	const struct pool_config *pc = &cf->pools[r->be_pool];
 	struct http_response	 resp;
 	enum http_out		 framing;
 	enum relay_err		 e;
@@ -697,7 +703,7 @@ relay_response(struct relay *r, struct relay_req *q)
 			return RE_BACKEND;
 		}
 		if (rc == 0) {
-			n = relay_fill_backend(r, pc->read_timeout);
+			n = relay_fill_backend(r, q->rto);
 			if (n > 0) {
 				got_any = 1;
 				continue;
@@ -726,7 +732,7 @@ relay_response(struct relay *r, struct relay_req *q)
 			if (q->req.version == 11 && !(resp.status == 100 &&
 			    q->sent_continue)) {
 				hlen = http_response_head(r->obuf, r->ocap,
-				    &resp, &r->fwd, HTTP_OUT_NONE, 1, 11, 0);
+				    &resp, NULL, HTTP_OUT_NONE, 1, 11, 0);
 				if (hlen > 0 && conn_write(&r->cl, r->obuf,
 				    (size_t)hlen, cf->send_timeout) == -1)
 					return RE_ABORT;
@@ -744,7 +750,7 @@ relay_response(struct relay *r, struct relay_req *q)
 	}
 	q->status = resp.status;
 	if (resp.status == 101) {
-		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->fwd,
+		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed,
 		    HTTP_OUT_NONE, 1, q->req.version, 1);
 		if (hlen < 0 || conn_write(&r->cl, r->obuf, (size_t)hlen,
 		    cf->send_timeout) == -1)
@@ -770,7 +776,7 @@ relay_response(struct relay *r, struct relay_req *q)
 	}
 	if (framing == HTTP_OUT_CLOSE || *r->stop)
 		q->keepalive = 0;
-	hlen = http_response_head(r->obuf, r->ocap, &resp, &r->fwd, framing,
+	hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed, framing,
 	    q->keepalive, q->req.version, 0);
 	if (hlen < 0) {
 		log_warnx("upstream %s: response head too large", q->upstream);
@@ -798,41 +804,77 @@ relay_idempotent(enum http_method m)
 	    m == HTTP_M_DELETE || m == HTTP_M_OPTIONS || m == HTTP_M_TRACE;
 }
 
-/* Connect to the next server of the pool; -1 when every try failed. */
+/*
+ * Pick a server of the pool and connect to it (or take an idle connection
+ * to it), moving on to another server when connecting fails, up to the
+ * pool's retries.  Returns -1 with q->status set when no server can take
+ * the request: 503 when none is up (or all stay full for queue_timeout),
+ * else the failure's 502 or 504.
+ */
 static int
 relay_connect(struct relay *r, struct relay_req *q, size_t pool,
-    unsigned *tries)
+    unsigned *tries, struct balance_req *br)
 {
 	const struct pool_config *pc = &r->cf->pools[pool];
 	const struct server_config *s;
-	size_t			 srv;
-	int			 fd;
+	int64_t			 queue_end = 0;
+	int			 srv, fd, cookie;
+	char			 id[32];
 
 	for (;;) {
-		srv = r->rr[pool]++ % pc->nservers;
+		srv = balance_pick(r->cf, pool, br, &cookie);
+		if (srv == BALANCE_FULL) {
+			/* every usable server is at max_conns: wait a bit */
+			if (queue_end == 0)
+				queue_end = util_now_ms() + pc->queue_timeout;
+			if (util_now_ms() < queue_end &&
+			    !relay_client_gone(r)) {
+				(void)poll(NULL, 0, 5);
+				continue;
+			}
+			log_warnx("pool %s: every server is at max_conns",
+			    pc->name);
+			q->status = 503;
+			return -1;
+		}
+		if (srv == BALANCE_NONE) {
+			if (*tries == 0) {
+				log_warnx("pool %s: no server is up", pc->name);
+				q->status = 503;
+			}
+			return -1;
+		}
+		if (br->ntried < BALANCE_MAX_TRIES)
+			br->tried[br->ntried++] = (unsigned)srv;
 		s = &pc->servers[srv];
 		q->upstream = s->addr.str;
 		if (q->up0 == 0)
 			q->up0 = util_now_ms();
 		r->be_pool = pool;
-		r->be_srv = srv;
-		if ((fd = upstream_take(pool, srv, pc)) != -1) {
+		r->be_srv = (size_t)srv;
+		r->be_sc = s;
+		r->resp_extra[0] = '\0';
+		if (cookie) {
+			balance_cookie_value(s->id, id, sizeof(id));
+			snprintf(r->resp_extra, sizeof(r->resp_extra),
+			    "Set-Cookie: %s=%s; Path=/; HttpOnly\r\n",
+			    pc->sticky_cookie, id);
+		}
+		if (!r->be_fresh &&
+		    (fd = upstream_take(pool, (size_t)srv, pc)) != -1) {
 			r->be_reused = 1;
 			break;
 		}
 		r->be_reused = 0;
-		if ((fd = upstream_connect(&s->addr, pc->connect_timeout)) != -1)
+		if ((fd = upstream_connect(&s->addr, q->cto)) != -1)
 			break;
 		q->status = errno == ETIMEDOUT ? 504 : 502;
 		log_warn("upstream %s: connect", s->addr.str);
-		health_begin(s->hslot);
-		health_end(s->hslot, 0, 0);
+		health_end(pc, s, 0, 0);
 		if (++*tries > pc->retries)
 			return -1;
 	}
 	conn_init(&r->be, fd, r->be.buf, r->be.cap);
-	r->be_hslot = s->hslot;
-	health_begin(s->hslot);
 	return 0;
 }
 
@@ -851,11 +893,50 @@ relay_skip_body(struct relay *r, struct relay_req *q)
 		q->keepalive = 0;
 }
 
+/*
+ * strip_prefix: the request-target without the route's prefix, into
+ * r->tbuf ("/api/x?y" less "/api" is "/x?y"; nothing left is "/").
+ */
+static void
+relay_strip(struct relay *r, const struct route_config *rt,
+    const struct http_request *req, struct http_edit *ed)
+{
+	size_t	 pl = strlen(rt->strip_prefix), rest;
+
+	if (pl > req->target_len || memcmp(req->target, rt->strip_prefix,
+	    pl) != 0)
+		return;
+	rest = req->target_len - pl;
+	if (rest + 2 > r->tcap)
+		return;
+	if (rest == 0 || req->target[pl] != '/') {
+		/* keep a query: "/api?x" becomes "/?x" */
+		r->tbuf[0] = '/';
+		memcpy(r->tbuf + 1, req->target + pl, rest);
+		rest++;
+	} else
+		memcpy(r->tbuf, req->target + pl, rest);
+	ed->target = r->tbuf;
+	ed->target_len = rest;
+}
+
+/* The Host a server wants (set_host): its name as configured. */
+static const char *
+relay_server_host(const struct server_config *sc)
+{
+	return strncmp(sc->name, "unix:", 5) == 0 ? "localhost" : sc->name;
+}
+
 /* Forward one parsed request and relay its response. */
 static void
-relay_forward(struct relay *r, struct relay_req *q, size_t pool)
+relay_forward(struct relay *r, struct relay_req *q,
+    const struct route_config *rt)
 {
 	struct http_request	*req = &q->req;
+	size_t			 pool = rt != NULL ? rt->pool : 0;
+	const struct pool_config *pc = &r->cf->pools[pool];
+	struct http_edit	 red;
+	struct balance_req	 br;
 	enum http_out		 framing;
 	enum relay_err		 e;
 	unsigned		 tries = 0, fresh_retries = 0;
@@ -864,20 +945,53 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 
 	framing = req->body == HTTP_BODY_CHUNKED ? HTTP_OUT_CHUNKED :
 	    req->body == HTTP_BODY_LENGTH ? HTTP_OUT_LENGTH : HTTP_OUT_NONE;
-	hlen = http_request_head(r->obuf, r->ocap, req, &r->fwd, framing,
-	    q->upgrade);
-	if (hlen < 0) {
-		q->keepalive = 0;
-		relay_error(r, q, 431);
-		return;
+	memset(&red, 0, sizeof(red));
+	memset(&r->resp_ed, 0, sizeof(r->resp_ed));
+	r->resp_ed.add2 = r->resp_extra;
+	q->cto = pc->connect_timeout;
+	q->rto = pc->read_timeout;
+	if (rt != NULL) {
+		if (rt->strip_prefix != NULL)
+			relay_strip(r, rt, req, &red);
+		red.add = rt->req_add;
+		red.remove = rt->req_remove;
+		red.nremove = rt->nreq_remove;
+		r->resp_ed.add = rt->resp_add;
+		r->resp_ed.remove = rt->resp_remove;
+		r->resp_ed.nremove = rt->nresp_remove;
+		if (rt->connect_timeout)
+			q->cto = rt->connect_timeout;
+		if (rt->read_timeout)
+			q->rto = rt->read_timeout;
 	}
-	/* the head now lives in obuf: the client buffer may move */
+	memset(&br, 0, sizeof(br));
+	br.client_ip = r->client_ip;
+	br.uri = req->target;
+	br.uri_len = req->target_len;
+	br.fields = req->fields;
+	br.nfields = req->nfields;
+	r->be_fresh = 0;
+	/*
+	 * The fields stay where they are in the client buffer for as long
+	 * as the request may be sent again (its body is all in memory).
+	 */
 	conn_consume(&r->cl, req->head_len);
 	scoreboard_state(SB_PROXYING);
 	for (;;) {
-		if (relay_connect(r, q, pool, &tries) == -1) {
+		if (relay_connect(r, q, pool, &tries, &br) == -1) {
 			relay_skip_body(r, q);
 			relay_error(r, q, q->status);
+			return;
+		}
+		if (rt != NULL && rt->set_host)
+			red.host = relay_server_host(r->be_sc);
+		hlen = http_request_head(r->obuf, r->ocap, req, &r->fwd,
+		    framing, q->upgrade, &red);
+		if (hlen < 0) {
+			relay_release_backend(r, 0);
+			health_end(pc, r->be_sc, -1, 0);
+			q->keepalive = 0;
+			relay_error(r, q, 431);
 			return;
 		}
 		if (q->req.flags & HTTP_F_EXPECT_CONTINUE &&
@@ -891,7 +1005,7 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 			if (conn_write(&r->cl, "HTTP/1.1 100 Continue\r\n\r\n",
 			    25, r->cf->send_timeout) == -1) {
 				relay_release_backend(r, 0);
-				health_end(r->be_hslot, -1, 0);
+				health_end(pc, r->be_sc, -1, 0);
 				q->keepalive = 0;
 				q->status = 499;
 				return;
@@ -902,9 +1016,9 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 		if (e == RE_OK)
 			e = relay_response(r, q);
 		/* a response (even cut short) or none at all */
-		health_end(r->be_hslot, e == RE_CLIENT ? -1 : e == RE_OK ||
-		    (e == RE_ABORT && q->status >= 100 && q->status != 499) ?
-		    q->status : 0, util_now_ms() - t0);
+		health_end(pc, r->be_sc, e == RE_CLIENT || e == RE_RETRY ? -1 :
+		    e == RE_OK || (e == RE_ABORT && q->status >= 100 &&
+		    q->status != 499) ? q->status : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH)
 				conn_consume(&r->cl,
@@ -918,6 +1032,10 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 			    fresh_retries++ < 1) {
 				log_info("upstream %s: reused connection "
 				    "closed, retrying", q->upstream);
+				/* the same server may take it, on a new
+				 * connection: its idle ones may be dead too */
+				br.ntried--;
+				r->be_fresh = 1;
 				continue;
 			}
 			q->status = 502;
@@ -928,8 +1046,7 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 			if (q->status == 0)
 				q->status = 502;
 			if (resendable && relay_idempotent(req->method) &&
-			    ++tries <= r->cf->pools[pool].retries &&
-			    r->cf->pools[pool].nservers > 1)
+			    ++tries <= pc->retries && pc->nservers > 1)
 				continue;
 			break;
 		case RE_CLIENT:
@@ -948,6 +1065,60 @@ relay_forward(struct relay *r, struct relay_req *q, size_t pool)
 		relay_error(r, q, q->status);
 		return;
 	}
+}
+
+/*
+ * return = CODE [URL]: answer without a backend.  In URL, $host and
+ * $request_uri stand for the request's.
+ */
+static void
+relay_return(struct relay *r, struct relay_req *q,
+    const struct route_config *rt)
+{
+	char		 loc[4096], head[4608], body[512];
+	const char	*u = rt->return_url, *v;
+	size_t		 n = 0, vl;
+	int		 hl, bl;
+	struct iovec	 iov[2];
+
+	q->status = rt->return_code;
+	while (u != NULL && *u != '\0' && n < sizeof(loc) - 1) {
+		if (strncmp(u, "$host", 5) == 0) {
+			v = q->host;
+			vl = q->host_len;
+			u += 5;
+		} else if (strncmp(u, "$request_uri", 12) == 0) {
+			v = q->target;
+			vl = q->target_len;
+			u += 12;
+		} else {
+			v = u++;
+			vl = 1;
+		}
+		if (vl > sizeof(loc) - 1 - n)
+			vl = sizeof(loc) - 1 - n;
+		memcpy(loc + n, v, vl);
+		n += vl;
+	}
+	loc[n] = '\0';
+	bl = snprintf(body, sizeof(body), "<html><body><h1>%d %s</h1>"
+	    "</body></html>\n", q->status, http_reason(q->status));
+	hl = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n%s%s%s"
+	    "Content-Type: text/html\r\nContent-Length: %d\r\n%s\r\n",
+	    q->status, http_reason(q->status), rt->return_url ? "Location: " :
+	    "", rt->return_url ? loc : "", rt->return_url ? "\r\n" : "", bl,
+	    q->keepalive ? "" : "Connection: close\r\n");
+	if (hl < 0 || (size_t)hl >= sizeof(head)) {
+		relay_error(r, q, 500);
+		return;
+	}
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)hl;
+	iov[1].iov_base = body;
+	iov[1].iov_len = q->req.method == HTTP_M_HEAD ? 0 : (size_t)bl;
+	q->bytes = iov[1].iov_len;
+	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
+		q->keepalive = 0;
 }
 
 /* A request to an [admin] address. */
@@ -1028,12 +1199,12 @@ relay_prepare(struct relay *r, struct relay_req *q)
 }
 
 unsigned
-relay_serve(int fd, const struct sockaddr_storage *peer, int admin)
+relay_serve(int fd, const struct sockaddr_storage *peer,
+    const struct listener *l)
 {
 	struct relay		*r = &relay;
 	struct relay_req	 q;
 	int			 rc, route, one = 1;
-	size_t			 pool;
 	uint64_t		 max = r->cf->client_max_body_size;
 
 	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
@@ -1042,6 +1213,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer, int admin)
 	scoreboard_count_connection();
 	stats_connection();
 	r->peer = peer;
+	r->listen = l->listen;
 	r->nreq = 0;
 	for (;;) {
 		memset(&q, 0, sizeof(q));
@@ -1059,22 +1231,25 @@ relay_serve(int fd, const struct sockaddr_storage *peer, int admin)
 		    q.req.content_length > max) {
 			q.keepalive = 0;
 			relay_error(r, &q, 413);
-		} else if (admin) {
+		} else if (l->admin) {
 			conn_consume(&r->cl, q.req.head_len);
 			relay_skip_body(r, &q);
 			relay_admin(r, &q);
 		} else if (q.req.method == HTTP_M_CONNECT) {
 			q.keepalive = 0;
 			relay_error(r, &q, 405);
-		} else if ((route = route_match(r->cf, q.req.host,
-		    q.req.host_len, q.req.target, q.req.target_len)) == -1) {
+		} else if ((route = route_match(r->cf, r->listen,
+		    &q.req)) == ROUTE_NONE) {
 			conn_consume(&r->cl, q.req.head_len);
 			relay_skip_body(r, &q);
 			relay_error(r, &q, 404);
-		} else {
-			pool = route == -2 ? 0 : r->cf->routes[route].pool;
-			relay_forward(r, &q, pool);
-		}
+		} else if (route >= 0 && r->cf->routes[route].return_code) {
+			conn_consume(&r->cl, q.req.head_len);
+			relay_skip_body(r, &q);
+			relay_return(r, &q, &r->cf->routes[route]);
+		} else
+			relay_forward(r, &q, route >= 0 ?
+			    &r->cf->routes[route] : NULL);
 		relay_log(r, &q);
 		if (!q.keepalive)
 			break;

@@ -9,6 +9,7 @@
 #include <signal.h>
 
 struct config;
+struct listener;
 
 /*
  * Set up the worker's buffers.  stop is raised by the worker when it must
@@ -22,10 +23,12 @@ struct config;
 void	relay_init(const struct config *cf, volatile sig_atomic_t *stop);
 /*
  * Serve the client connection fd until it ends; closes fd.  Returns the
- * number of requests served.  admin: the connection came to an [admin]
- * address, whose requests are answered by admin.c, not forwarded.
+ * number of requests served.  l is the listening socket it came from:
+ * its [listen] section is a route matcher, and requests to an [admin]
+ * address are answered by admin.c, not forwarded.
  */
-unsigned relay_serve(int fd, const struct sockaddr_storage *peer, int admin);
+unsigned relay_serve(int fd, const struct sockaddr_storage *peer,
+	    const struct listener *l);
 /* Free the buffers and idle backend connections (worker exit). */
 void	relay_fini(void);
 

@@ -1,10 +1,13 @@
 /*
  * route.c - route selection.
  */
+#include <regex.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
 #include "config.h"
+#include "http_parse.h"
 #include "route.h"
 
 /* Host score: 0 no match, 1 route has no host, 2+ wildcard, exact best. */
@@ -30,20 +33,70 @@ route_host_score(const struct route_config *r, const char *host, size_t hl)
 	return best;
 }
 
+/* The other matchers; returns how many there are, -1 on a mismatch. */
+static int
+route_others(const struct route_config *r, size_t listen,
+    const struct http_request *req)
+{
+	const struct http_field	*f;
+	char			 path[2048];
+	const char		*q;
+	size_t			 i, len;
+	int			 n = 0;
+
+	if (r->nlistens > 0) {
+		for (i = 0; i < r->nlistens; i++)
+			if (r->listen_idx[i] == listen)
+				break;
+		if (i == r->nlistens)
+			return -1;
+		n++;
+	}
+	if (r->nmethods > 0) {
+		for (i = 0; i < r->nmethods; i++)
+			if (strlen(r->methods[i]) == req->method_len &&
+			    memcmp(r->methods[i], req->method_str,
+			    req->method_len) == 0)
+				break;
+		if (i == r->nmethods)
+			return -1;
+		n++;
+	}
+	for (i = 0; i < r->nheaders; i++) {
+		f = http_field_find(req->fields, req->nfields,
+		    r->headers[i].name);
+		if (f == NULL || strlen(r->headers[i].value) != f->value_len ||
+		    memcmp(f->value, r->headers[i].value, f->value_len) != 0)
+			return -1;
+		n++;
+	}
+	if (r->path_regex != NULL) {
+		q = memchr(req->target, '?', req->target_len);
+		len = q ? (size_t)(q - req->target) : req->target_len;
+		if (len >= sizeof(path))
+			return -1;
+		memcpy(path, req->target, len);
+		path[len] = '\0';
+		if (regexec(&r->regex, path, 0, NULL, 0) != 0)
+			return -1;
+		n++;
+	}
+	return n;
+}
+
 int
-route_match(const struct config *cf, const char *host, size_t host_len,
-    const char *path, size_t path_len)
+route_match(const struct config *cf, size_t listen,
+    const struct http_request *req)
 {
 	const struct route_config *r;
-	size_t		 i, hs, pl, best_h = 0, best_p = 0;
-	int		 best = -1;
-	const char	*colon;
+	size_t		 i, hs, pl, host_len, best_h = 0, best_p = 0;
+	int		 best = ROUTE_NONE, others, best_o = 0;
+	const char	*colon, *host = req->host;
 
 	if (cf->nroutes == 0)
-		return -2;
+		return ROUTE_IMPLIED;
 	/* compare the host without its port; an IPv6 literal keeps []s */
-	if (host == NULL)
-		host_len = 0;
+	host_len = host != NULL ? req->host_len : 0;
 	if (host_len > 0 && (colon = memrchr(host, ':', host_len)) != NULL &&
 	    memchr(colon, ']', host_len - (size_t)(colon - host)) == NULL)
 		host_len = (size_t)(colon - host);
@@ -54,12 +107,17 @@ route_match(const struct config *cf, const char *host, size_t host_len,
 		if ((hs = route_host_score(r, host, host_len)) == 0)
 			continue;
 		pl = r->path != NULL ? strlen(r->path) : 0;
-		if (pl > 0 && (pl > path_len || memcmp(r->path, path, pl) != 0))
+		if (pl > 0 && (pl > req->target_len ||
+		    memcmp(r->path, req->target, pl) != 0))
 			continue;
-		if (best == -1 || hs > best_h || (hs == best_h && pl > best_p)) {
+		if ((others = route_others(r, listen, req)) == -1)
+			continue;
+		if (best == ROUTE_NONE || hs > best_h || (hs == best_h &&
+		    (pl > best_p || (pl == best_p && others > best_o)))) {
 			best = (int)i;
 			best_h = hs;
 			best_p = pl;
+			best_o = others;
 		}
 	}
 	return best;

@@ -11,19 +11,21 @@
 #include "scoreboard.h"
 #include "shm.h"
 
+#define SHM_POOLS	256	/* round-robin positions, by pool index */
 #define SHM_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
 struct shm_header *
 shm_create(unsigned nslots, unsigned nbackends, char *err, size_t errlen)
 {
 	struct shm_header	*h;
-	uint64_t		 size, sb_off, hl_off;
+	uint64_t		 size, sb_off, hl_off, pl_off;
 
 	sb_off = SHM_ALIGN(sizeof(*h));
 	hl_off = SHM_ALIGN(sb_off + (uint64_t)nslots *
 	    sizeof(struct sb_slot_shm));
-	size = SHM_ALIGN(hl_off + (uint64_t)nbackends *
+	pl_off = SHM_ALIGN(hl_off + (uint64_t)nbackends *
 	    sizeof(struct backend_shm));
+	size = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS * sizeof(struct pool_shm));
 	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (h == MAP_FAILED) {
@@ -38,9 +40,11 @@ shm_create(unsigned nslots, unsigned nbackends, char *err, size_t errlen)
 	h->sb_off = sb_off;
 	h->hl_slots = nbackends;
 	h->hl_off = hl_off;
+	h->pl_off = pl_off;
+	h->pl_slots = SHM_POOLS;
 	atomic_store(&h->stats.started, (int64_t)time(NULL));
 	scoreboard_init(h);
-	health_init(shm_at(h, hl_off), nbackends);
+	health_init(shm_at(h, hl_off), nbackends, shm_at(h, pl_off), SHM_POOLS);
 	stats_init(&h->stats);
 	return h;
 }

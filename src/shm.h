@@ -23,6 +23,9 @@ struct shm_header {
 	uint32_t	 hl_slots;	/* backend table slots */
 	uint64_t	 sb_off;	/* offset of the scoreboard */
 	uint64_t	 hl_off;	/* offset of the backend table */
+	uint64_t	 pl_off;	/* offset of the pool table */
+	uint32_t	 pl_slots;
+	uint32_t	 pad;
 	struct stats_shm stats;
 };
 

@@ -291,6 +291,26 @@ util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
 	return 1;
 }
 
+uint64_t
+util_hash64(const void *s, size_t len, uint64_t seed)
+{
+	const unsigned char	*p = s;
+	uint64_t		 h = 0xcbf29ce484222325ULL ^ seed;
+	size_t			 i;
+
+	for (i = 0; i < len; i++) {
+		h ^= p[i];
+		h *= 0x100000001b3ULL;
+	}
+	/* FNV alone clusters similar keys: finish with splitmix64 */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebULL;
+	h ^= h >> 31;
+	return h;
+}
+
 int64_t
 util_now_ms(void)
 {

@@ -44,6 +44,9 @@ int	util_parse_cidr(const char *s, struct cidr *c, char *err, size_t errlen);
 /* Is the address in ss inside c?  IPv4-mapped IPv6 counts as IPv4. */
 int	util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss);
 
+/* A well-mixed 64-bit hash of s[0..len) (FNV-1a, then splitmix64). */
+uint64_t util_hash64(const void *s, size_t len, uint64_t seed);
+
 /* Monotonic clock in milliseconds. */
 int64_t	util_now_ms(void);
 

@@ -153,7 +153,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 				log_warn("accept");
 			continue;
 		}
-		served += relay_serve(fd, &peer, from->admin);
+		served += relay_serve(fd, &peer, from);
 		if (cf->max_requests_per_worker != 0 &&
 		    served >= cf->max_requests_per_worker)
 			break;
