@@ -2,6 +2,7 @@
  * main.c - command line.
  */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -63,7 +64,7 @@ main(int argc, char *argv[])
 {
 	struct config	*cf;
 	const char	*file = PORTER_CONFIG, *sig = NULL;
-	static char	 err[16384];
+	static char	 err[16384], abs[PATH_MAX];
 	int		 ch, test = 0, foreground = 0;
 
 	while ((ch = getopt(argc, argv, "c:dhs:tv")) != -1) {
@@ -95,9 +96,15 @@ main(int argc, char *argv[])
 		usage(stderr);
 		return 1;
 	}
+	/* the daemon works from "/": reloads need the absolute path */
+	if (realpath(file, abs) != NULL)
+		file = abs;
 	if ((cf = config_load(file, err, sizeof(err))) == NULL) {
 		fputs(err, stderr);
-		if (!test)
+		if (sig != NULL)
+			fprintf(stderr, "porter: the configuration has errors, "
+			    "so the pid file is unknown\n");
+		else if (!test)
 			fprintf(stderr, "porter: configuration has errors, "
 			    "not starting\n");
 		return 1;

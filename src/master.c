@@ -27,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -96,6 +97,24 @@ master_count(struct master *m, int current_only, unsigned *idle)
 			(*idle)++;
 	}
 	return n;
+}
+
+/*
+ * accept returns every second (see worker.c), on sockets bound now and on
+ * those taken over alike.
+ */
+static void
+master_listeners_ready(struct master *m)
+{
+	struct timeval	 tv = { 1, 0 };
+	size_t		 i;
+
+	for (i = 0; i < m->nls; i++) {
+		(void)setsockopt(m->ls[i].fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
+		    sizeof(tv));
+		log_notice("listening on %s%s", m->ls[i].addr.str,
+		    m->ls[i].admin ? " (admin)" : "");
+	}
 }
 
 /* Have all current workers left the STARTING state? */
@@ -392,6 +411,22 @@ master_log_lines(const char *what, char *text)
 		log_error("%s%s", what, line);
 }
 
+/* Put back what a failed reload changed on its way. */
+static void
+master_reload_undo(struct master *m, int foreground, const char *why)
+{
+	char	 err[512];
+
+	log_set_facility(m->cf->syslog_facility != NULL ?
+	    log_facility_parse(m->cf->syslog_facility) : LOG_DAEMON);
+	if (!foreground)
+		(void)log_open(m->cf->error_log, m->cf->log_level, err,
+		    sizeof(err));
+	(void)master_open_alog(m->cf, err, sizeof(err));
+	(void)health_bind(m->cf);
+	log_error("reload failed, old configuration kept: %s", why);
+}
+
 /*
  * HUP: build the new configuration whole; on any error keep the old one
  * and change nothing.
@@ -417,8 +452,7 @@ master_reload(struct master *m, int foreground)
 	    (!foreground && log_open(ncf->error_log, ncf->log_level, err,
 	    sizeof(err)) == -1) ||
 	    master_open_alog(ncf, err, sizeof(err)) == -1) {
-		log_error("reload failed, old configuration kept: %s", err);
-		(void)master_open_alog(m->cf, err, sizeof(err));
+		master_reload_undo(m, foreground, err);
 		config_free(ncf);
 		return;
 	}
@@ -427,23 +461,28 @@ master_reload(struct master *m, int foreground)
 		    "restart porter to use more than %u",
 		    (scoreboard_nslots() - 16) / 2);
 	if (health_bind(ncf) == -1) {
-		log_error("reload failed, old configuration kept: more than "
-		    "%d backend servers", MASTER_BACKENDS);
-		(void)health_bind(m->cf);
-		(void)master_open_alog(m->cf, err, sizeof(err));
+		snprintf(err, sizeof(err), "more than %d backend servers",
+		    MASTER_BACKENDS);
+		master_reload_undo(m, foreground, err);
 		config_free(ncf);
 		return;
 	}
 	if ((nls = listener_open_all(ncf, m->ls, m->nls, &n, err,
 	    sizeof(err))) == NULL) {
-		(void)health_bind(m->cf);
-		log_error("reload failed, old configuration kept: %s", err);
-		(void)master_open_alog(m->cf, err, sizeof(err));
-		if (!foreground)
-			(void)log_open(m->cf->error_log, m->cf->log_level,
-			    err, sizeof(err));
+		master_reload_undo(m, foreground, err);
 		config_free(ncf);
 		return;
+	}
+	if (strcmp(ncf->pid_file, m->cf->pid_file) != 0 &&
+	    strcmp(m->pidfile, m->cf->pid_file) == 0) {
+		/* the pid file moved: write the new one, drop the old */
+		if (proc_pidfile_write(ncf->pid_file, err, sizeof(err)) == -1)
+			log_warnx("%s", err);
+		else {
+			proc_pidfile_remove(m->pidfile);
+			snprintf(m->pidfile, sizeof(m->pidfile), "%s",
+			    ncf->pid_file);
+		}
 	}
 	log_set_level(ncf->log_level);
 	m->creds = creds;
@@ -452,8 +491,7 @@ master_reload(struct master *m, int foreground)
 	listener_close_all(m->ls, m->nls);
 	m->ls = nls;
 	m->nls = n;
-	for (i = 0; i < m->nls; i++)
-		log_notice("listening on %s", m->ls[i].addr.str);
+	master_listeners_ready(m);
 	busy = master_count(m, 1, NULL);
 	for (i = 0; i < m->nw; i++)
 		if (m->w[i].pid != 0 && !m->w[i].retiring)
@@ -530,9 +568,8 @@ static int
 master_setup(struct master *m, int foreground)
 {
 	char		 err[512];
-	struct timeval	 tv = { 1, 0 };
 	struct listener	*inherited;
-	size_t		 i, ninh;
+	size_t		 ninh;
 	const char	*env;
 
 	if (proc_creds_resolve(m->cf, &m->creds, err, sizeof(err)) == -1) {
@@ -551,12 +588,7 @@ master_setup(struct master *m, int foreground)
 		log_error("%s", err);
 		return -1;
 	}
-	/* accept returns every second: see worker.c */
-	for (i = 0; i < m->nls; i++) {
-		(void)setsockopt(m->ls[i].fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv));
-		log_notice("listening on %s", m->ls[i].addr.str);
-	}
+	master_listeners_ready(m);
 	if (master_open_alog(m->cf, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
@@ -599,13 +631,20 @@ master_run(struct config *cf, int foreground, char *const argv[])
 	char		 err[512];
 	size_t		 i;
 	int		 sig, pidfile = 0, rc = 0;
+	ssize_t		 n;
 	int64_t		 started;
 
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	m.argv = argv;
-	/* the path as started, made absolute before the daemon's chdir */
-	if (realpath(argv[0], m.exe) == NULL)
+	/*
+	 * The binary as started, whatever PATH or cwd led to it: an upgrade
+	 * runs whatever is at that path then.
+	 */
+	n = readlink("/proc/self/exe", m.exe, sizeof(m.exe) - 1);
+	if (n > 0)
+		m.exe[n] = '\0';
+	else if (realpath(argv[0], m.exe) == NULL)
 		snprintf(m.exe, sizeof(m.exe), "%s", argv[0]);
 	log_set_role("master");
 	sigemptyset(&set);

@@ -1016,9 +1016,9 @@ relay_forward(struct relay *r, struct relay_req *q,
 		if (e == RE_OK)
 			e = relay_response(r, q);
 		/* a response (even cut short) or none at all */
-		health_end(pc, r->be_sc, e == RE_CLIENT || e == RE_RETRY ? -1 :
-		    e == RE_OK || (e == RE_ABORT && q->status >= 100 &&
-		    q->status != 499) ? q->status : 0, util_now_ms() - t0);
+		health_end(pc, r->be_sc, e == RE_CLIENT || e == RE_RETRY ||
+		    q->status == 499 ? -1 : e == RE_OK || (e == RE_ABORT &&
+		    q->status >= 100) ? q->status : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH)
 				conn_consume(&r->cl,
@@ -1128,8 +1128,8 @@ relay_admin(struct relay *r, struct relay_req *q)
 	const struct admin_config *ad = &r->cf->admin;
 	struct admin_reply	 rep;
 	struct iovec		 iov[2];
-	char			 head[512];
-	size_t			 i;
+	char			 head[512], *buf;
+	size_t			 i, cap;
 	int			 n;
 
 	for (i = 0; i < ad->nallow; i++)
@@ -1146,8 +1146,13 @@ relay_admin(struct relay *r, struct relay_req *q)
 		relay_error(r, q, 405);
 		return;
 	}
-	admin_render(r->cf, q->req.target, q->req.target_len, r->obuf,
-	    r->ocap, &rep);
+	/* room for every backend's lines; admin requests are rare */
+	cap = 65536 + (size_t)health_nslots() * 1536;
+	if ((buf = malloc(cap)) == NULL) {
+		relay_error(r, q, 500);
+		return;
+	}
+	admin_render(r->cf, q->req.target, q->req.target_len, buf, cap, &rep);
 	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n"
 	    "Content-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n%s\r\n", rep.status,
@@ -1156,11 +1161,12 @@ relay_admin(struct relay *r, struct relay_req *q)
 	q->status = rep.status;
 	iov[0].iov_base = head;
 	iov[0].iov_len = (size_t)n;
-	iov[1].iov_base = r->obuf;
+	iov[1].iov_base = buf;
 	iov[1].iov_len = q->req.method == HTTP_M_HEAD ? 0 : rep.len;
 	q->bytes = iov[1].iov_len;
 	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
 		q->keepalive = 0;
+	free(buf);
 }
 
 /* Fill q's fields that depend on the parsed request. */

@@ -79,7 +79,7 @@ worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
 {
 	socklen_t	 len;
 	size_t		 i;
-	int		 fd;
+	int		 fd, n;
 
 	*from = &ls[0];
 	if (nls == 1) {
@@ -87,8 +87,11 @@ worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
 		return accept4(ls[0].fd, (struct sockaddr *)peer, &len,
 		    SOCK_CLOEXEC);
 	}
-	if (poll(pfd, nls, 1000) <= 0)
+	if ((n = poll(pfd, nls, 1000)) <= 0) {
+		if (n == 0)
+			errno = EAGAIN;	/* nothing came: not an error */
 		return -1;
+	}
 	for (i = 0; i < nls; i++) {
 		if (!(pfd[i].revents & POLLIN))
 			continue;
