@@ -212,10 +212,10 @@ health_end(const struct pool_config *pc, const struct server_config *sc,
 
 void
 health_check_result(const struct pool_config *pc,
-    const struct server_config *sc, int ok, const char *why)
+    const struct server_config *sc, int ok, int up, const char *why)
 {
 	struct backend_shm	*b = &hl[sc->hslot];
-	uint32_t		 want = ok ? HEALTH_UP : HEALTH_DOWN;
+	uint32_t		 want = up ? HEALTH_UP : HEALTH_DOWN;
 
 	atomic_fetch_add(&b->checks, 1);
 	if (!ok)
@@ -223,7 +223,7 @@ health_check_result(const struct pool_config *pc,
 	if (atomic_exchange(&b->state, want) == want)
 		return;
 	atomic_fetch_add(&b->transitions, 1);
-	if (ok) {
+	if (up) {
 		/* healthy again: forget passive marks, ramp up from now */
 		atomic_store(&b->down_until, 0);
 		atomic_store(&b->fails, 0);

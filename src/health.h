@@ -85,8 +85,12 @@ int	health_acquire(const struct server_config *sc);
  */
 void	health_end(const struct pool_config *pc, const struct server_config *sc,
 	    int status, int64_t ms);
-/* Checker: the result of an active probe. */
+/*
+ * Checker: a probe passed or not (ok), and the verdict after rise/fall
+ * (up).  A change of verdict is logged; coming up clears the passive
+ * marks and starts slow start.
+ */
 void	health_check_result(const struct pool_config *pc,
-	    const struct server_config *sc, int ok, const char *why);
+	    const struct server_config *sc, int ok, int up, const char *why);
 
 #endif /* HEALTH_H */

@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "alog.h"
+#include "checker.h"
 #include "config.h"
 #include "health.h"
 #include "listener.h"
@@ -75,6 +76,8 @@ struct master {
 	pid_t			 pid;
 	char			 pidfile[4200];	/* the path this master owns */
 	pid_t			 upgrade;	/* new binary being started */
+	pid_t			 checker;	/* active health checks */
+	int64_t			 checker_at;	/* (re)start it then */
 	char *const		*argv;
 	char			 exe[PATH_MAX];
 };
@@ -189,6 +192,34 @@ master_upgrade_failed(struct master *m, int status)
 	m->upgrade = 0;
 }
 
+/* Start the checker process when the configuration has checks. */
+static void
+master_checker_start(struct master *m)
+{
+	pid_t	 pid;
+
+	m->checker_at = 0;
+	if (!checker_wanted(m->cf))
+		return;
+	if ((pid = fork()) == -1) {
+		log_warn("fork of the checker");
+		m->checker_at = util_now_ms() + 1000;
+		return;
+	}
+	if (pid == 0)
+		checker_main(m->cf, &m->creds, m->pid);
+	m->checker = pid;
+}
+
+static void
+master_checker_stop(struct master *m)
+{
+	if (m->checker != 0)
+		(void)kill(m->checker, SIGTERM);
+	m->checker = 0;		/* reaped like any child */
+	m->checker_at = 0;
+}
+
 /* Reap every exited child; returns how many workers are still running. */
 static size_t
 master_reap(struct master *m, int stopping)
@@ -202,6 +233,17 @@ master_reap(struct master *m, int stopping)
 	while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
 		if (pid == m->upgrade) {
 			master_upgrade_failed(m, status);
+			continue;
+		}
+		if (pid == m->checker) {
+			if (!stopping) {
+				log_error("checker %ld exited (status %d): "
+				    "restarting it", (long)pid,
+				    WIFEXITED(status) ? WEXITSTATUS(status) :
+				    -WTERMSIG(status));
+				m->checker_at = now + 1000;
+			}
+			m->checker = 0;
 			continue;
 		}
 		for (i = 0; i < m->nw; i++)
@@ -269,6 +311,8 @@ master_maintain(struct master *m)
 			(void)kill(m->w[i].pid, SIGKILL);
 			m->w[i].kill_at = now + 1000;
 		}
+	if (m->checker == 0 && m->checker_at != 0 && now >= m->checker_at)
+		master_checker_start(m);
 	if (now - m->last_tick < 1000 && m->last_tick != 0)
 		return;
 	m->last_tick = now;
@@ -334,7 +378,7 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	struct timespec	 ts = { 0, 100 * 1000 * 1000 };
 	int64_t		 deadline, resend;
 	siginfo_t	 si;
-	int		 sig;
+	int		 sig, got;
 
 	/*
 	 * After an upgrade the new master serves the same sockets: drain
@@ -349,6 +393,7 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	master_signal_workers(m, sig);
 	deadline = util_now_ms() + (graceful ? m->cf->shutdown_timeout : 3000);
 	resend = util_now_ms() + 1000;
+	master_checker_stop(m);
 	while (master_reap(m, 1) > 0) {
 		if (util_now_ms() >= deadline) {
 			log_warnx("workers still running after the shutdown "
@@ -363,7 +408,15 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 			master_signal_workers(m, sig);
 			resend = util_now_ms() + 1000;
 		}
-		(void)sigtimedwait(set, &si, &ts);
+		got = sigtimedwait(set, &si, &ts);
+		if (graceful && (got == SIGTERM || got == SIGINT)) {
+			/* asked to hurry: a fast stop from here */
+			log_notice("fast stop");
+			graceful = 0;
+			sig = SIGTERM;
+			master_signal_workers(m, SIGTERM);
+			deadline = util_now_ms() + 3000;
+		}
 	}
 }
 
@@ -496,8 +549,10 @@ master_reload(struct master *m, int foreground)
 	for (i = 0; i < m->nw; i++)
 		if (m->w[i].pid != 0 && !m->w[i].retiring)
 			master_retire(m, &m->w[i], SIGWINCH);
+	master_checker_stop(m);
 	config_free(m->cf);
 	m->cf = ncf;
+	master_checker_start(m);
 	m->gen++;
 	atomic_store(&m->shm->stats.generation, m->gen);
 	atomic_fetch_add(&m->shm->stats.reloads, 1);
@@ -664,6 +719,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 	}
 	for (i = 0; i < m.cf->workers; i++)
 		(void)master_spawn(&m);
+	master_checker_start(&m);
 	log_notice("porter started: %zu listening socket%s, %u workers",
 	    m.nls, m.nls == 1 ? "" : "s", m.cf->workers);
 	started = util_now_ms();

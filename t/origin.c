@@ -38,7 +38,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define USAGE	"usage: origin [-a addr] [-p port] [-n name] [-P portfile]"
+#define USAGE	"usage: origin [-a addr] [-D ms] [-H status] [-p port] [-n name] " \
+	"[-P portfile]"
 #define IBUF_SIZE	(64 * 1024)	/* input buffer, hence the head limit */
 #define MAX_FIELDS	128
 #define MAX_BODY	(256ULL << 20)
@@ -50,6 +51,7 @@
 
 struct shared {				/* MAP_SHARED: one copy for all */
 	unsigned long long	 requests, conns;
+	long long		 inflight, maxinflight;	/* concurrency */
 };
 
 struct conn {
@@ -78,6 +80,8 @@ enum framing { FR_LENGTH, FR_CHUNKED, FR_CLOSE };
 
 static const char		*origin_name = "origin";
 static struct shared		*sh;
+static unsigned long long	 base_delay;	/* -D: ms before each answer */
+static int			 health_status = 200;	/* -H: of /health */
 static char			 pattern[PERIOD + PIECE];
 static volatile sig_atomic_t	 got_quit, got_chld;
 static pid_t			*kids;
@@ -672,6 +676,14 @@ route(struct conn *c, struct req *r)
 		    'h' ? &sh->requests : &sh->conns, __ATOMIC_SEQ_CST));
 		return text(c, r, 200, buf);
 	}
+	if (strcmp(p, "/maxconc") == 0) {
+		/* this request is in flight too: not counted here */
+		snprintf(buf, sizeof(buf), "%lld\n", __atomic_load_n(
+		    &sh->maxinflight, __ATOMIC_SEQ_CST));
+		return text(c, r, 200, buf);
+	}
+	if (strcmp(p, "/health") == 0)
+		return text(c, r, health_status, "ok\n");
 	if (strcmp(p, "/hits/reset") == 0) {
 		__atomic_store_n(&sh->requests, 0, __ATOMIC_SEQ_CST);
 		return text(c, r, 200, "0\n");
@@ -714,6 +726,7 @@ serve_conn(int fd, unsigned long long serial)
 	static struct req	 r;
 	struct timeval		 tv = { IDLE_MS / 1000, 0 };
 	unsigned long long	 delay;
+	long long		 inflight, peak;
 	int			 one = 1, rv;
 
 	c.fd = fd;
@@ -747,9 +760,19 @@ serve_conn(int fd, unsigned long long serial)
 		}
 		r.ovr = (int)qnum(&r, "status", 0);
 		r.ovr = r.ovr < 200 || r.ovr > 599 ? 0 : r.ovr;
-		delay = qnum(&r, "delay", 0);
+		delay = qnum(&r, "delay", base_delay);
+		/* how many requests this origin serves at once, at most */
+		inflight = __atomic_add_fetch(&sh->inflight, 1,
+		    __ATOMIC_SEQ_CST);
+		for (peak = __atomic_load_n(&sh->maxinflight,
+		    __ATOMIC_SEQ_CST); inflight > peak &&
+		    !__atomic_compare_exchange_n(&sh->maxinflight, &peak,
+		    inflight, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);)
+			;
 		sleep_ms(delay > 3600000 ? 3600000 : (long long)delay);
-		if (route(&c, &r) == -1 || r.close)
+		rv = route(&c, &r);
+		__atomic_sub_fetch(&sh->inflight, 1, __ATOMIC_SEQ_CST);
+		if (rv == -1 || r.close)
 			break;
 	}
 	linger_close(fd);
@@ -849,8 +872,14 @@ main(int argc, char *argv[])
 	if (getppid() != ppid)
 		exit(0);
 
-	while ((ch = getopt(argc, argv, "a:p:n:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:D:H:p:n:P:")) != -1) {
 		switch (ch) {
+		case 'D':
+			base_delay = strtoull(optarg, &end, 10);
+			break;
+		case 'H':
+			health_status = (int)strtol(optarg, &end, 10);
+			break;
 		case 'a':
 			addr = optarg;
 			break;

@@ -51,10 +51,12 @@ def pattern(n):
 class Origin:
     """A t/origin process on 127.0.0.1 (or ::1), port chosen by the kernel."""
 
-    def __init__(self, name="origin", addr="127.0.0.1"):
+    def __init__(self, name="origin", addr="127.0.0.1", args=(), port=0):
         self.name = name
         self.addr = addr
-        self.proc = subprocess.Popen([ORIGIN, "-a", addr, "-n", name],
+        self.args = tuple(args)
+        self.proc = subprocess.Popen([ORIGIN, "-a", addr, "-n", name,
+                                      "-p", str(port)] + list(args),
                                      stdout=subprocess.PIPE,
                                      stdin=subprocess.DEVNULL)
         line = self.proc.stdout.readline()
@@ -78,6 +80,14 @@ class Origin:
             return int(get(self.port, "/hits").body) - polls[0] >= n
         wait_for(enough, timeout, "%d requests at origin %s" % (n,
                                                                  self.name))
+
+    def restart(self, args=None):
+        """Stop, then start again on the same port."""
+        self.stop()
+        port = self.port
+        self.__init__(self.name, self.addr, self.args if args is None
+                      else args, port)
+        assert self.port == port
 
     def stop(self):
         if self.proc.poll() is None:
@@ -366,9 +376,9 @@ class PorterTest(unittest.TestCase):
         return rc
 
     def tearDown(self):
-        outcome = getattr(self, "_outcome", None)
-        failed = outcome is not None and not getattr(outcome, "success",
-                                                     True)
+        res = getattr(getattr(self, "_outcome", None), "result", None)
+        failed = res is not None and any(
+            t is self for t, _ in res.failures + res.errors)
         rc = self._cleanup()
         bad = self.porter.bad_log_lines() if self.porter else []
         if failed and self.porter:
