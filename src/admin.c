@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "admin.h"
+#include "cache_store.h"
 #include "config.h"
 #include "health.h"
 #include "scoreboard.h"
@@ -42,6 +43,7 @@ admin_put(struct admin_out *o, const char *fmt, ...)
 }
 
 static void	admin_backends(struct admin_out *);
+static void	admin_cache(struct admin_out *);
 
 static const char *const admin_classes[6] = {
 	"other", "1xx", "2xx", "3xx", "4xx", "5xx"
@@ -92,6 +94,7 @@ admin_metrics(struct admin_out *o)
 	    "started.\n# TYPE porter_uptime_seconds gauge\n"
 	    "porter_uptime_seconds %lld\n",
 	    (long long)(time(NULL) - atomic_load(&st->started)));
+	admin_cache(o);
 	admin_workers(w);
 	admin_put(o, "# HELP porter_workers Worker processes by state.\n"
 	    "# TYPE porter_workers gauge\n");
@@ -99,6 +102,49 @@ admin_metrics(struct admin_out *o)
 		admin_put(o, "porter_workers{state=\"%s\"} %u\n",
 		    scoreboard_state_name((enum sb_state)i), w[i]);
 	admin_backends(o);
+}
+
+static void
+admin_cache(struct admin_out *o)
+{
+	struct stats_shm	*st = stats_get();
+	struct cs_stats		 cs;
+	static const struct {
+		const char	*name, *type, *help;
+	} m[] = {
+		{ "porter_cache_hits_total", "counter",
+		    "Requests answered from the cache." },
+		{ "porter_cache_misses_total", "counter",
+		    "Cacheable requests that went to the origin." },
+		{ "porter_cache_stale_total", "counter",
+		    "Hits served stale." },
+		{ "porter_cache_revalidated_total", "counter",
+		    "Stale objects the origin confirmed (304)." },
+		{ "porter_cache_stored_total", "counter", "Objects stored." },
+		{ "porter_cache_evictions_total", "counter",
+		    "Objects evicted to make room." },
+		{ "porter_cache_objects", "gauge", "Objects in the cache." },
+		{ "porter_cache_bytes", "gauge", "Bytes of stored objects." },
+		{ "porter_cache_capacity_bytes", "gauge",
+		    "Size of the cache store." },
+	};
+	uint64_t		 v[9];
+	size_t			 i;
+
+	cache_store_stats(&cs);
+	v[0] = atomic_load(&st->cache_hits);
+	v[1] = atomic_load(&st->cache_misses);
+	v[2] = atomic_load(&st->cache_stale);
+	v[3] = atomic_load(&st->cache_revalidated);
+	v[4] = atomic_load(&st->cache_stored);
+	v[5] = cs.evictions;
+	v[6] = cs.objects;
+	v[7] = cs.bytes;
+	v[8] = cs.capacity;
+	for (i = 0; i < 9; i++)
+		admin_put(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
+		    m[i].name, m[i].help, m[i].name, m[i].type, m[i].name,
+		    (unsigned long long)v[i]);
 }
 
 enum admin_bmetric {
@@ -201,6 +247,18 @@ admin_status(struct admin_out *o, int html)
 		admin_put(o, "%srequests %s%s%llu%s", pre, admin_classes[c],
 		    sep, (unsigned long long)atomic_load(&st->status[c]),
 		    end);
+	{
+		struct cs_stats	 cs;
+
+		cache_store_stats(&cs);
+		admin_put(o, "%scache hits%s%llu%s%scache misses%s%llu%s"
+		    "%scache objects%s%llu%s%scache bytes%s%llu%s", pre, sep,
+		    (unsigned long long)atomic_load(&st->cache_hits), end,
+		    pre, sep, (unsigned long long)atomic_load(
+		    &st->cache_misses), end, pre, sep,
+		    (unsigned long long)cs.objects, end, pre, sep,
+		    (unsigned long long)cs.bytes, end);
+	}
 	admin_workers(w);
 	for (i = SB_STARTING; i <= SB_CLOSING; i++)
 		admin_put(o, "%sworkers %s%s%u%s", pre,

@@ -37,6 +37,7 @@ enum cfg_section {
 	S_POOL,
 	S_ROUTE,
 	S_ADMIN,
+	S_CACHE,
 	S_BAD
 };
 
@@ -63,6 +64,7 @@ struct cfg_key {
 #define L(f)	offsetof(struct listen_config, f)
 #define O(f)	offsetof(struct pool_config, f)
 #define R(f)	offsetof(struct route_config, f)
+#define C(f)	offsetof(struct cache_config, f)
 
 static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
@@ -145,6 +147,14 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_ROUTE, "return", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "connect_timeout", T_DURATION, R(connect_timeout), 1, 0 },
 	{ S_ROUTE, "read_timeout", T_DURATION, R(read_timeout), 1, 0 },
+
+	{ S_ROUTE, "cache", T_BOOL, R(cache), 0, 0 },
+
+	{ S_CACHE, "size", T_SIZE, C(size), 65536, 1ULL << 40 },
+	{ S_CACHE, "max_object_size", T_SIZE, C(max_object_size), 1, 0 },
+	{ S_CACHE, "lock_timeout", T_DURATION, C(lock_timeout), 0, 0 },
+	{ S_CACHE, "pass_ttl", T_DURATION, C(pass_ttl), 0, 0 },
+	{ S_CACHE, "purge_allow", T_SPECIAL, 0, 0, 0 },
 
 	{ S_ADMIN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
@@ -260,6 +270,17 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		p->porter_line = p->lineno;
 		p->sec = S_PORTER;
 		p->obj = c;
+		return;
+	}
+	if (strcmp(kind, "cache") == 0 && n == 1) {
+		if (c->cache.line != 0) {
+			cfg_error(p, p->lineno, "duplicate section [cache] "
+			    "(first at line %d)", c->cache.line);
+			return;
+		}
+		c->cache.line = p->lineno;
+		p->sec = S_CACHE;
+		p->obj = &c->cache;
 		return;
 	}
 	if (strcmp(kind, "admin") == 0 && n == 1) {
@@ -745,8 +766,12 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		}
 		*addrs = cfg_grow(*addrs, *naddrs, sizeof(**addrs));
 		(*addrs)[(*naddrs)++] = a;
-	} else if (p->sec == S_ADMIN && strcmp(name, "allow") == 0) {
-		struct admin_config *ad = &p->c->admin;
+	} else if ((p->sec == S_ADMIN && strcmp(name, "allow") == 0) ||
+	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0)) {
+		struct cidr	**list = p->sec == S_ADMIN ?
+		    &p->c->admin.allow : &p->c->cache.purge_allow;
+		size_t		 *n = p->sec == S_ADMIN ? &p->c->admin.nallow :
+		    &p->c->cache.npurge_allow;
 		char	*dup, *tok, *save = NULL;
 		struct cidr cidr;
 
@@ -754,12 +779,11 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save)) {
 			if (util_parse_cidr(tok, &cidr, err, sizeof(err)) == -1) {
-				cfg_error(p, p->lineno, "allow: %s", err);
+				cfg_error(p, p->lineno, "%s: %s", name, err);
 				continue;
 			}
-			ad->allow = cfg_grow(ad->allow, ad->nallow,
-			    sizeof(*ad->allow));
-			ad->allow[ad->nallow++] = cidr;
+			*list = cfg_grow(*list, *n, sizeof(**list));
+			(*list)[(*n)++] = cidr;
 		}
 		free(dup);
 	} else if (p->sec == S_POOL && strcmp(name, "server") == 0) {
@@ -810,6 +834,7 @@ cfg_repeatable(const struct cfg_key *k)
 {
 	static const char *const rep[] = {
 		"address", "server", "host", "allow", "methods", "header",
+		"purge_allow",
 		"add_request_header", "remove_request_header",
 		"add_response_header", "remove_response_header"
 	};
@@ -971,6 +996,21 @@ cfg_ring(struct pool_config *pc)
 	qsort(pc->ring, pc->nring, sizeof(*pc->ring), cfg_ring_cmp);
 }
 
+/* An allow list nobody set means loopback only. */
+static void
+cfg_loopback(struct cidr **list, size_t *n)
+{
+	char	 err[128];
+
+	if (*n != 0)
+		return;
+	*list = cfg_grow(*list, 0, sizeof(**list));
+	(void)util_parse_cidr("127.0.0.0/8", &(*list)[0], err, sizeof(err));
+	*list = cfg_grow(*list, 1, sizeof(**list));
+	(void)util_parse_cidr("::1", &(*list)[1], err, sizeof(err));
+	*n = 2;
+}
+
 /* Line of key name in [porter], for errors about relations of keys. */
 static int
 cfg_porter_line(struct cfg_parse *p, const char *name)
@@ -1026,16 +1066,16 @@ cfg_validate(struct cfg_parse *p)
 		    "local0 ... local7, user)", c->syslog_facility);
 	if (c->admin.line != 0 && c->admin.naddrs == 0)
 		cfg_error(p, c->admin.line, "[admin] has no address");
-	if (c->admin.nallow == 0) {
-		struct cidr	 lo;
-
-		(void)util_parse_cidr("127.0.0.0/8", &lo, err, sizeof(err));
-		c->admin.allow = cfg_grow(c->admin.allow, 0, sizeof(lo));
-		c->admin.allow[c->admin.nallow++] = lo;
-		(void)util_parse_cidr("::1", &lo, err, sizeof(err));
-		c->admin.allow = cfg_grow(c->admin.allow, 1, sizeof(lo));
-		c->admin.allow[c->admin.nallow++] = lo;
-	}
+	cfg_loopback(&c->admin.allow, &c->admin.nallow);
+	cfg_loopback(&c->cache.purge_allow, &c->cache.npurge_allow);
+	/* no object may take more than a quarter of the store */
+	if (c->cache.max_object_size > c->cache.size / 4)
+		c->cache.max_object_size = c->cache.size / 4;
+	for (i = 0; i < c->nroutes; i++)
+		if (c->routes[i].cache && c->cache.line == 0)
+			cfg_error(p, c->routes[i].line, "[route %s] has cache "
+			    "= on but there is no [cache] section",
+			    c->routes[i].name);
 
 	if (c->nlistens == 0)
 		cfg_error(p, p->lineno, "no [listen NAME] section: porter "
@@ -1122,6 +1162,10 @@ cfg_defaults(const char *path)
 	c->max_headers = 100;
 	c->client_max_body_size = 1024 * 1024 * 1024;
 	c->server_tokens = 1;
+	c->cache.size = 256ULL * 1024 * 1024;
+	c->cache.max_object_size = 8ULL * 1024 * 1024;
+	c->cache.lock_timeout = 5000;
+	c->cache.pass_ttl = 10000;
 	return c;
 }
 
@@ -1210,6 +1254,7 @@ config_free(struct config *c)
 	free(c->routes);
 	free(c->admin.addrs);
 	free(c->admin.allow);
+	free(c->cache.purge_allow);
 	free(c->access_log_format);
 	free(c->syslog_facility);
 	free(c->file);

@@ -131,7 +131,19 @@ struct route_config {
 	char		*return_url;
 	int		 connect_timeout;	/* 0: the pool's */
 	int		 read_timeout;
+	int		 cache;			/* use the [cache] */
 	int		 line;
+};
+
+/* [cache]: the shared HTTP cache. */
+struct cache_config {
+	int		 line;		/* 0: no [cache] section, no cache */
+	uint64_t	 size;
+	uint64_t	 max_object_size;
+	int		 lock_timeout;	/* ms a request waits for a fill */
+	int		 pass_ttl;	/* ms an uncacheable URL bypasses */
+	struct cidr	*purge_allow;	/* none set: loopback only */
+	size_t		 npurge_allow;
 };
 
 /* [admin]: the status page and metrics. */
@@ -180,6 +192,7 @@ struct config {
 	struct route_config *routes;
 	size_t		 nroutes;
 	struct admin_config admin;
+	struct cache_config cache;
 };
 
 /*

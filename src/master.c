@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "alog.h"
+#include "cache_store.h"
 #include "checker.h"
 #include "config.h"
 #include "health.h"
@@ -252,6 +253,8 @@ master_reap(struct master *m, int stopping)
 		if (i == m->nw)
 			continue;
 		w = &m->w[i];
+		/* what it held in the cache, it holds no more */
+		cache_store_reap((unsigned)w->sb);
 		scoreboard_release((unsigned)w->sb);
 		w->pid = 0;
 		if (stopping || w->retiring)
@@ -509,6 +512,10 @@ master_reload(struct master *m, int foreground)
 		config_free(ncf);
 		return;
 	}
+	if ((ncf->cache.line ? ncf->cache.size : 0) !=
+	    (m->cf->cache.line ? m->cf->cache.size : 0))
+		log_warnx("the cache keeps its size and contents across a "
+		    "reload: restart porter to change [cache] size");
 	if (ncf->max_workers * 2 + 16 > scoreboard_nslots())
 		log_warnx("max_workers grew past what this master can run; "
 		    "restart porter to use more than %u",
@@ -651,7 +658,8 @@ master_setup(struct master *m, int foreground)
 	master_chown_logs(m);
 	/* room for a whole retiring generation beside the current one */
 	m->nw = (size_t)m->cf->max_workers * 2 + 16;
-	if ((m->shm = shm_create((unsigned)m->nw, MASTER_BACKENDS, err,
+	if ((m->shm = shm_create((unsigned)m->nw, MASTER_BACKENDS,
+	    m->cf->cache.line ? m->cf->cache.size : 0, err,
 	    sizeof(err))) == NULL) {
 		log_error("%s", err);
 		return -1;

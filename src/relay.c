@@ -43,62 +43,16 @@
 #define RELAY_BUF	(64 * 1024)
 #define RELAY_CHUNK_LINE 4096		/* limit on chunk-ext/trailer lines */
 
-/* What went wrong while forwarding, to pick the status and who to blame. */
-enum relay_err {
-	RE_OK = 0,
-	RE_CLIENT,	/* client failed or misbehaved: status in r->status */
-	RE_BACKEND,	/* backend failed before a response: 502/504 */
-	RE_RETRY,	/* reused backend connection died unused: try again */
-	RE_ABORT	/* failure after the response head was sent */
-};
+#include "relay_int.h"
 
-struct relay_req {
-	struct http_request	 req;
-	int			 upgrade;
-	int			 keepalive;	/* client connection stays */
-	int			 sent_continue;
-	int			 cto, rto;	/* connect, read timeouts */
-	int			 status;
-	uint64_t		 bytes;		/* body bytes to the client */
-	int64_t			 t0, up0, up1;
-	const char		*upstream;
-	/* copies for the access log: the buffer moves under the request */
-	char			 method[32];
-	char			 target[1024];
-	char			 referer[512];
-	char			 agent[512];
-	char			 host[256];
-	size_t			 method_len, target_len, referer_len, agent_len;
-	size_t			 host_len;
-	int			 version;
-};
+static int	relay_safe_method(enum http_method);
+static void	relay_extra_status(struct relay *, struct relay_req *);
 
-struct relay {
-	const struct config	*cf;
-	volatile sig_atomic_t	*stop;
-	struct conn		 cl, be;
-	char			*obuf;
-	size_t			 ocap, olen;
-	char			 client_ip[64];
-	struct http_fwd		 fwd;
-	struct http_limits	 lim, resp_lim;
-	size_t			 be_pool, be_srv;
-	const struct server_config *be_sc;
-	int			 be_fresh;	/* connect, take no idle one */
-	char			 resp_extra[256];	/* fields to add */
-	struct http_edit	 resp_ed;	/* the route's, for responses */
-	char			*tbuf;		/* rewritten request-target */
-	size_t			 tcap;
-	size_t			 listen;	/* [listen] of the connection */
-	int			 be_reused;
-	unsigned		 nreq;
-	const struct sockaddr_storage *peer;
-};
-
-static struct relay	 relay;
+struct relay		 relay;
 
 void
-relay_init(const struct config *cf, volatile sig_atomic_t *stop)
+relay_init(const struct config *cf, volatile sig_atomic_t *stop,
+    unsigned slot)
 {
 	struct relay	*r = &relay;
 	size_t		 ccap;
@@ -129,6 +83,8 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop)
 	r->fwd.client_ip = r->client_ip;
 	r->fwd.server_tokens = cf->server_tokens;
 	upstream_init(64);
+	r->slot = slot;
+	relay_cache_init(r);
 }
 
 void
@@ -139,6 +95,7 @@ relay_fini(void)
 	free(relay.be.buf);
 	free(relay.obuf);
 	balance_fini();
+	relay_cache_fini(&relay);
 	free(relay.tbuf);
 	memset(&relay, 0, sizeof(relay));
 }
@@ -240,7 +197,7 @@ relay_log(struct relay *r, struct relay_req *q)
 }
 
 /* Send one of porter's own error responses. */
-static void
+void
 relay_error(struct relay *r, struct relay_req *q, int status)
 {
 	int	 n;
@@ -340,7 +297,7 @@ reject:
 }
 
 /* Flush the output staging buffer to conn c. */
-static int
+int
 relay_flush(struct relay *r, struct conn *c, int timeout)
 {
 	if (r->olen == 0)
@@ -390,7 +347,7 @@ relay_put_chunk(struct relay *r, struct conn *c, const char *data,
 	return conn_writev(c, iov, 4, timeout);
 }
 
-static int
+int
 relay_put(struct relay *r, struct conn *c, const char *s, size_t len,
     int timeout)
 {
@@ -431,8 +388,10 @@ relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			if (relay_put_chunk(r, dst, out, olen, rechunk,
 			    dst_timeout) == -1)
 				goto dst_fail;
-			if (!src_is_client)
+			if (!src_is_client) {
 				q->bytes += olen;
+				relay_cache_tee(r, q, out, olen);
+			}
 			conn_consume(src, used);
 			break;
 		case HTTP_CHUNK_TRAILER:
@@ -629,6 +588,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 			if (relay_put(r, &r->cl, r->be.buf + r->be.start,
 			    avail, cf->send_timeout) == -1)
 				return RE_ABORT;
+			relay_cache_tee(r, q, r->be.buf + r->be.start, avail);
 			conn_consume(&r->be, avail);
 			q->bytes += avail;
 			left -= avail;
@@ -648,6 +608,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 			    avail, chunked, cf->send_timeout) == -1 ||
 			    relay_flush(r, &r->cl, cf->send_timeout) == -1)
 				return RE_ABORT;
+			relay_cache_tee(r, q, r->be.buf + r->be.start, avail);
 			conn_consume(&r->be, avail);
 			q->bytes += avail;
 		}
@@ -762,6 +723,18 @@ relay_response(struct relay *r, struct relay_req *q)
 		q->keepalive = 0;
 		return RE_ABORT;	/* neither connection can be reused */
 	}
+	if (resp.status < 400 && !relay_safe_method(q->req.method))
+		relay_cache_invalidate(r, q, &resp);
+	if (relay_cache_response(r, q, &resp, r->be.buf + r->be.start,
+	    (size_t)rc)) {
+		/* answered from the cache: the origin's body is not wanted */
+		conn_consume(&r->be, (size_t)rc);
+		q->up1 = util_now_ms();
+		relay_release_backend(r, resp.body == HTTP_BODY_NONE &&
+		    resp.version == 11 && !(resp.flags & HTTP_F_CONN_CLOSE));
+		return RE_OK;
+	}
+	relay_extra_status(r, q);
 	switch (resp.body) {
 	case HTTP_BODY_NONE:
 		framing = HTTP_OUT_NONE;
@@ -794,7 +767,26 @@ relay_response(struct relay *r, struct relay_req *q)
 	r->olen = 0;
 	q->up1 = util_now_ms();
 	relay_release_backend(r, e == RE_OK && reusable);
+	relay_cache_done(r, q, e == RE_OK);
 	return e;
+}
+
+static int
+relay_safe_method(enum http_method m)
+{
+	return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS ||
+	    m == HTTP_M_TRACE;
+}
+
+/* Cache-Status joins the fields a response gets (after a sticky cookie). */
+static void
+relay_extra_status(struct relay *r, struct relay_req *q)
+{
+	size_t	 n = strlen(r->resp_extra);
+
+	if (q->cache_status != NULL)
+		snprintf(r->resp_extra + n, sizeof(r->resp_extra) - n,
+		    "Cache-Status: %s\r\n", q->cache_status);
 }
 
 static int
@@ -980,11 +972,13 @@ relay_forward(struct relay *r, struct relay_req *q,
 	for (;;) {
 		if (relay_connect(r, q, pool, &tries, &br) == -1) {
 			relay_skip_body(r, q);
-			relay_error(r, q, q->status);
+			if (!relay_cache_error(r, q))
+				relay_error(r, q, q->status);
 			return;
 		}
 		if (rt != NULL && rt->set_host)
 			red.host = relay_server_host(r->be_sc);
+		red.add2 = relay_cache_conditional(q);
 		hlen = http_request_head(r->obuf, r->ocap, req, &r->fwd,
 		    framing, q->upgrade, &red);
 		if (hlen < 0) {
@@ -1062,7 +1056,8 @@ relay_forward(struct relay *r, struct relay_req *q,
 			relay_skip_body(r, q);
 		else
 			q->keepalive = 0;
-		relay_error(r, q, q->status);
+		if (!relay_cache_error(r, q))
+			relay_error(r, q, q->status);
 		return;
 	}
 }
@@ -1116,6 +1111,28 @@ relay_return(struct relay *r, struct relay_req *q,
 	iov[0].iov_len = (size_t)hl;
 	iov[1].iov_base = body;
 	iov[1].iov_len = q->req.method == HTTP_M_HEAD ? 0 : (size_t)bl;
+	q->bytes = iov[1].iov_len;
+	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
+		q->keepalive = 0;
+}
+
+void
+relay_simple(struct relay *r, struct relay_req *q, int status,
+    const char *type, const char *body, size_t len)
+{
+	char		 head[512];
+	struct iovec	 iov[2];
+	int		 n;
+
+	q->status = status;
+	n = snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\nContent-Type: "
+	    "%s\r\nContent-Length: %zu\r\nCache-Control: no-store\r\n%s"
+	    "\r\n", status, http_reason(status), type, len, q->keepalive ?
+	    "" : "Connection: close\r\n");
+	iov[0].iov_base = head;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = (void *)(uintptr_t)body;
+	iov[1].iov_len = q->req.method == HTTP_M_HEAD ? 0 : len;
 	q->bytes = iov[1].iov_len;
 	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
 		q->keepalive = 0;
@@ -1241,6 +1258,11 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 			conn_consume(&r->cl, q.req.head_len);
 			relay_skip_body(r, &q);
 			relay_admin(r, &q);
+		} else if (r->cf->cache.line != 0 && q.req.method_len == 5 &&
+		    memcmp(q.req.method_str, "PURGE", 5) == 0) {
+			conn_consume(&r->cl, q.req.head_len);
+			relay_skip_body(r, &q);
+			relay_cache_purge(r, &q);
 		} else if (q.req.method == HTTP_M_CONNECT) {
 			q.keepalive = 0;
 			relay_error(r, &q, 405);
@@ -1253,9 +1275,20 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 			conn_consume(&r->cl, q.req.head_len);
 			relay_skip_body(r, &q);
 			relay_return(r, &q, &r->cf->routes[route]);
-		} else
-			relay_forward(r, &q, route >= 0 ?
-			    &r->cf->routes[route] : NULL);
+		} else {
+			q.cacheable = r->cf->cache.line != 0 &&
+			    (route >= 0 ? r->cf->routes[route].cache : 1) &&
+			    (q.req.method == HTTP_M_GET ||
+			    q.req.method == HTTP_M_HEAD);
+			if (relay_cache_request(r, &q, route >= 0 ?
+			    &r->cf->routes[route] : NULL)) {
+				conn_consume(&r->cl, q.req.head_len);
+				relay_skip_body(r, &q);
+			} else
+				relay_forward(r, &q, route >= 0 ?
+				    &r->cf->routes[route] : NULL);
+			relay_cache_done(r, &q, 0);
+		}
 		relay_log(r, &q);
 		if (!q.keepalive)
 			break;

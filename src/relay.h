@@ -20,7 +20,8 @@ struct listener;
  * closed under a request it may be sending; at 2 (stopping) idle
  * connections close at once.
  */
-void	relay_init(const struct config *cf, volatile sig_atomic_t *stop);
+void	relay_init(const struct config *cf, volatile sig_atomic_t *stop,
+	    unsigned slot);
 /*
  * Serve the client connection fd until it ends; closes fd.  Returns the
  * number of requests served.  l is the listening socket it came from:

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cache_store.h"
 #include "health.h"
 #include "scoreboard.h"
 #include "shm.h"
@@ -15,17 +16,21 @@
 #define SHM_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
 struct shm_header *
-shm_create(unsigned nslots, unsigned nbackends, char *err, size_t errlen)
+shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
+    size_t errlen)
 {
 	struct shm_header	*h;
-	uint64_t		 size, sb_off, hl_off, pl_off;
+	uint64_t		 size, sb_off, hl_off, pl_off, cache_off, clen;
 
 	sb_off = SHM_ALIGN(sizeof(*h));
 	hl_off = SHM_ALIGN(sb_off + (uint64_t)nslots *
 	    sizeof(struct sb_slot_shm));
 	pl_off = SHM_ALIGN(hl_off + (uint64_t)nbackends *
 	    sizeof(struct backend_shm));
-	size = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS * sizeof(struct pool_shm));
+	cache_off = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS *
+	    sizeof(struct pool_shm));
+	clen = cache_size ? cache_store_size(cache_size) : 0;
+	size = SHM_ALIGN(cache_off + clen);
 	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
 	    -1, 0);
 	if (h == MAP_FAILED) {
@@ -46,6 +51,16 @@ shm_create(unsigned nslots, unsigned nbackends, char *err, size_t errlen)
 	scoreboard_init(h);
 	health_init(shm_at(h, hl_off), nbackends, shm_at(h, pl_off), SHM_POOLS);
 	stats_init(&h->stats);
+	if (clen != 0) {
+		h->cache_off = cache_off;
+		h->cache_len = clen;
+		if (cache_store_init(shm_at(h, cache_off), clen,
+		    cache_size) == -1) {
+			snprintf(err, errlen, "cannot set up the cache store");
+			munmap(h, size);
+			return NULL;
+		}
+	}
 	return h;
 }
 

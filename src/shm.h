@@ -26,6 +26,8 @@ struct shm_header {
 	uint64_t	 pl_off;	/* offset of the pool table */
 	uint32_t	 pl_slots;
 	uint32_t	 pad;
+	uint64_t	 cache_off;	/* the cache store, 0 = none */
+	uint64_t	 cache_len;
 	struct stats_shm stats;
 };
 
@@ -33,8 +35,8 @@ struct shm_header {
  * Map a segment with room for nslots scoreboard slots and nbackends
  * backend slots, and point the region modules at it.  Master only.
  */
-struct shm_header *shm_create(unsigned nslots, unsigned nbackends, char *err,
-		    size_t errlen);
+struct shm_header *shm_create(unsigned nslots, unsigned nbackends,
+		    uint64_t cache_size, char *err, size_t errlen);
 void		*shm_at(struct shm_header *, uint64_t off);
 
 #endif /* SHM_H */

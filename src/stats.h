@@ -17,6 +17,11 @@ struct stats_shm {
 	_Atomic int64_t	 started;	/* time(NULL) of the first master */
 	_Atomic uint32_t generation;
 	uint32_t	 pad;
+	_Atomic uint64_t cache_hits;	/* answered from the cache */
+	_Atomic uint64_t cache_misses;
+	_Atomic uint64_t cache_stale;	/* of the hits, served stale */
+	_Atomic uint64_t cache_revalidated;	/* 304 from the origin */
+	_Atomic uint64_t cache_stored;
 };
 
 void	stats_init(struct stats_shm *);

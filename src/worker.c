@@ -137,7 +137,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		pfd[i].fd = ls[i].fd;
 		pfd[i].events = POLLIN;
 	}
-	relay_init(cf, &worker_stop);
+	relay_init(cf, &worker_stop, slot);
 	while (!worker_stop) {
 		if (worker_reopen) {
 			worker_reopen = 0;

@@ -74,6 +74,7 @@ struct req {
 	const char	*name[MAX_FIELDS], *value[MAX_FIELDS];
 	char		*body;
 	size_t		 bodylen;
+	char		 xh[1024];	/* fields asked for in the query */
 };
 
 enum framing { FR_LENGTH, FR_CHUNKED, FR_CLOSE };
@@ -315,6 +316,98 @@ qnum(const struct req *r, const char *key, unsigned long long def)
 	return def;
 }
 
+/*
+ * Query parameter key, %-decoded ('+' is a space), into out; 0 when
+ * absent.
+ */
+static int
+qstr(const struct req *r, const char *key, char *out, size_t outsz)
+{
+	const char	*q, *v;
+	size_t		 klen = strlen(key), n = 0;
+	unsigned	 x;
+
+	for (q = r->query; *q != '\0'; q += strcspn(q, "&"), q += *q == '&') {
+		if (strncmp(q, key, klen) != 0 || q[klen] != '=')
+			continue;
+		for (v = q + klen + 1; *v != '\0' && *v != '&' &&
+		    n + 1 < outsz; v++) {
+			if (*v == '%' && isxdigit((unsigned char)v[1]) &&
+			    isxdigit((unsigned char)v[2]) &&
+			    sscanf(v + 1, "%2x", &x) == 1) {
+				out[n++] = (char)x;
+				v += 2;
+			} else
+				out[n++] = *v == '+' ? ' ' : *v;
+		}
+		out[n] = '\0';
+		return 1;
+	}
+	return 0;
+}
+
+static void
+http_date(time_t t, char *buf, size_t len)
+{
+	struct tm	 tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+}
+
+/*
+ * Caching fields from the query: cc= (Cache-Control), etag=, lm= (seconds
+ * ago for Last-Modified), exp= (seconds from now for Expires), vary=,
+ * date= (seconds ago for Date), age=, cookie=1 (a Set-Cookie).  Returns 1
+ * when the request's own validators match etag/lm: answer 304.
+ */
+static int
+cache_fields(struct req *r)
+{
+	char		 v[512], d[64];
+	size_t		 n = 0;
+	const char	*inm, *ims;
+	int		 match = 0;
+
+	r->xh[0] = '\0';
+#define XH(...)	do {						\
+		int w_ = snprintf(r->xh + n, sizeof(r->xh) - n, __VA_ARGS__); \
+		if (w_ > 0 && (size_t)w_ < sizeof(r->xh) - n)	\
+			n += (size_t)w_;			\
+	} while (0)
+	if (qstr(r, "cc", v, sizeof(v)))
+		XH("Cache-Control: %s\r\n", v);
+	if (qstr(r, "vary", v, sizeof(v)))
+		XH("Vary: %s\r\n", v);
+	if (qstr(r, "age", v, sizeof(v)))
+		XH("Age: %s\r\n", v);
+	if (qstr(r, "exp", v, sizeof(v))) {
+		http_date(time(NULL) + atol(v), d, sizeof(d));
+		XH("Expires: %s\r\n", strcmp(v, "bad") == 0 ? "0" : d);
+	}
+	if (qstr(r, "date", v, sizeof(v))) {
+		http_date(time(NULL) - atol(v), d, sizeof(d));
+		XH("Date: %s\r\n", d);
+	}
+	if (qstr(r, "cookie", v, sizeof(v)))
+		XH("Set-Cookie: session=%s\r\n", v);
+	if (qstr(r, "etag", v, sizeof(v))) {
+		XH("ETag: \"%s\"\r\n", v);
+		if ((inm = hdr(r, "if-none-match")) != NULL &&
+		    strstr(inm, v) != NULL)
+			match = 1;
+	}
+	if (qstr(r, "lm", v, sizeof(v))) {
+		http_date(time(NULL) - atol(v), d, sizeof(d));
+		XH("Last-Modified: %s\r\n", d);
+		if (hdr(r, "if-none-match") == NULL &&
+		    (ims = hdr(r, "if-modified-since")) != NULL)
+			match = 1;	/* the origin never changes */
+	}
+#undef XH
+	return match;
+}
+
 /* A decimal count of at most MAX_COUNT; -1 if s is anything else. */
 static long long
 parse_count(const char *s)
@@ -481,7 +574,7 @@ static int
 send_head(struct conn *c, struct req *r, int status, const char *ctype,
     enum framing fr, unsigned long long clen, const char *extra)
 {
-	char	 h[2048];
+	char	 h[4096];
 	int	 n, nobody;
 
 	if (r->ovr != 0)
@@ -495,6 +588,7 @@ send_head(struct conn *c, struct req *r, int status, const char *ctype,
 	    r->close ? "Connection: close\r\n" :
 	    r->version == 10 ? "Connection: keep-alive\r\n" : "",
 	    extra != NULL ? extra : "");
+	n += snprintf(h + n, sizeof(h) - (size_t)n, "%s", r->xh);
 	if (!nobody && fr == FR_LENGTH)
 		n += snprintf(h + n, sizeof(h) - (size_t)n,
 		    "Content-Length: %llu\r\n", clen);
@@ -676,6 +770,12 @@ route(struct conn *c, struct req *r)
 		    'h' ? &sh->requests : &sh->conns, __ATOMIC_SEQ_CST));
 		return text(c, r, 200, buf);
 	}
+	if (strcmp(p, "/counter") == 0) {
+		/* a body that changes with every fetch from the origin */
+		snprintf(buf, sizeof(buf), "fetch %llu\n", __atomic_load_n(
+		    &sh->requests, __ATOMIC_SEQ_CST));
+		return text(c, r, 200, buf);
+	}
 	if (strcmp(p, "/maxconc") == 0) {
 		/* this request is in flight too: not counted here */
 		snprintf(buf, sizeof(buf), "%lld\n", __atomic_load_n(
@@ -770,7 +870,13 @@ serve_conn(int fd, unsigned long long serial)
 		    inflight, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);)
 			;
 		sleep_ms(delay > 3600000 ? 3600000 : (long long)delay);
-		rv = route(&c, &r);
+		if (cache_fields(&r)) {
+			r.ovr = 0;
+			send_head(&c, &r, 304, "text/plain", FR_LENGTH, 0,
+			    NULL);
+			rv = 0;
+		} else
+			rv = route(&c, &r);
 		__atomic_sub_fetch(&sh->inflight, 1, __ATOMIC_SEQ_CST);
 		if (rv == -1 || r.close)
 			break;

@@ -1,0 +1,779 @@
+/*
+ * cache_store.c - the shared object store.
+ *
+ * Layout (offsets from the start of the region, no pointers):
+ *   header | slot table | stripe locks | buckets | entries | block links |
+ *   block data
+ * An object's bytes (key, then head, then body) live in a chain of
+ * CS_BLOCK-byte blocks; blocks[] links them and records their owner, so
+ * that the free list can always be rebuilt from the entries alone.
+ * Eviction is CLOCK over the entries: a hit sets the entry's bit, the
+ * hand clears it, and evicts an unreferenced READY object whose bit is
+ * clear.
+ */
+#include <sys/types.h>
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "cache_store.h"
+#include "log.h"
+#include "util.h"
+
+#define CS_MAGIC	0x43414348u	/* "CACH" */
+#define CS_BLOCK	4096
+#define CS_STRIPES	64
+#define CS_SLOTS	8448		/* >= scoreboard slots */
+#define CS_NONE		UINT32_MAX
+
+enum cs_state {
+	CS_S_FREE = 0,
+	CS_S_FILLING,
+	CS_S_READY,
+	CS_S_PASS,	/* hit-for-pass marker until expires */
+	CS_S_DEAD	/* unlinked, freed when the last reader leaves */
+};
+
+struct cs_entry {
+	uint64_t	 hash;
+	_Atomic uint32_t state;
+	uint32_t	 next;		/* bucket chain */
+	uint32_t	 first;		/* first block */
+	uint32_t	 last;		/* last block (appending) */
+	uint32_t	 nblocks;
+	uint32_t	 key_len;
+	uint32_t	 head_len;
+	uint32_t	 pad;
+	uint64_t	 len;		/* bytes stored: key + head + body */
+	_Atomic uint32_t refs;
+	_Atomic uint32_t clock;
+	int64_t		 expires;	/* CS_S_PASS: ms */
+	unsigned char	 meta[CS_META];
+};
+
+struct cs_slot {
+	_Atomic uint32_t ref;		/* entry + 1 referenced, 0 none */
+	_Atomic uint32_t fill;		/* entry + 1 being filled, 0 none */
+};
+
+struct cs_header {
+	uint32_t	 magic;
+	uint32_t	 nentries;	/* also the number of buckets */
+	uint32_t	 nblocks;
+	uint32_t	 free_entry;	/* free lists, chained by next */
+	uint32_t	 free_block;
+	uint32_t	 free_blocks;	/* how many */
+	uint32_t	 hand;		/* CLOCK */
+	uint32_t	 pad;
+	uint64_t	 off_slots, off_locks, off_buckets, off_entries;
+	uint64_t	 off_links, off_data;
+	_Atomic uint64_t objects, bytes, evictions;
+	pthread_mutex_t	 alloc_lock;
+};
+
+struct cs_link {
+	uint32_t	 next;
+	uint32_t	 owner;		/* entry, CS_NONE when free */
+};
+
+static struct cs_header	*cs;
+static struct cs_slot	*cs_slots;
+static pthread_mutex_t	*cs_locks;
+static uint32_t		*cs_buckets;
+static struct cs_entry	*cs_entries;
+static struct cs_link	*cs_links;
+static unsigned char	*cs_data;
+
+#define CS_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
+
+size_t
+cache_store_size(uint64_t size)
+{
+	uint64_t	 nblocks = size / CS_BLOCK, nentries;
+	uint64_t	 off;
+
+	if (nblocks < 16)
+		nblocks = 16;
+	nentries = nblocks / 2 < 1024 ? 1024 : nblocks / 2;
+	off = CS_ALIGN(sizeof(struct cs_header));
+	off = CS_ALIGN(off + CS_SLOTS * sizeof(struct cs_slot));
+	off = CS_ALIGN(off + CS_STRIPES * sizeof(pthread_mutex_t));
+	off = CS_ALIGN(off + nentries * sizeof(uint32_t));
+	off = CS_ALIGN(off + nentries * sizeof(struct cs_entry));
+	off = CS_ALIGN(off + nblocks * sizeof(struct cs_link));
+	off = CS_ALIGN(off + nblocks * CS_BLOCK);
+	return (size_t)off;
+}
+
+static int
+cs_mutex_init(pthread_mutex_t *m)
+{
+	pthread_mutexattr_t	 a;
+	int			 rc;
+
+	pthread_mutexattr_init(&a);
+	pthread_mutexattr_setpshared(&a, PTHREAD_PROCESS_SHARED);
+	pthread_mutexattr_setrobust(&a, PTHREAD_MUTEX_ROBUST);
+	rc = pthread_mutex_init(m, &a);
+	pthread_mutexattr_destroy(&a);
+	return rc;
+}
+
+void
+cache_store_attach(void *mem)
+{
+	char	*base = mem;
+
+	cs = mem;
+	if (cs == NULL)
+		return;
+	cs_slots = (struct cs_slot *)(void *)(base + cs->off_slots);
+	cs_locks = (pthread_mutex_t *)(void *)(base + cs->off_locks);
+	cs_buckets = (uint32_t *)(void *)(base + cs->off_buckets);
+	cs_entries = (struct cs_entry *)(void *)(base + cs->off_entries);
+	cs_links = (struct cs_link *)(void *)(base + cs->off_links);
+	cs_data = (unsigned char *)(base + cs->off_data);
+}
+
+int
+cache_store_init(void *mem, size_t len, uint64_t size)
+{
+	uint64_t	 nblocks = size / CS_BLOCK, nentries, off;
+	uint32_t	 i;
+
+	if (nblocks < 16)
+		nblocks = 16;
+	nentries = nblocks / 2 < 1024 ? 1024 : nblocks / 2;
+	if (len < cache_store_size(size) || nblocks >= CS_NONE)
+		return -1;
+	cs = mem;
+	memset(cs, 0, sizeof(*cs));
+	cs->magic = CS_MAGIC;
+	cs->nentries = (uint32_t)nentries;
+	cs->nblocks = (uint32_t)nblocks;
+	off = CS_ALIGN(sizeof(struct cs_header));
+	cs->off_slots = off;
+	off = CS_ALIGN(off + CS_SLOTS * sizeof(struct cs_slot));
+	cs->off_locks = off;
+	off = CS_ALIGN(off + CS_STRIPES * sizeof(pthread_mutex_t));
+	cs->off_buckets = off;
+	off = CS_ALIGN(off + nentries * sizeof(uint32_t));
+	cs->off_entries = off;
+	off = CS_ALIGN(off + nentries * sizeof(struct cs_entry));
+	cs->off_links = off;
+	off = CS_ALIGN(off + nblocks * sizeof(struct cs_link));
+	cs->off_data = off;
+	cache_store_attach(mem);
+	if (cs_mutex_init(&cs->alloc_lock) != 0)
+		return -1;
+	for (i = 0; i < CS_STRIPES; i++)
+		if (cs_mutex_init(&cs_locks[i]) != 0)
+			return -1;
+	for (i = 0; i < cs->nentries; i++) {
+		cs_buckets[i] = CS_NONE;
+		cs_entries[i].next = i + 1 < cs->nentries ? i + 1 : CS_NONE;
+	}
+	for (i = 0; i < cs->nblocks; i++) {
+		cs_links[i].next = i + 1 < cs->nblocks ? i + 1 : CS_NONE;
+		cs_links[i].owner = CS_NONE;
+	}
+	cs->free_entry = 0;
+	cs->free_block = 0;
+	cs->free_blocks = cs->nblocks;
+	return 0;
+}
+
+int
+cache_store_enabled(void)
+{
+	return cs != NULL;
+}
+
+/*
+ * The allocator's lists are rebuilt from the entries after a worker died
+ * holding its lock: blocks owned by live objects stay, the rest are free.
+ */
+static void
+cs_alloc_repair(void)
+{
+	uint32_t	 i, owner, st;
+
+	log_warnx("cache: repairing the allocator after a worker died "
+	    "holding its lock");
+	cs->free_block = CS_NONE;
+	cs->free_blocks = 0;
+	for (i = cs->nblocks; i-- > 0;) {
+		owner = cs_links[i].owner;
+		st = owner != CS_NONE && owner < cs->nentries ?
+		    atomic_load(&cs_entries[owner].state) : CS_S_FREE;
+		if (st == CS_S_FREE) {
+			cs_links[i].owner = CS_NONE;
+			cs_links[i].next = cs->free_block;
+			cs->free_block = i;
+			cs->free_blocks++;
+		}
+	}
+	cs->free_entry = CS_NONE;
+	for (i = cs->nentries; i-- > 0;)
+		if (atomic_load(&cs_entries[i].state) == CS_S_FREE &&
+		    cs_entries[i].refs == 0) {
+			cs_entries[i].next = cs->free_entry;
+			cs->free_entry = i;
+		}
+}
+
+static void
+cs_lock(pthread_mutex_t *m, int is_alloc)
+{
+	if (pthread_mutex_lock(m) == EOWNERDEAD) {
+		if (is_alloc)
+			cs_alloc_repair();
+		/* bucket chains change with single stores: still whole */
+		pthread_mutex_consistent(m);
+	}
+}
+
+static void
+cs_unlock(pthread_mutex_t *m)
+{
+	pthread_mutex_unlock(m);
+}
+
+static pthread_mutex_t *
+cs_stripe(uint64_t hash)
+{
+	return &cs_locks[(hash % cs->nentries) % CS_STRIPES];
+}
+
+/* Free an entry's blocks and the entry (allocator lock held). */
+static void
+cs_free_locked(uint32_t e)
+{
+	struct cs_entry	*en = &cs_entries[e];
+	uint32_t	 b = en->first, nb;
+
+	while (b != CS_NONE) {
+		nb = cs_links[b].next;
+		cs_links[b].owner = CS_NONE;
+		cs_links[b].next = cs->free_block;
+		cs->free_block = b;
+		cs->free_blocks++;
+		b = nb;
+	}
+	if (atomic_load(&en->state) == CS_S_READY ||
+	    atomic_load(&en->state) == CS_S_DEAD) {
+		atomic_fetch_sub(&cs->objects, 1);
+		atomic_fetch_sub(&cs->bytes, en->len);
+	}
+	en->first = en->last = CS_NONE;
+	en->nblocks = 0;
+	en->len = 0;
+	atomic_store(&en->state, CS_S_FREE);
+	en->next = cs->free_entry;
+	cs->free_entry = e;
+}
+
+static void
+cs_free(uint32_t e)
+{
+	cs_lock(&cs->alloc_lock, 1);
+	cs_free_locked(e);
+	cs_unlock(&cs->alloc_lock);
+}
+
+/* Unlink e from its bucket (its stripe lock held). */
+static void
+cs_unlink(uint32_t e)
+{
+	uint32_t	*pp = &cs_buckets[cs_entries[e].hash % cs->nentries];
+
+	while (*pp != CS_NONE && *pp != e)
+		pp = &cs_entries[*pp].next;
+	if (*pp == e)
+		*pp = cs_entries[e].next;
+}
+
+/*
+ * Drop e from the index: freed now, or when its last reader leaves (its
+ * stripe lock held).
+ */
+static void
+cs_kill(uint32_t e)
+{
+	cs_unlink(e);
+	if (atomic_load(&cs_entries[e].refs) == 0)
+		cs_free(e);
+	else
+		atomic_store(&cs_entries[e].state, CS_S_DEAD);
+}
+
+/* Evict one object by CLOCK; 0 when nothing could be evicted. */
+static int
+cs_evict_one(void)
+{
+	struct cs_entry	*en;
+	pthread_mutex_t	*m;
+	uint32_t	 i, e;
+
+	for (i = 0; i < 2 * cs->nentries; i++) {
+		e = __atomic_fetch_add(&cs->hand, 1, __ATOMIC_RELAXED) %
+		    cs->nentries;
+		en = &cs_entries[e];
+		if (atomic_load(&en->state) != CS_S_READY ||
+		    atomic_load(&en->refs) != 0)
+			continue;
+		if (atomic_exchange(&en->clock, 0) != 0)
+			continue;	/* used lately: a second chance */
+		m = cs_stripe(en->hash);
+		cs_lock(m, 0);
+		if (atomic_load(&en->state) == CS_S_READY &&
+		    atomic_load(&en->refs) == 0) {
+			cs_unlink(e);
+			cs_free(e);
+			atomic_fetch_add(&cs->evictions, 1);
+			cs_unlock(m);
+			return 1;
+		}
+		cs_unlock(m);
+	}
+	return 0;
+}
+
+static uint32_t
+cs_entry_alloc(void)
+{
+	uint32_t	 e;
+
+	for (;;) {
+		cs_lock(&cs->alloc_lock, 1);
+		if ((e = cs->free_entry) != CS_NONE) {
+			cs->free_entry = cs_entries[e].next;
+			cs_unlock(&cs->alloc_lock);
+			return e;
+		}
+		cs_unlock(&cs->alloc_lock);
+		if (!cs_evict_one())
+			return CS_NONE;
+	}
+}
+
+static uint32_t
+cs_block_alloc(uint32_t owner)
+{
+	uint32_t	 b;
+
+	for (;;) {
+		cs_lock(&cs->alloc_lock, 1);
+		if ((b = cs->free_block) != CS_NONE) {
+			cs->free_block = cs_links[b].next;
+			cs->free_blocks--;
+			cs_links[b].next = CS_NONE;
+			cs_links[b].owner = owner;
+			cs_unlock(&cs->alloc_lock);
+			return b;
+		}
+		cs_unlock(&cs->alloc_lock);
+		if (!cs_evict_one())
+			return CS_NONE;
+	}
+}
+
+/* Compare the stored key of e with key. */
+static int
+cs_key_eq(uint32_t e, const char *key, size_t klen)
+{
+	const struct cs_entry	*en = &cs_entries[e];
+	uint32_t		 b = en->first;
+	size_t			 off = 0, n;
+
+	if (en->key_len != klen)
+		return 0;
+	while (off < klen && b != CS_NONE) {
+		n = klen - off < CS_BLOCK ? klen - off : CS_BLOCK;
+		if (memcmp(cs_data + (size_t)b * CS_BLOCK, key + off, n) != 0)
+			return 0;
+		off += n;
+		b = cs_links[b].next;
+	}
+	return off == klen;
+}
+
+/* Do entries a and b hold the same key? */
+static int
+cs_same_key(uint32_t a, uint32_t b)
+{
+	uint32_t	 ba = cs_entries[a].first, bb = cs_entries[b].first;
+	size_t		 left = cs_entries[a].key_len, n;
+
+	if (left != cs_entries[b].key_len)
+		return 0;
+	while (left > 0 && ba != CS_NONE && bb != CS_NONE) {
+		n = left < CS_BLOCK ? left : CS_BLOCK;
+		if (memcmp(cs_data + (size_t)ba * CS_BLOCK,
+		    cs_data + (size_t)bb * CS_BLOCK, n) != 0)
+			return 0;
+		left -= n;
+		ba = cs_links[ba].next;
+		bb = cs_links[bb].next;
+	}
+	return left == 0;
+}
+
+/* Find key in its bucket (stripe lock held); CS_NONE if absent. */
+static uint32_t
+cs_find(uint64_t h, const char *key, size_t klen)
+{
+	uint32_t	 e;
+
+	for (e = cs_buckets[h % cs->nentries]; e != CS_NONE;
+	    e = cs_entries[e].next)
+		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen))
+			return e;
+	return CS_NONE;
+}
+
+/* Judge what was found; references a READY object. */
+static enum cs_lookup
+cs_found(uint32_t e, int64_t now_ms, unsigned slot, void *meta)
+{
+	struct cs_entry	*en = &cs_entries[e];
+
+	switch (atomic_load(&en->state)) {
+	case CS_S_READY:
+		atomic_fetch_add(&en->refs, 1);
+		atomic_store(&cs_slots[slot % CS_SLOTS].ref, e + 1);
+		atomic_store_explicit(&en->clock, 1, memory_order_relaxed);
+		if (meta != NULL)
+			memcpy(meta, en->meta, CS_META);
+		return CS_HIT;
+	case CS_S_FILLING:
+		return CS_FILLING;
+	case CS_S_PASS:
+		if (now_ms < en->expires)
+			return CS_PASS;
+		cs_kill(e);
+		return CS_MISS;
+	default:
+		return CS_MISS;
+	}
+}
+
+enum cs_lookup
+cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
+    unsigned slot, uint32_t *idx, void *meta)
+{
+	uint64_t	 h = util_hash64(key, klen, 0);
+	pthread_mutex_t	*m = cs_stripe(h);
+	enum cs_lookup	 r = CS_MISS;
+	uint32_t	 e;
+
+	if (cs == NULL)
+		return CS_MISS;
+	cs_lock(m, 0);
+	if ((e = cs_find(h, key, klen)) != CS_NONE) {
+		r = cs_found(e, now_ms, slot, meta);
+		*idx = e;
+	}
+	cs_unlock(m);
+	return r;
+}
+
+void
+cache_store_release(uint32_t idx, unsigned slot)
+{
+	struct cs_entry	*en = &cs_entries[idx];
+	pthread_mutex_t	*m = cs_stripe(en->hash);
+
+	atomic_store(&cs_slots[slot % CS_SLOTS].ref, 0);
+	if (atomic_fetch_sub(&en->refs, 1) == 1 &&
+	    atomic_load(&en->state) == CS_S_DEAD) {
+		cs_lock(m, 0);
+		if (atomic_load(&en->state) == CS_S_DEAD &&
+		    atomic_load(&en->refs) == 0)
+			cs_free(idx);
+		cs_unlock(m);
+	}
+}
+
+void
+cache_store_sizes(uint32_t idx, size_t *head, uint64_t *body)
+{
+	const struct cs_entry	*en = &cs_entries[idx];
+
+	*head = en->head_len;
+	*body = en->len - en->key_len - en->head_len;
+}
+
+int
+cache_store_iov(uint32_t idx, uint64_t off, uint64_t len, struct iovec *iov,
+    int niov, uint64_t *covered)
+{
+	const struct cs_entry	*en = &cs_entries[idx];
+	uint32_t		 b = en->first;
+	uint64_t		 pos, skip, n;
+	int			 k = 0;
+
+	*covered = 0;
+	/* the caller's offsets start after the key */
+	pos = off + en->key_len;
+	if (pos + len > en->len)
+		len = en->len - pos;
+	skip = pos / CS_BLOCK;
+	while (skip-- > 0 && b != CS_NONE)
+		b = cs_links[b].next;
+	pos %= CS_BLOCK;
+	while (len > 0 && k < niov && b != CS_NONE) {
+		n = CS_BLOCK - pos < len ? CS_BLOCK - pos : len;
+		iov[k].iov_base = cs_data + (size_t)b * CS_BLOCK + pos;
+		iov[k].iov_len = (size_t)n;
+		k++;
+		*covered += n;
+		len -= n;
+		pos = 0;
+		b = cs_links[b].next;
+	}
+	return k;
+}
+
+enum cs_lookup
+cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
+    int64_t now_ms, uint32_t *idx)
+{
+	uint64_t	 h = util_hash64(key, klen, 0);
+	pthread_mutex_t	*m = cs_stripe(h);
+	struct cs_entry	*en;
+	enum cs_lookup	 r;
+	uint32_t	 e, old;
+
+	if (cs == NULL || klen > UINT32_MAX / 2)
+		return CS_PASS;
+	if ((e = cs_entry_alloc()) == CS_NONE)
+		return CS_PASS;
+	en = &cs_entries[e];
+	memset(en->meta, 0, sizeof(en->meta));
+	en->hash = h;
+	en->first = en->last = CS_NONE;
+	en->nblocks = 0;
+	en->len = 0;
+	en->key_len = 0;
+	en->head_len = 0;
+	atomic_store(&en->refs, 0);
+	atomic_store(&en->clock, 0);
+	atomic_store(&en->state, CS_S_FILLING);
+	if (cache_store_fill_append(e, key, klen) == -1) {
+		cs_free(e);
+		return CS_PASS;
+	}
+	en->key_len = (uint32_t)klen;
+	cs_lock(m, 0);
+	/* someone else filling the same key wins: we wait on theirs */
+	for (old = cs_buckets[h % cs->nentries]; old != CS_NONE;
+	    old = cs_entries[old].next)
+		if (old != e && cs_entries[old].hash == h &&
+		    cs_key_eq(old, key, klen) && (atomic_load(
+		    &cs_entries[old].state) == CS_S_FILLING ||
+		    (atomic_load(&cs_entries[old].state) == CS_S_PASS &&
+		    now_ms < cs_entries[old].expires))) {
+			r = atomic_load(&cs_entries[old].state) ==
+			    CS_S_FILLING ? CS_FILLING : CS_PASS;
+			cs_unlock(m);
+			cs_free(e);
+			*idx = old;
+			return r;
+		}
+	en->next = cs_buckets[h % cs->nentries];
+	cs_buckets[h % cs->nentries] = e;
+	atomic_store(&cs_slots[slot % CS_SLOTS].fill, e + 1);
+	cs_unlock(m);
+	*idx = e;
+	return CS_MISS;
+}
+
+int
+cache_store_fill_append(uint32_t idx, const void *data, size_t len)
+{
+	struct cs_entry	*en = &cs_entries[idx];
+	const char	*p = data;
+	size_t		 room, n;
+	uint32_t	 b;
+
+	while (len > 0) {
+		room = en->len % CS_BLOCK == 0 ? 0 : CS_BLOCK -
+		    en->len % CS_BLOCK;
+		if (room == 0) {
+			if ((b = cs_block_alloc(idx)) == CS_NONE)
+				return -1;
+			if (en->last == CS_NONE)
+				en->first = b;
+			else
+				cs_links[en->last].next = b;
+			en->last = b;
+			en->nblocks++;
+			room = CS_BLOCK;
+		}
+		n = len < room ? len : room;
+		memcpy(cs_data + (size_t)en->last * CS_BLOCK +
+		    en->len % CS_BLOCK, p, n);
+		en->len += n;
+		p += n;
+		len -= n;
+	}
+	return 0;
+}
+
+void
+cache_store_fill_commit(uint32_t idx, size_t head_len, const void *meta,
+    unsigned slot)
+{
+	struct cs_entry	*en = &cs_entries[idx];
+	pthread_mutex_t	*m = cs_stripe(en->hash);
+	uint32_t	 e, next;
+
+	en->head_len = (uint32_t)head_len;
+	memcpy(en->meta, meta, CS_META);
+	cs_lock(m, 0);
+	/* the new object replaces any older one of the same key */
+	for (e = cs_buckets[en->hash % cs->nentries]; e != CS_NONE; e = next) {
+		next = cs_entries[e].next;
+		if (e != idx && cs_entries[e].hash == en->hash &&
+		    cs_entries[e].key_len == en->key_len &&
+		    atomic_load(&cs_entries[e].state) != CS_S_FILLING &&
+		    cs_same_key(e, idx))
+			cs_kill(e);
+	}
+	atomic_fetch_add(&cs->objects, 1);
+	atomic_fetch_add(&cs->bytes, en->len);
+	atomic_store(&en->clock, 1);
+	atomic_store(&en->state, CS_S_READY);
+	atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+	cs_unlock(m);
+}
+
+void
+cache_store_fill_abort(uint32_t idx, unsigned slot, int64_t pass_ms)
+{
+	struct cs_entry	*en = &cs_entries[idx];
+	pthread_mutex_t	*m = cs_stripe(en->hash);
+
+	cs_lock(m, 0);
+	atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+	if (pass_ms > 0) {
+		/* the key stays, as a "go to the origin" marker */
+		en->expires = util_now_ms() + pass_ms;
+		atomic_store(&en->state, CS_S_PASS);
+		cs_unlock(m);
+		return;
+	}
+	cs_unlink(idx);
+	cs_free(idx);
+	cs_unlock(m);
+}
+
+enum cs_lookup
+cache_store_state(uint32_t idx, const char *key, size_t klen)
+{
+	struct cs_entry	*en = &cs_entries[idx];
+	pthread_mutex_t	*m = cs_stripe(en->hash);
+	enum cs_lookup	 r = CS_MISS;
+
+	cs_lock(m, 0);
+	/* the entry may have been reused for another key meanwhile */
+	if (cs_key_eq(idx, key, klen))
+		switch (atomic_load(&en->state)) {
+		case CS_S_FILLING:
+			r = CS_FILLING;
+			break;
+		case CS_S_READY:
+			r = CS_HIT;
+			break;
+		case CS_S_PASS:
+			r = CS_PASS;
+			break;
+		default:
+			break;
+		}
+	cs_unlock(m);
+	return r;
+}
+
+unsigned
+cache_store_remove(const char *key, size_t klen)
+{
+	uint64_t	 h = util_hash64(key, klen, 0);
+	pthread_mutex_t	*m = cs_stripe(h);
+	uint32_t	 e, next;
+	unsigned	 n = 0;
+
+	if (cs == NULL)
+		return 0;
+	cs_lock(m, 0);
+	for (e = cs_buckets[h % cs->nentries]; e != CS_NONE; e = next) {
+		next = cs_entries[e].next;
+		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen) &&
+		    atomic_load(&cs_entries[e].state) != CS_S_FILLING) {
+			cs_kill(e);
+			n++;
+		}
+	}
+	cs_unlock(m);
+	return n;
+}
+
+unsigned
+cache_store_remove_prefix(const char *prefix, size_t plen)
+{
+	struct cs_entry	*en;
+	pthread_mutex_t	*m;
+	uint32_t	 e;
+	unsigned	 n = 0;
+
+	if (cs == NULL)
+		return 0;
+	for (e = 0; e < cs->nentries; e++) {
+		en = &cs_entries[e];
+		if (atomic_load(&en->state) != CS_S_READY ||
+		    en->key_len < plen)
+			continue;
+		m = cs_stripe(en->hash);
+		cs_lock(m, 0);
+		if (atomic_load(&en->state) == CS_S_READY &&
+		    en->key_len >= plen && en->first != CS_NONE &&
+		    plen <= CS_BLOCK &&
+		    memcmp(cs_data + (size_t)en->first * CS_BLOCK, prefix,
+		    plen) == 0) {
+			cs_kill(e);
+			n++;
+		}
+		cs_unlock(m);
+	}
+	return n;
+}
+
+void
+cache_store_reap(unsigned slot)
+{
+	struct cs_slot	*s;
+	uint32_t	 e;
+
+	if (cs == NULL)
+		return;
+	s = &cs_slots[slot % CS_SLOTS];
+	if ((e = atomic_exchange(&s->ref, 0)) != 0)
+		cache_store_release(e - 1, slot);
+	if ((e = atomic_exchange(&s->fill, 0)) != 0 &&
+	    atomic_load(&cs_entries[e - 1].state) == CS_S_FILLING)
+		cache_store_fill_abort(e - 1, slot, 0);
+}
+
+void
+cache_store_stats(struct cs_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (cs == NULL)
+		return;
+	st->objects = atomic_load(&cs->objects);
+	st->bytes = atomic_load(&cs->bytes);
+	st->evictions = atomic_load(&cs->evictions);
+	st->capacity = (uint64_t)cs->nblocks * CS_BLOCK;
+}

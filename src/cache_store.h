@@ -1,0 +1,94 @@
+/*
+ * cache_store.h - the object store of the shared cache: an index of hash
+ * buckets and a pool of fixed-size blocks, inside the shared segment, so
+ * that every worker reads and fills one cache.  It knows nothing of HTTP:
+ * an object is a key, an opaque fixed-size meta record, a head and a
+ * body.  Full keys are compared, never only their hashes.
+ *
+ * Locks are process-shared robust mutexes: the buckets are striped over
+ * CS_STRIPES locks, and one more guards the allocator.  A worker that dies
+ * holding a lock never wedges the cache: the next locker repairs what the
+ * dead one may have left half done, and the master releases the object
+ * references and unfinished fills of a dead worker (cache_store_reap).
+ *
+ * Lock order: a stripe lock before the allocator lock, never the reverse.
+ */
+#ifndef CACHE_STORE_H
+#define CACHE_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#define CS_META		160	/* opaque meta record, bytes */
+
+enum cs_lookup {
+	CS_MISS = 0,
+	CS_HIT,		/* *idx is a READY object, referenced */
+	CS_FILLING,	/* another worker is filling it: wait */
+	CS_PASS		/* recently found uncacheable: go to the origin */
+};
+
+struct cs_stats {
+	uint64_t	 objects, bytes, evictions, capacity;
+};
+
+/* Bytes of shared memory for a store of about size bytes of data. */
+size_t	cache_store_size(uint64_t size);
+/* Lay out a new store in mem (master, before forking). -1 on failure. */
+int	cache_store_init(void *mem, size_t len, uint64_t size);
+/* Attach to the store at mem (every process, after init or fork). */
+void	cache_store_attach(void *mem);
+int	cache_store_enabled(void);
+
+/*
+ * Find key.  On CS_HIT the object is referenced (release it with
+ * cache_store_release) and its meta copied to meta.  slot is the caller's
+ * scoreboard slot, so the master can drop the reference if it dies.
+ */
+enum cs_lookup cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
+	    unsigned slot, uint32_t *idx, void *meta);
+void	cache_store_release(uint32_t idx, unsigned slot);
+/* Head and body sizes of a referenced object. */
+void	cache_store_sizes(uint32_t idx, size_t *head, uint64_t *body);
+/*
+ * Describe bytes [off, off+len) of the object's head+body stream with
+ * up to niov iovecs pointing into shared memory.  Returns how many
+ * iovecs were used; *covered says how many bytes they hold.
+ */
+int	cache_store_iov(uint32_t idx, uint64_t off, uint64_t len,
+	    struct iovec *iov, int niov, uint64_t *covered);
+
+/*
+ * Start filling key: a FILLING placeholder other workers will wait on.
+ * Returns the new object in *idx (CS_MISS: go on and fill), or CS_FILLING
+ * / CS_PASS / CS_HIT when another worker got there first (nothing made).
+ */
+enum cs_lookup cache_store_fill_begin(const char *key, size_t klen,
+	    unsigned slot, int64_t now_ms, uint32_t *idx);
+/* Append head or body bytes; -1 when the store cannot hold them. */
+int	cache_store_fill_append(uint32_t idx, const void *data, size_t len);
+/*
+ * Make the object visible with its meta; head_len of the appended bytes
+ * are the head.  An older object with the same key is replaced.
+ */
+void	cache_store_fill_commit(uint32_t idx, size_t head_len,
+	    const void *meta, unsigned slot);
+/*
+ * Give up a fill.  pass_ms > 0 leaves a marker saying "uncacheable" for
+ * that long, so requests go straight to the origin instead of queueing.
+ */
+void	cache_store_fill_abort(uint32_t idx, unsigned slot, int64_t pass_ms);
+/* Look at the state of an object being waited on. */
+enum cs_lookup cache_store_state(uint32_t idx, const char *key, size_t klen);
+
+/* Remove key (purge, invalidation).  Returns how many were removed. */
+unsigned cache_store_remove(const char *key, size_t klen);
+/* Remove every object whose key starts with prefix (bounded: one pass). */
+unsigned cache_store_remove_prefix(const char *prefix, size_t plen);
+
+/* Master: a worker in scoreboard slot died; release what it held. */
+void	cache_store_reap(unsigned slot);
+void	cache_store_stats(struct cs_stats *);
+
+#endif /* CACHE_STORE_H */

@@ -1,0 +1,131 @@
+/*
+ * relay_int.h - the state of the request flow, shared by relay.c and
+ * relay_cache.c (the cache's side of the flow).  Not for other modules.
+ */
+#ifndef RELAY_INT_H
+#define RELAY_INT_H
+
+#include <sys/socket.h>
+#include <signal.h>
+#include <stdint.h>
+
+#include "conn.h"
+#include "http.h"
+#include "http_parse.h"
+
+struct config;
+struct route_config;
+struct server_config;
+
+/* What went wrong while forwarding, to pick the status and who to blame. */
+enum relay_err {
+	RE_OK = 0,
+	RE_CLIENT,	/* client failed or misbehaved: status in r->status */
+	RE_BACKEND,	/* backend failed before a response: 502/504 */
+	RE_RETRY,	/* reused backend connection died unused: try again */
+	RE_ABORT	/* failure after the response head was sent */
+};
+
+struct relay_req {
+	struct http_request	 req;
+	int			 upgrade;
+	int			 keepalive;	/* client connection stays */
+	int			 sent_continue;
+	int			 cto, rto;	/* connect, read timeouts */
+	int			 status;
+	uint64_t		 bytes;		/* body bytes to the client */
+	int64_t			 t0, up0, up1;
+	const char		*upstream;
+	/* copies for the access log: the buffer moves under the request */
+	char			 method[32];
+	char			 target[1024];
+	char			 referer[512];
+	char			 agent[512];
+	char			 host[256];
+	size_t			 method_len, target_len, referer_len, agent_len;
+	size_t			 host_len;
+	int			 version;
+	/* the cache's view of this request */
+	int			 cacheable;	/* route caches, GET/HEAD */
+	const char		*cache_status;	/* Cache-Status value */
+	uint32_t		 fill;		/* object being filled */
+	int			 filling;
+	uint64_t		 fill_bytes;
+	uint32_t		 stale;		/* stored object, referenced */
+	int			 have_stale;
+	int			 revalidating;	/* sent our own validators */
+	char			 cond[512];	/* those validators */
+};
+
+
+struct relay {
+	const struct config	*cf;
+	volatile sig_atomic_t	*stop;
+	struct conn		 cl, be;
+	char			*obuf;
+	size_t			 ocap, olen;
+	char			 client_ip[64];
+	struct http_fwd		 fwd;
+	struct http_limits	 lim, resp_lim;
+	size_t			 be_pool, be_srv;
+	const struct server_config *be_sc;
+	int			 be_fresh;	/* connect, take no idle one */
+	char			 resp_extra[256];	/* fields to add */
+	struct http_edit	 resp_ed;	/* the route's, for responses */
+	char			*tbuf;		/* rewritten request-target */
+	size_t			 tcap;
+	size_t			 listen;	/* [listen] of the connection */
+	int			 be_reused;
+	unsigned		 nreq;
+	const struct sockaddr_storage *peer;
+	unsigned		 slot;		/* scoreboard slot */
+	char			*ckey;		/* cache key being built */
+	size_t			 ckey_cap;
+};
+
+
+extern struct relay	 relay;
+
+/* relay.c */
+int	relay_put(struct relay *, struct conn *, const char *, size_t, int);
+int	relay_flush(struct relay *, struct conn *, int);
+void	relay_error(struct relay *, struct relay_req *, int);
+/* A complete small response of porter's own. */
+void	relay_simple(struct relay *, struct relay_req *, int status,
+	    const char *type, const char *body, size_t len);
+
+/* relay_cache.c */
+void	relay_cache_init(struct relay *);
+void	relay_cache_fini(struct relay *);
+/*
+ * Before forwarding: answer from the cache (returns 1: done), or set up a
+ * fill or a revalidation and return 0 to forward.
+ */
+int	relay_cache_request(struct relay *, struct relay_req *,
+	    const struct route_config *);
+/* Our validators for a revalidation, to add to the request head. */
+const char *relay_cache_conditional(struct relay_req *);
+/*
+ * The final response head arrived: decide to store it, or answer from
+ * the stored object (a 304 to our revalidation, or stale-if-error on a
+ * 5xx).  Returns 1 when the client was answered from the cache.
+ */
+int	relay_cache_response(struct relay *, struct relay_req *,
+	    const struct http_response *, const char *raw, size_t raw_len);
+/* Body bytes that went to the client: into the object being filled. */
+void	relay_cache_tee(struct relay *, struct relay_req *, const char *,
+	    size_t);
+/* The exchange ended (ok: the whole body was relayed): commit or drop. */
+void	relay_cache_done(struct relay *, struct relay_req *, int ok);
+/*
+ * The origin failed before a response: serve a stale object if allowed
+ * (stale-if-error).  Returns 1 when the client was answered.
+ */
+int	relay_cache_error(struct relay *, struct relay_req *);
+/* An unsafe method succeeded: invalidate what it names. */
+void	relay_cache_invalidate(struct relay *, struct relay_req *,
+	    const struct http_response *);
+/* PURGE from an allowed address; returns 1 when handled. */
+int	relay_cache_purge(struct relay *, struct relay_req *);
+
+#endif /* RELAY_INT_H */

@@ -1,0 +1,269 @@
+"""The shared cache through the real binary (RFC 9111): freshness, Age,
+validation, Vary, request directives, invalidation, purge, coalescing,
+stale serving, robustness when workers die."""
+import os
+import re
+import signal
+import threading
+import time
+import unittest
+
+import harness
+from harness import PorterTest, Client, wait_for
+
+
+class CacheTest(PorterTest):
+    workers = 3
+    porter_extra = ""
+
+    def config_body(self):
+        return ("[cache]\nsize = 8M\nmax_object_size = 256k\n"
+                "lock_timeout = 5s\npass_ttl = 2s\n\n" +
+                super().config_body())
+
+    def fetches(self):
+        """Requests the origin has seen (not counting this question)."""
+        return int(harness.get(self.o["o1"].port, "/hits").body) - 1
+
+    def reset(self):
+        harness.get(self.o["o1"].port, "/hits/reset")
+
+    def test_fresh_hit_with_age(self):
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p)
+        self.assertEqual(a.header("cache-status"),
+                         "porter; fwd=miss; stored")
+        b = self.get(p)
+        self.assertEqual(b.body, a.body)
+        self.assertEqual(b.header("cache-status"), "porter; hit")
+        self.assertRegex(b.header("age"), r"^\d+$")
+        self.assertEqual(len(b.headers_named("age")), 1)
+        self.assertEqual(b.header("x-origin"), "o1")
+
+    def test_origin_age_counts(self):
+        self.get("/counter?cc=max-age%3D100&age=90")
+        b = self.get("/counter?cc=max-age%3D100&age=90")
+        self.assertEqual(b.header("cache-status"), "porter; hit")
+        self.assertGreaterEqual(int(b.header("age")), 90)
+        # past its lifetime: not served fresh
+        self.get("/counter?cc=max-age%3D100&age=200")
+        c = self.get("/counter?cc=max-age%3D100&age=200")
+        self.assertNotEqual(c.header("cache-status"), "porter; hit")
+
+    def test_not_stored(self):
+        for q in ("cc=no-store", "cc=private", "cc=max-age%3D60&cookie=1",
+                  "cc=max-age%3D60&vary=*"):
+            p = "/counter?" + q
+            a = self.get(p)
+            b = self.get(p)
+            self.assertNotEqual(a.body, b.body, q)
+            self.assertIn("fwd=miss", b.header("cache-status"), q)
+
+    def test_s_maxage_wins_and_expires(self):
+        p = "/counter?cc=max-age%3D0,s-maxage%3D60"
+        a = self.get(p)
+        self.assertEqual(self.get(p).body, a.body)
+        p = "/counter?exp=60"
+        a = self.get(p)
+        self.assertEqual(self.get(p).body, a.body)
+        p = "/counter?exp=bad"          # Expires: 0 is already expired
+        a = self.get(p)
+        self.assertNotEqual(self.get(p).body, a.body)
+
+    def test_heuristic_freshness(self):
+        p = "/counter?lm=100000"        # 10% of ~1 day: fresh
+        a = self.get(p)
+        self.assertEqual(self.get(p).body, a.body)
+
+    def test_revalidation_with_etag(self):
+        p = "/counter?cc=max-age%3D0&etag=v1"
+        a = self.get(p)
+        self.reset()
+        b = self.get(p)
+        # the origin said 304: porter served its stored body
+        self.assertEqual(b.body, a.body)
+        self.assertIn("fwd-status=304", b.header("cache-status"))
+        self.assertEqual(self.fetches(), 1)
+
+    def test_no_cache_response_revalidates_every_time(self):
+        p = "/counter?cc=no-cache&etag=x"
+        a = self.get(p)
+        self.reset()
+        for _ in range(3):
+            self.assertEqual(self.get(p).body, a.body)
+        self.assertEqual(self.fetches(), 3)
+
+    def test_request_no_cache_and_max_age(self):
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p)
+        b = self.get(p, headers={"Cache-Control": "no-cache"})
+        self.assertNotEqual(b.body, a.body)    # no validator: refetched
+        c = self.get(p, headers={"Pragma": "no-cache"})
+        self.assertNotEqual(c.body, b.body)
+        # min-fresh asks for more freshness than the object has left
+        d = self.get(p, headers={"Cache-Control": "min-fresh=100"})
+        self.assertNotEqual(d.body, c.body)
+        e = self.get(p)
+        self.assertEqual(e.body, d.body)
+
+    def test_only_if_cached(self):
+        r = self.get("/counter?cc=max-age%3D60&k=1",
+                     headers={"Cache-Control": "only-if-cached"})
+        self.assertEqual(r.status, 504)
+        self.get("/counter?cc=max-age%3D60&k=2")
+        r = self.get("/counter?cc=max-age%3D60&k=2",
+                     headers={"Cache-Control": "only-if-cached"})
+        self.assertEqual(r.status, 200)
+
+    def test_vary(self):
+        p = "/headers?cc=max-age%3D60&vary=Accept-Encoding"
+        gz = self.get(p, headers={"Accept-Encoding": "gzip"})
+        br = self.get(p, headers={"Accept-Encoding": "br"})
+        self.assertIn(b"gzip", gz.body)
+        self.assertIn(b"br", br.body)
+        again = self.get(p, headers={"Accept-Encoding": "gzip"})
+        self.assertEqual(again.body, gz.body)
+        self.assertEqual(again.header("cache-status"), "porter; hit")
+        again = self.get(p, headers={"Accept-Encoding": "br"})
+        self.assertEqual(again.body, br.body)
+
+    def test_head_from_get_and_conditional_client(self):
+        p = "/bytes/5000?cc=max-age%3D60&etag=abc"
+        self.get(p)
+        h = Client(self.port)
+        r = h.request("HEAD", p)
+        self.assertEqual(r.header("content-length"), "5000")
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        r = h.request("GET", p, headers={"If-None-Match": '"abc"'})
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.body, b"")
+        self.assertEqual(r.header("etag"), '"abc"')
+        r = h.request("GET", p, headers={"If-None-Match": '"zzz"'})
+        self.assertEqual(r.status, 200)
+        self.assertEqual(len(r.body), 5000)
+        h.close()
+
+    def test_unsafe_method_invalidates(self):
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p)
+        self.assertEqual(self.get(p).body, a.body)
+        c = Client(self.port)
+        self.assertEqual(c.request("POST", p, body=b"x").status, 200)
+        c.close()
+        self.assertNotEqual(self.get(p).body, a.body)
+
+    def test_purge(self):
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p)
+        c = Client(self.port)
+        r = c.request("PURGE", p)
+        self.assertEqual(r.status, 200)
+        r = c.request("PURGE", p)
+        self.assertEqual(r.status, 404)
+        c.close()
+        self.assertNotEqual(self.get(p).body, a.body)
+        self.get("/counter?cc=max-age%3D60&a=1")
+        self.get("/counter?cc=max-age%3D60&a=2")
+        c = Client(self.port)
+        r = c.request("PURGE", "/counter*")
+        self.assertEqual(r.status, 200)
+        self.assertRegex(r.body.decode(), r"purged [2-9]")
+        c.close()
+
+    def test_coalescing(self):
+        p = "/counter?cc=max-age%3D60&delay=400"
+        bodies = []
+
+        def one():
+            bodies.append(self.get(p).body)
+        ts = [threading.Thread(target=one) for _ in range(8)]
+        self.reset()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        self.assertEqual(len(bodies), 8)
+        self.assertEqual(len(set(bodies)), 1)
+        self.assertEqual(self.fetches(), 1)
+
+    def test_uncacheable_does_not_queue(self):
+        p = "/counter?cc=no-store&delay=300"
+        done = []
+
+        def one():
+            t0 = time.monotonic()
+            self.get(p)
+            done.append(time.monotonic() - t0)
+        self.get(p)          # learns it is uncacheable (pass marker)
+        ts = [threading.Thread(target=one) for _ in range(3)]
+        t0 = time.monotonic()
+        for t in ts:
+            t.start()
+        for t in ts:
+            t.join(60)
+        # three workers: in parallel, not one after another
+        self.assertLess(time.monotonic() - t0, 0.3 * 3 - 0.05)
+
+    def test_too_large_not_stored(self):
+        p = "/bytes/300000?cc=max-age%3D60"
+        self.get(p)
+        self.assertIn("fwd=miss", self.get(p).header("cache-status"))
+
+
+class StaleTest(PorterTest):
+    workers = 2
+
+    def config_body(self):
+        return ("[cache]\nsize = 4M\n\n" + super().config_body() +
+                "retries = 0\n")
+
+    def test_stale_if_error_with_origin_stopped(self):
+        p = "/counter?cc=max-age%3D1,stale-if-error%3D60"
+        a = self.get(p)
+        self.o["o1"].proc.kill()
+        self.o["o1"].proc.wait()
+        wait_for(lambda: self.get(p).header("cache-status") ==
+                 "porter; hit; detail=stale-if-error", 10, "stale served")
+        r = self.get(p)
+        self.assertEqual(r.body, a.body)
+        self.assertEqual(r.status, 200)
+
+    def test_must_revalidate_never_stale(self):
+        p = "/counter?cc=max-age%3D1,must-revalidate,stale-if-error%3D60"
+        self.get(p)
+        self.o["o1"].proc.kill()
+        self.o["o1"].proc.wait()
+        wait_for(lambda: self.get(p).status in (502, 504), 10, "error")
+
+
+class CacheRobustnessTest(PorterTest):
+    workers = 4
+    expect_errors = r"killed by signal 9"
+
+    def config_body(self):
+        return "[cache]\nsize = 4M\n\n" + super().config_body()
+
+    def test_kill_workers_under_load(self):
+        from loadgen import Load
+        from test_backend import worker_fds
+        load = Load(self.port, threads=6, path="/bytes/2000?cc=max-age%3D1",
+                    size=2000)
+        try:
+            for _ in range(8):
+                wait_for(lambda: load.count() > 0, what="load")
+                pids = list(worker_fds(self.porter))
+                if pids:
+                    os.kill(int(pids[0]), signal.SIGKILL)
+                time.sleep(0.05)
+        finally:
+            ok, failures = load.stop()
+        # killed workers cut some connections; the cache must not wedge
+        r = self.get("/bytes/2000?cc=max-age%3D60")
+        self.assertEqual(r.status, 200)
+        r = self.get("/bytes/2000?cc=max-age%3D60")
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        self.assertGreater(ok, 100)
+
+
+if __name__ == "__main__":
+    harness.main()
