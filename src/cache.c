@@ -30,6 +30,7 @@
 #define HEURISTIC_MAX	86400
 /* 9999-12-31T23:59:59Z, the last instant a 4-digit year can express. */
 #define DATE_MAX	INT64_C(253402300799)
+#define MONTH(s)	lookup((s), 3, month, 12)
 
 static const char *const wkday[7] = {
 	"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"
@@ -249,6 +250,7 @@ void
 cache_cc_parse(const struct http_field *fields, unsigned n, int is_request,
     struct cache_cc *cc)
 {
+	const struct http_field *f;
 	unsigned	 i;
 	int		 have_cc = 0, pragma = 0;
 
@@ -257,12 +259,12 @@ cache_cc_parse(const struct http_field *fields, unsigned n, int is_request,
 	cc->swr = cc->sie = -1;
 	/* Several field lines are one comma-joined list (RFC 9110 5.3). */
 	for (i = 0; i < n; i++) {
-		if (name_is(&fields[i], "cache-control")) {
+		f = &fields[i];
+		if (name_is(f, "cache-control")) {
 			have_cc = 1;
-			cc_parse_value(cc, fields[i].value, fields[i].value_len);
-		} else if (name_is(&fields[i], "pragma") &&
-		    http_list_has(fields[i].value, fields[i].value_len,
-		    "no-cache"))
+			cc_parse_value(cc, f->value, f->value_len);
+		} else if (name_is(f, "pragma") &&
+		    http_list_has(f->value, f->value_len, "no-cache"))
 			pragma = 1;
 	}
 	/*
@@ -378,14 +380,14 @@ cache_date_parse(const char *s, size_t len)
 	const char	*c;
 	time_t		 now;
 	int64_t		 y, cy;
-	int		 m, d;
+	int		 d, cm, cd;
 
 	if (len == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' &&
 	    s[11] == ' ' && s[16] == ' ' && s[25] == ' ' &&
 	    memcmp(s + 26, "GMT", 3) == 0 && lookup(s, 3, wkday, 7)) {
 		if ((y = num(s + 12, 4)) < 0 || (d = num(s + 5, 2)) < 0)
 			return -1;
-		return mktime_utc(y, lookup(s + 8, 3, month, 12), d, time_of_day(s + 17));
+		return mktime_utc(y, MONTH(s + 8), d, time_of_day(s + 17));
 	}
 	if (len == 24 && s[3] == ' ' && s[7] == ' ' && s[10] == ' ' &&
 	    s[19] == ' ' && lookup(s, 3, wkday, 7)) {
@@ -393,7 +395,7 @@ cache_date_parse(const char *s, size_t len)
 		d = s[8] == ' ' ? num(s + 9, 1) : num(s + 8, 2);
 		if ((y = num(s + 20, 4)) < 0 || d < 0)
 			return -1;
-		return mktime_utc(y, lookup(s + 4, 3, month, 12), d, time_of_day(s + 11));
+		return mktime_utc(y, MONTH(s + 4), d, time_of_day(s + 11));
 	}
 	if ((c = memchr(s, ',', len)) == NULL ||
 	    !lookup(s, (size_t)(c - s), wkday_l, 7) ||
@@ -410,11 +412,11 @@ cache_date_parse(const char *s, size_t len)
 	 * input of this module that is not in its arguments.
 	 */
 	now = time(NULL);
-	civil_from_days(now > 0 ? (int64_t)now / 86400 : 0, &cy, &m, &d);
+	civil_from_days(now > 0 ? (int64_t)now / 86400 : 0, &cy, &cm, &cd);
 	y += cy - cy % 100;
 	if (y > cy + 50)
 		y -= 100;
-	return mktime_utc(y, lookup(c + 5, 3, month, 12), d, time_of_day(c + 12));
+	return mktime_utc(y, MONTH(c + 5), d, time_of_day(c + 12));
 }
 
 void
@@ -456,26 +458,13 @@ default_cacheable(int status)
 	return 0;
 }
 
-/* Is any member of any name field "*"? */
-static int
-has_star(const struct http_field *f, unsigned n, const char *name)
-{
-	unsigned	 i;
-
-	for (i = 0; i < n; i++)
-		if (name_is(&f[i], name) &&
-		    http_list_has(f[i].value, f[i].value_len, "*"))
-			return 1;
-	return 0;
-}
-
-/* RFC 9111 section 3, in the order its list gives the conditions. */
+/* RFC 9111 section 3 and 3.5, then porter's own two rules. */
 const char *
 cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
     const struct http_response *resp, const struct cache_cc *resp_cc)
 {
 	const struct http_field *f = resp->fields;
-	unsigned	 n = resp->nfields;
+	unsigned	 n = resp->nfields, i;
 
 	/* HEAD is answered from a stored GET but never stored itself. */
 	if (req->method != HTTP_M_GET)
@@ -502,8 +491,10 @@ cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
 		return "Authorization without public, s-maxage or "
 		    "must-revalidate";
 	/* "Vary: *" never matches a later request (4.1): pointless. */
-	if (has_star(f, n, "vary"))
-		return "Vary: *";
+	for (i = 0; i < n; i++)
+		if (name_is(&f[i], "vary") &&
+		    http_list_has(f[i].value, f[i].value_len, "*"))
+			return "Vary: *";
 	/*
 	 * Porter's policy, not the RFC's: a cookie set for one client must
 	 * not be replayed to the next, and origins forget to say private.
@@ -756,7 +747,7 @@ cache_not_modified(const struct http_request *req,
 	unsigned	 n = req->nfields, i, nims = 0;
 	size_t		 stlen = 0, k = 0;
 	int64_t		 since, lm;
-	int		 inm = 0, r;
+	int		 inm = 0, hit = 0, bad = 0, r;
 
 	if (req->method != HTTP_M_GET && req->method != HTTP_M_HEAD)
 		return 0;
@@ -771,14 +762,16 @@ cache_not_modified(const struct http_request *req,
 	 */
 	for (i = 0; i < n; i++)
 		if (name_is(&f[i], "if-none-match")) {
-			r = inm_match(&f[i], st, stlen);
-			inm = inm < 0 || r < 0 ? -1 : inm | r << 1 | 1;
+			inm = 1;
+			if ((r = inm_match(&f[i], st, stlen)) < 0)
+				bad = 1;
+			hit |= r > 0;
 		} else if (name_is(&f[i], "if-modified-since")) {
 			ims = &f[i];
 			nims++;
 		}
-	if (inm != 0)
-		return inm == 3;
+	if (inm)
+		return hit && !bad;
 	if (nims != 1)
 		return 0;
 	if ((since = cache_date_parse(ims->value, ims->value_len)) < 0)
@@ -845,9 +838,12 @@ sb_add(struct sbuf *b, const char *s, size_t n)
  * The secondary key (RFC 9111 4.1): "name:values\n" per Vary member, in
  * Vary's order, names lowercased.  The values of several request lines
  * are joined with ", ", the way RFC 9110 5.3 combines them, so that one
- * "a, b" line and two lines "a" and "b" give the same key.  The key is
- * NUL-terminated (not counted).  A member that is not a token makes the
- * Vary unusable: -1, like "*".
+ * "a, b" line and two lines "a" and "b" give the same key.  A field the
+ * request lacks is "name\n", without the colon: 4.1 lets an absent field
+ * match only an absent one, and an empty Accept-Encoding (identity only)
+ * is not a missing one (anything goes).  The key is NUL-terminated (not
+ * counted).  A member that is not a token makes the Vary unusable: -1,
+ * like "*".
  */
 int
 cache_vary_key(const char *vary, size_t vary_len,
@@ -855,7 +851,7 @@ cache_vary_key(const char *vary, size_t vary_len,
 {
 	struct sbuf	 b = { buf, cap, 0, 0 };
 	const struct http_field *f;
-	size_t		 i = 0, s, e, k, vs, ve;
+	size_t		 i = 0, s, e, k;
 	unsigned	 j;
 	int		 first;
 	char		 c;
@@ -880,22 +876,15 @@ cache_vary_key(const char *vary, size_t vary_len,
 		}
 		/* Empty list members are allowed and mean nothing (5.6.1). */
 		if (e > s) {
-			sb_add(&b, ":", 1);
 			first = 1;
 			for (j = 0; j < req->nfields; j++) {
 				f = &req->fields[j];
 				if (!ci_eqn(f->name, f->name_len, vary + s,
 				    e - s))
 					continue;
-				for (vs = 0; vs < f->value_len &&
-				    IS_OWS(f->value[vs]); vs++)
-					;
-				for (ve = f->value_len; ve > vs &&
-				    IS_OWS(f->value[ve - 1]); ve--)
-					;
-				if (!first)
-					sb_add(&b, ", ", 2);
-				sb_add(&b, f->value + vs, ve - vs);
+				/* The parser trimmed the value's OWS. */
+				sb_add(&b, first ? ":" : ", ", first ? 1 : 2);
+				sb_add(&b, f->value, f->value_len);
 				first = 0;
 			}
 			sb_add(&b, "\n", 1);
