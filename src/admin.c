@@ -12,6 +12,7 @@
 #include "health.h"
 #include "scoreboard.h"
 #include "stats.h"
+#include "util.h"
 
 struct admin_out {
 	char	*p;
@@ -193,8 +194,8 @@ admin_backends(struct admin_out *o)
 			    fam[m][0], b->pool, b->addr);
 			switch (m) {
 			case BM_UP:
-				admin_put(o, "%d\n", atomic_load(&b->state) ==
-				    HEALTH_UP);
+				admin_put(o, "%d\n", health_slot_up(b,
+				    util_now_ms()));
 				break;
 			case BM_ACTIVE:
 				admin_put(o, "%d\n", atomic_load(&b->active));
@@ -279,7 +280,7 @@ admin_status(struct admin_out *o, int html)
 			ok += atomic_load(&b->status[c]);
 		admin_put(o, "%s%s%s%s%s%s%s%d%s%llu%s%llu%s%llu%s", pre,
 		    b->pool, sep, b->addr, sep,
-		    atomic_load(&b->state) == HEALTH_UP ? "up" : "down", sep,
+		    health_slot_up(b, util_now_ms()) ? "up" : "down", sep,
 		    atomic_load(&b->active), sep,
 		    (unsigned long long)atomic_load(&b->requests), sep,
 		    (unsigned long long)atomic_load(&b->errors), sep,

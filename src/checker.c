@@ -37,13 +37,15 @@ struct checker_srv {
 	unsigned			 passes, fails;
 };
 
-static volatile sig_atomic_t	 checker_stop;
+static volatile sig_atomic_t	 checker_stop, checker_reopen;
 
 static void
 checker_signal(int sig)
 {
-	(void)sig;
-	checker_stop = 1;
+	if (sig == SIGUSR1)
+		checker_reopen = 1;
+	else
+		checker_stop = 1;
 }
 
 int
@@ -155,10 +157,10 @@ checker_main(const struct config *cf, const struct proc_creds *creds,
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGQUIT, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGUSR1, &sa, NULL);
 	sa.sa_handler = SIG_IGN;
 	sigaction(SIGPIPE, &sa, NULL);
 	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
 	sigaction(SIGUSR2, &sa, NULL);
 	sigaction(SIGWINCH, &sa, NULL);
 	sa.sa_handler = SIG_DFL;
@@ -189,6 +191,10 @@ checker_main(const struct config *cf, const struct proc_creds *creds,
 		}
 	}
 	while (!checker_stop) {
+		if (checker_reopen) {
+			checker_reopen = 0;
+			(void)log_reopen();
+		}
 		now = util_now_ms();
 		next = now + 1000;
 		for (i = 0; i < n && !checker_stop; i++) {

@@ -513,7 +513,7 @@ cfg_pool_special(struct cfg_parse *p, struct pool_config *pc,
 	};
 	unsigned	 a, b;
 	size_t		 i;
-	int		 n;
+	int		 n, n2, len;
 	char		 m[16], path[128], extra[8];
 
 	if (strcmp(name, "balance") == 0) {
@@ -567,10 +567,18 @@ cfg_pool_special(struct cfg_parse *p, struct pool_config *pc,
 			cfg_error(p, p->lineno, "health_check: expected off, "
 			    "tcp or METHOD /path (as in GET /healthz)");
 	} else if (strcmp(name, "health_status") == 0) {
-		n = sscanf(value, "%u-%u%7s", &a, &b, extra);
-		if (n == 1 && strchr(value, '-') == NULL)
+		a = b = 0;
+		len = 0;
+		n = sscanf(value, "%3u%n", &a, &len);
+		if (n == 1 && value[len] == '\0')
 			b = a;
-		if ((n != 1 && n != 2) || a < 100 || b > 599 || a > b) {
+		else if (n == 1 && value[len] == '-' &&
+		    sscanf(value + len + 1, "%3u%n", &b, &n2) == 1 &&
+		    value[len + 1 + n2] == '\0')
+			n = 2;
+		else
+			n = 0;
+		if (n == 0 || a < 100 || b > 599 || a > b) {
 			cfg_error(p, p->lineno, "health_status: expected a "
 			    "status or a range such as 200-399");
 			return;

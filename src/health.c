@@ -94,11 +94,23 @@ health_bind(struct config *cf)
 			}
 			keep[k] = 1;
 			sc->hslot = (unsigned)k;
+			atomic_store(&hl[k].cfg_down, (uint32_t)sc->down);
+			/* no checker any more: its last verdict goes too */
+			if (cf->pools[p].check_kind == CHECK_OFF)
+				atomic_store(&hl[k].state, HEALTH_UP);
 		}
 	for (i = 0; i < hl_n; i++)
 		if (!keep[i])
 			atomic_store(&hl[i].used, 0);
 	return 0;
+}
+
+int
+health_slot_up(const struct backend_shm *b, int64_t now)
+{
+	return !atomic_load(&b->cfg_down) &&
+	    atomic_load(&b->state) == HEALTH_UP &&
+	    now >= atomic_load(&b->down_until);
 }
 
 int

@@ -40,6 +40,8 @@ struct backend_shm {
 	_Atomic int64_t	 up_since;	/* ms: back up (slow start) */
 	_Atomic uint64_t checks;	/* active probes made */
 	_Atomic uint64_t check_fails;
+	_Atomic uint32_t cfg_down;	/* "down" in the configuration */
+	uint32_t	 pad2;
 };
 
 /* Per pool, shared: the round-robin position of all workers together. */
@@ -59,6 +61,8 @@ struct backend_shm *health_slot(unsigned i);
  * only.  Returns -1 when the table is full.
  */
 int	health_bind(struct config *cf);
+/* Would the backend in slot b take requests now (for status pages)? */
+int	health_slot_up(const struct backend_shm *b, int64_t now);
 /*
  * May a request go to server sc now?  Not marked down by the operator,
  * the checker or recent failures.

@@ -454,6 +454,8 @@ master_reopen(struct master *m)
 		log_warnx("could not reopen every log file");
 	master_chown_logs(m);
 	master_signal_workers(m, SIGUSR1);
+	if (m->checker != 0)
+		(void)kill(m->checker, SIGUSR1);
 }
 
 /* Log each line of a multi-line error text. */

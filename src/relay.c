@@ -188,6 +188,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.upstream = q->upstream;
 	e.host = q->host;
 	e.host_len = q->host_len;
+	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
 	e.total_ms = util_now_ms() - q->t0;
@@ -415,7 +416,8 @@ relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 				goto dst_fail;
 			return RE_OK;
 		case HTTP_CHUNK_ERROR:
-			q->status = 400;
+			if (src_is_client)
+				q->status = 400;
 			log_info("client %s: malformed chunked body from the "
 			    "%s", r->client_ip, src_is_client ? "client" :
 			    "backend");
@@ -428,8 +430,10 @@ relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			conn_compact(src);
 			n = relay_fill(src, src_timeout);
 			if (n <= 0) {
-				q->status = (n == -1 && errno == ETIMEDOUT) ?
-				    408 : 400;
+				/* a response's status was sent already */
+				if (src_is_client)
+					q->status = (n == -1 &&
+					    errno == ETIMEDOUT) ? 408 : 400;
 				return src_is_client ? RE_CLIENT : RE_ABORT;
 			}
 			break;
@@ -1083,8 +1087,8 @@ relay_return(struct relay *r, struct relay_req *q,
 			vl = q->host_len;
 			u += 5;
 		} else if (strncmp(u, "$request_uri", 12) == 0) {
-			v = q->target;
-			vl = q->target_len;
+			v = q->req.target;
+			vl = q->req.target_len;
 			u += 12;
 		} else {
 			v = u++;
