@@ -26,6 +26,7 @@
 #include "health.h"
 #include "log.h"
 #include "proc.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 #include "worker.h"
@@ -71,6 +72,27 @@ checker_timeo(int fd, int opt, int64_t ms)
 	(void)setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv));
 }
 
+/* A TLS pool's servers are probed over TLS, verified as requests are. */
+static void *
+checker_tls(const struct pool_config *pc, const struct server_config *sc,
+    int fd)
+{
+	static void	*sessions[1024];
+	char		 name[128], *colon;
+
+	if (pc->tls_server_name != NULL)
+		snprintf(name, sizeof(name), "%s", pc->tls_server_name);
+	else {
+		snprintf(name, sizeof(name), "%s", sc->name[0] == '[' ?
+		    sc->name + 1 : sc->name);
+		if ((colon = strrchr(name, sc->name[0] == '[' ? ']' : ':')) !=
+		    NULL)
+			*colon = '\0';
+	}
+	/* resumed sessions keep checks cheap */
+	return tls_connect(fd, pc->tls_ctx, name, &sessions[sc->hslot % 1024]);
+}
+
 /* One probe; returns 1 when it passed, else 0 with why filled. */
 static int
 checker_probe(const struct pool_config *pc, const struct server_config *sc,
@@ -82,6 +104,7 @@ checker_probe(const struct pool_config *pc, const struct server_config *sc,
 	size_t		 len = 0;
 	ssize_t		 n;
 	int		 fd, rl, status, ok = 0;
+	void		*ssl = NULL;
 
 	if ((fd = upstream_connect(&sc->addr, pc->check_timeout)) == -1) {
 		snprintf(why, whylen, "connect: %s", strerror(errno));
@@ -93,11 +116,18 @@ checker_probe(const struct pool_config *pc, const struct server_config *sc,
 		return 1;
 	}
 	host = strncmp(sc->name, "unix:", 5) == 0 ? "localhost" : sc->name;
+	checker_timeo(fd, SO_RCVTIMEO, deadline - util_now_ms());
+	checker_timeo(fd, SO_SNDTIMEO, deadline - util_now_ms());
+	if (pc->tls_ctx != NULL && (ssl = checker_tls(pc, sc, fd)) == NULL) {
+		snprintf(why, whylen, "TLS handshake failed");
+		goto out;
+	}
 	rl = snprintf(req, sizeof(req), "%s %s HTTP/1.1\r\nHost: %s\r\n"
 	    "User-Agent: porter-health-check\r\nConnection: close\r\n\r\n",
 	    pc->check_method, pc->check_path, host);
 	checker_timeo(fd, SO_SNDTIMEO, deadline - util_now_ms());
-	if (send(fd, req, (size_t)rl, MSG_NOSIGNAL) != rl) {
+	if ((ssl != NULL ? tls_write(ssl, req, (size_t)rl) :
+	    send(fd, req, (size_t)rl, MSG_NOSIGNAL)) != rl) {
 		snprintf(why, whylen, "send: %s", strerror(errno));
 		goto out;
 	}
@@ -106,7 +136,8 @@ checker_probe(const struct pool_config *pc, const struct server_config *sc,
 		if (util_now_ms() >= deadline)
 			break;
 		checker_timeo(fd, SO_RCVTIMEO, deadline - util_now_ms());
-		n = recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
+		n = ssl != NULL ? tls_read(ssl, buf + len, sizeof(buf) - 1 -
+		    len) : recv(fd, buf + len, sizeof(buf) - 1 - len, 0);
 		if (n == -1 && errno == EINTR && !checker_stop)
 			continue;
 		if (n <= 0)
@@ -134,6 +165,7 @@ checker_probe(const struct pool_config *pc, const struct server_config *sc,
 	snprintf(why, whylen, "status %d", status);
 	ok = 1;
 out:
+	tls_free(ssl, 1);
 	close(fd);
 	return ok;
 }

@@ -29,6 +29,7 @@
 #include "config.h"
 #include "http_parse.h"
 #include "log.h"
+#include "tls.h"
 
 enum cfg_section {
 	S_NONE = 0,
@@ -104,9 +105,17 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "client_max_body_size", T_SIZE,
 	    P(client_max_body_size), 0, 0 },
 	{ S_PORTER, "server_tokens", T_BOOL, P(server_tokens), 0, 0 },
+	{ S_PORTER, "tls_ticket_rotation", T_DURATION, P(tls_ticket_rotation),
+	    60000, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
+	{ S_LISTEN, "tls_certificate", T_SPECIAL, 0, 0, 0 },
+	{ S_LISTEN, "tls_key", T_SPECIAL, 0, 0, 0 },
+	{ S_LISTEN, "tls_protocols", T_STRING, L(tls_protocols), 0, 0 },
+	{ S_LISTEN, "tls_ciphers", T_STRING, L(tls_ciphers), 0, 0 },
+	{ S_LISTEN, "tls_ciphersuites", T_STRING, L(tls_ciphersuites), 0, 0 },
+	{ S_LISTEN, "tls_curves", T_STRING, L(tls_curves), 0, 0 },
 
 	{ S_POOL, "server", T_SPECIAL, 0, 0, 0 },
 	{ S_POOL, "connect_timeout", T_DURATION, O(connect_timeout), 1, 0 },
@@ -130,6 +139,12 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_POOL, "health_fall", T_UINT, O(check_fall), 1, 100 },
 	{ S_POOL, "health_status", T_SPECIAL, 0, 0, 0 },
 	{ S_POOL, "health_body", T_SPECIAL, 0, 0, 0 },
+	{ S_POOL, "tls", T_BOOL, O(tls), 0, 0 },
+	{ S_POOL, "tls_verify", T_BOOL, O(tls_verify), 0, 0 },
+	{ S_POOL, "tls_ca_file", T_STRING, O(tls_ca_file), 0, 0 },
+	{ S_POOL, "tls_server_name", T_STRING, O(tls_server_name), 0, 0 },
+	{ S_POOL, "tls_certificate", T_STRING, O(tls_certificate), 0, 0 },
+	{ S_POOL, "tls_key", T_STRING, O(tls_key), 0, 0 },
 
 	{ S_ROUTE, "host", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "path", T_SPECIAL, 0, 0, 0 },
@@ -335,6 +350,7 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		pc->keepalive = 32;
 		pc->keepalive_timeout = 30000;
 		pc->retries = 1;
+		pc->tls_verify = 1;
 		pc->max_fails = 1;
 		pc->fail_timeout = 10000;
 		pc->queue_timeout = 5000;
@@ -774,6 +790,21 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		}
 		*addrs = cfg_grow(*addrs, *naddrs, sizeof(**addrs));
 		(*addrs)[(*naddrs)++] = a;
+	} else if (p->sec == S_LISTEN && (strcmp(name, "tls_certificate") ==
+	    0 || strcmp(name, "tls_key") == 0)) {
+		struct listen_config *l = p->obj;
+
+		/* each certificate, then (optionally) its key */
+		if (name[4] == 'c') {
+			l->certs = cfg_grow(l->certs, l->ncerts,
+			    sizeof(*l->certs));
+			l->certs[l->ncerts].cert = cfg_strdup(value);
+			l->certs[l->ncerts++].line = p->lineno;
+		} else if (l->ncerts == 0 || l->certs[l->ncerts - 1].key) {
+			cfg_error(p, p->lineno, "tls_key must follow its "
+			    "tls_certificate");
+		} else
+			l->certs[l->ncerts - 1].key = cfg_strdup(value);
 	} else if ((p->sec == S_ADMIN && strcmp(name, "allow") == 0) ||
 	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0)) {
 		struct cidr	**list = p->sec == S_ADMIN ?
@@ -842,7 +873,7 @@ cfg_repeatable(const struct cfg_key *k)
 {
 	static const char *const rep[] = {
 		"address", "server", "host", "allow", "methods", "header",
-		"purge_allow",
+		"purge_allow", "tls_certificate", "tls_key",
 		"add_request_header", "remove_request_header",
 		"add_response_header", "remove_response_header"
 	};
@@ -1074,6 +1105,18 @@ cfg_validate(struct cfg_parse *p)
 		    "local0 ... local7, user)", c->syslog_facility);
 	if (c->admin.line != 0 && c->admin.naddrs == 0)
 		cfg_error(p, c->admin.line, "[admin] has no address");
+	for (i = 0; i < c->nlistens; i++) {
+		int	 line;
+
+		if (c->listens[i].ncerts > 0 && tls_server_ctx(&c->listens[i],
+		    &line, err, sizeof(err)) == -1)
+			cfg_error(p, line, "%s", err);
+	}
+	for (i = 0; i < c->npools; i++)
+		if (c->pools[i].tls && tls_client_ctx(&c->pools[i], err,
+		    sizeof(err)) == -1)
+			cfg_error(p, c->pools[i].line, "[pool %s]: %s",
+			    c->pools[i].name, err);
 	cfg_loopback(&c->admin.allow, &c->admin.nallow);
 	cfg_loopback(&c->cache.purge_allow, &c->cache.npurge_allow);
 	/* no object may take more than a quarter of the store */
@@ -1170,6 +1213,7 @@ cfg_defaults(const char *path)
 	c->max_headers = 100;
 	c->client_max_body_size = 1024 * 1024 * 1024;
 	c->server_tokens = 1;
+	c->tls_ticket_rotation = 12 * 3600 * 1000;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;
@@ -1227,13 +1271,31 @@ config_free(struct config *c)
 
 	if (c == NULL)
 		return;
-	for (i = 0; i < c->nlistens; i++)
-		free(c->listens[i].addrs);
+	for (i = 0; i < c->nlistens; i++) {
+		struct listen_config *l = &c->listens[i];
+
+		free(l->addrs);
+		for (j = 0; j < l->ncerts; j++) {
+			free(l->certs[j].cert);
+			free(l->certs[j].key);
+		}
+		free(l->certs);
+		free(l->tls_protocols);
+		free(l->tls_ciphers);
+		free(l->tls_ciphersuites);
+		free(l->tls_curves);
+		tls_ctx_free(l->tls_ctx);
+	}
 	free(c->listens);
 	for (i = 0; i < c->npools; i++) {
 		free(c->pools[i].servers);
 		free(c->pools[i].ring);
 		free(c->pools[i].check_body);
+		free(c->pools[i].tls_ca_file);
+		free(c->pools[i].tls_server_name);
+		free(c->pools[i].tls_certificate);
+		free(c->pools[i].tls_key);
+		tls_ctx_free(c->pools[i].tls_ctx);
 	}
 	free(c->pools);
 	for (i = 0; i < c->nroutes; i++) {

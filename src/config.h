@@ -16,11 +16,25 @@
 
 #define CONFIG_NAME_MAX	64
 
+struct tls_pair {
+	char		*cert;		/* PEM: certificate and its chain */
+	char		*key;		/* NULL: the key is in cert's file */
+	int		 line;
+};
+
 struct listen_config {
 	char		 name[CONFIG_NAME_MAX];
 	struct addr	*addrs;
 	size_t		 naddrs;
 	unsigned	 backlog;
+	/* TLS: on when there is a certificate */
+	struct tls_pair	*certs;
+	size_t		 ncerts;
+	char		*tls_protocols;		/* "TLSv1.2 TLSv1.3" */
+	char		*tls_ciphers;		/* TLS 1.2 */
+	char		*tls_ciphersuites;	/* TLS 1.3 */
+	char		*tls_curves;
+	void		*tls_ctx;		/* SSL_CTX, built at load */
 	int		 line;
 };
 
@@ -85,6 +99,14 @@ struct pool_config {
 	unsigned	 check_rise, check_fall;
 	unsigned	 check_status_min, check_status_max;
 	char		*check_body;		/* substring, NULL = any */
+	/* TLS to the servers */
+	int		 tls;
+	int		 tls_verify;
+	char		*tls_ca_file;		/* NULL: system store */
+	char		*tls_server_name;	/* SNI and name to verify */
+	char		*tls_certificate;	/* client certificate */
+	char		*tls_key;
+	void		*tls_ctx;		/* SSL_CTX, built at load */
 	/* consistent hash ring, built at load */
 	struct ring_point *ring;
 	size_t		 nring;
@@ -184,6 +206,7 @@ struct config {
 	unsigned	 max_headers;
 	uint64_t	 client_max_body_size;	/* 0 = unlimited */
 	int		 server_tokens;		/* send "Server: porter" */
+	int		 tls_ticket_rotation;	/* ms */
 
 	struct listen_config *listens;
 	size_t		 nlistens;

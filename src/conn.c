@@ -9,11 +9,13 @@
 #include <unistd.h>
 
 #include "conn.h"
+#include "tls.h"
 
 void
 conn_init(struct conn *c, int fd, char *buf, size_t cap)
 {
 	c->fd = fd;
+	c->ssl = NULL;
 	c->rcvtimeo = -1;
 	c->sndtimeo = -1;
 	c->buf = buf;
@@ -24,6 +26,9 @@ conn_init(struct conn *c, int fd, char *buf, size_t cap)
 void
 conn_close(struct conn *c)
 {
+	if (c->ssl != NULL)
+		tls_free(c->ssl, 1);
+	c->ssl = NULL;
 	if (c->fd != -1)
 		close(c->fd);
 	c->fd = -1;
@@ -53,6 +58,25 @@ conn_compact(struct conn *c)
 	c->end -= c->start;
 	c->start = 0;
 }
+
+static int
+conn_tls_write_all(struct conn *c, const char *p, size_t len)
+{
+	ssize_t	 n;
+
+	while (len > 0) {
+		if ((n = tls_write(c->ssl, p, len)) == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	return 0;
+}
+
+static int	conn_tls_writev(struct conn *, const struct iovec *, int);
 
 static int
 conn_timeo(int fd, int opt, int *cur, int ms)
@@ -88,6 +112,8 @@ conn_read(struct conn *c, void *dst, size_t len, int timeout_ms)
 
 	if (conn_set_rcvtimeo(c, timeout_ms) == -1)
 		return -1;
+	if (c->ssl != NULL)
+		return tls_read(c->ssl, dst, len);
 	n = recv(c->fd, dst, len, 0);
 	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
 		errno = ETIMEDOUT;
@@ -111,6 +137,44 @@ conn_fill(struct conn *c, int timeout_ms)
 	return n;
 }
 
+/*
+ * TLS has no writev: gather small pieces into records of up to 16 KiB
+ * (one record each, as a plain writev would be one segment), write big
+ * ones as they are.
+ */
+static int
+conn_tls_writev(struct conn *c, const struct iovec *iov, int iovcnt)
+{
+	static char	 rec[16384];
+	size_t		 fill = 0, off, n;
+	int		 i;
+
+	for (i = 0; i < iovcnt; i++) {
+		for (off = 0; off < iov[i].iov_len; off += n) {
+			n = iov[i].iov_len - off;
+			if (fill == 0 && n >= sizeof(rec)) {
+				if (conn_tls_write_all(c, (const char *)
+				    iov[i].iov_base + off, n) == -1)
+					return -1;
+				continue;
+			}
+			if (n > sizeof(rec) - fill)
+				n = sizeof(rec) - fill;
+			memcpy(rec + fill, (const char *)iov[i].iov_base + off,
+			    n);
+			fill += n;
+			if (fill == sizeof(rec)) {
+				if (conn_tls_write_all(c, rec, fill) == -1)
+					return -1;
+				fill = 0;
+			}
+		}
+	}
+	if (fill > 0 && conn_tls_write_all(c, rec, fill) == -1)
+		return -1;
+	return 0;
+}
+
 int
 conn_writev(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
 {
@@ -119,6 +183,8 @@ conn_writev(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
 
 	if (conn_set_sndtimeo(c, timeout_ms) == -1)
 		return -1;
+	if (c->ssl != NULL)
+		return conn_tls_writev(c, iov, iovcnt);
 	while (iovcnt > 0) {
 		if (iov->iov_len == 0) {
 			iov++;

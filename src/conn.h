@@ -14,6 +14,7 @@
 
 struct conn {
 	int		 fd;
+	void		*ssl;		/* TLS (tls.c), or NULL */
 	int		 rcvtimeo;	/* ms currently set, -1 unknown */
 	int		 sndtimeo;
 	char		*buf;		/* input buffer */
@@ -23,7 +24,7 @@ struct conn {
 };
 
 void	conn_init(struct conn *, int fd, char *buf, size_t cap);
-/* Close the socket (if open) and forget buffered input. */
+/* Close the socket (if open, ending TLS politely) and forget input. */
 void	conn_close(struct conn *);
 size_t	conn_pending(const struct conn *);
 void	conn_consume(struct conn *, size_t n);

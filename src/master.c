@@ -42,6 +42,7 @@
 #include "proc.h"
 #include "scoreboard.h"
 #include "shm.h"
+#include "tls.h"
 #include "util.h"
 #include "worker.h"
 
@@ -78,6 +79,7 @@ struct master {
 	char			 pidfile[4200];	/* the path this master owns */
 	pid_t			 upgrade;	/* new binary being started */
 	pid_t			 checker;	/* active health checks */
+	int64_t			 tickets_at;	/* next ticket key rotation */
 	int64_t			 checker_at;	/* (re)start it then */
 	char *const		*argv;
 	char			 exe[PATH_MAX];
@@ -316,6 +318,13 @@ master_maintain(struct master *m)
 		}
 	if (m->checker == 0 && m->checker_at != 0 && now >= m->checker_at)
 		master_checker_start(m);
+	if (m->tickets_at == 0)
+		m->tickets_at = now + m->cf->tls_ticket_rotation;
+	else if (now >= m->tickets_at) {
+		/* new tickets under a new key; the last key still opens */
+		tls_keys_rotate();
+		m->tickets_at = now + m->cf->tls_ticket_rotation;
+	}
 	if (now - m->last_tick < 1000 && m->last_tick != 0)
 		return;
 	m->last_tick = now;

@@ -13,6 +13,7 @@
  * allocated per request.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/uio.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -37,6 +38,7 @@
 #include "health.h"
 #include "scoreboard.h"
 #include "stats.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
@@ -528,7 +530,18 @@ relay_tunnel(struct relay *r)
 	pfd[1].fd = r->be.fd;
 	pfd[0].events = pfd[1].events = POLLIN;
 	for (;;) {
-		rc = poll(pfd, 2, r->cf->tunnel_timeout);
+		/* TLS may hold decrypted bytes poll cannot see */
+		pfd[0].revents = pfd[1].revents = 0;
+		rc = 0;
+		for (i = 0; i < 2; i++) {
+			from = i == 0 ? &r->cl : &r->be;
+			if (from->ssl != NULL && tls_pending(from->ssl) > 0) {
+				pfd[i].revents = POLLIN;
+				rc = 1;
+			}
+		}
+		if (rc == 0)
+			rc = poll(pfd, 2, r->cf->tunnel_timeout);
 		if (rc == -1 && errno == EINTR)
 			continue;
 		if (rc <= 0)
@@ -538,7 +551,12 @@ relay_tunnel(struct relay *r)
 				continue;
 			from = i == 0 ? &r->cl : &r->be;
 			to = i == 0 ? &r->be : &r->cl;
-			n = recv(from->fd, from->buf, from->cap, MSG_DONTWAIT);
+			if (from->ssl != NULL)
+				n = conn_read(from, from->buf, from->cap,
+				    r->cf->tunnel_timeout);
+			else
+				n = recv(from->fd, from->buf, from->cap,
+				    MSG_DONTWAIT);
 			if (n == -1 && (errno == EAGAIN || errno == EINTR))
 				continue;
 			if (n <= 0)
@@ -631,11 +649,12 @@ relay_release_backend(struct relay *r, int reusable)
 	if (r->be.fd == -1)
 		return;
 	if (reusable && conn_pending(&r->be) == 0)
-		upstream_put(r->be.fd, r->be_pool, r->be_srv,
+		upstream_put(r->be.fd, r->be.ssl, r->be_pool, r->be_srv,
 		    &r->cf->pools[r->be_pool]);
 	else
-		close(r->be.fd);
+		upstream_close(r->be.fd, r->be.ssl);
 	r->be.fd = -1;
+	r->be.ssl = NULL;
 	r->be.start = r->be.end = 0;
 }
 
@@ -800,6 +819,32 @@ relay_idempotent(enum http_method m)
 	    m == HTTP_M_DELETE || m == HTTP_M_OPTIONS || m == HTTP_M_TRACE;
 }
 
+/* TLS toward a backend: the handshake, bounded by connect_timeout. */
+static void *
+relay_tls_connect(struct relay *r, struct relay_req *q,
+    const struct pool_config *pc, const struct server_config *s, int fd)
+{
+	struct timeval	 tv;
+	char		 name[128], *colon;
+
+	tv.tv_sec = q->cto / 1000;
+	tv.tv_usec = (q->cto % 1000) * 1000;
+	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+	/* the name to send and verify: tls_server_name, else the host */
+	if (pc->tls_server_name != NULL)
+		snprintf(name, sizeof(name), "%s", pc->tls_server_name);
+	else {
+		snprintf(name, sizeof(name), "%s", s->name[0] == '[' ?
+		    s->name + 1 : s->name);
+		if ((colon = strrchr(name, s->name[0] == '[' ? ']' : ':')) !=
+		    NULL)
+			*colon = '\0';
+	}
+	(void)r;
+	return tls_connect(fd, pc->tls_ctx, name, upstream_session(s->hslot));
+}
+
 /*
  * Pick a server of the pool and connect to it (or take an idle connection
  * to it), moving on to another server when connecting fails, up to the
@@ -816,6 +861,7 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	int64_t			 queue_end = 0;
 	int			 srv, fd, cookie;
 	char			 id[32];
+	void			*ssl;
 
 	for (;;) {
 		srv = balance_pick(r->cf, pool, br, &cookie);
@@ -856,21 +902,29 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 			    "Set-Cookie: %s=%s; Path=/; HttpOnly\r\n",
 			    pc->sticky_cookie, id);
 		}
+		ssl = NULL;
 		if (!r->be_fresh &&
-		    (fd = upstream_take(pool, (size_t)srv, pc)) != -1) {
+		    (fd = upstream_take(pool, (size_t)srv, pc, &ssl)) != -1) {
 			r->be_reused = 1;
 			break;
 		}
 		r->be_reused = 0;
-		if ((fd = upstream_connect(&s->addr, q->cto)) != -1)
-			break;
-		q->status = errno == ETIMEDOUT ? 504 : 502;
-		log_warn("upstream %s: connect", s->addr.str);
+		if ((fd = upstream_connect(&s->addr, q->cto)) != -1) {
+			if (pc->tls_ctx == NULL || (ssl = relay_tls_connect(r,
+			    q, pc, s, fd)) != NULL)
+				break;
+			close(fd);
+			q->status = 502;
+		} else {
+			q->status = errno == ETIMEDOUT ? 504 : 502;
+			log_warn("upstream %s: connect", s->addr.str);
+		}
 		health_end(pc, s, 0, 0);
 		if (++*tries > pc->retries)
 			return -1;
 	}
 	conn_init(&r->be, fd, r->be.buf, r->be.cap);
+	r->be.ssl = ssl;
 	return 0;
 }
 
@@ -1237,6 +1291,18 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	r->fwd.proto = "http";
+	if (!l->admin && r->cf->listens[l->listen].tls_ctx != NULL) {
+		/* the handshake within client_header_timeout */
+		if (conn_set_rcvtimeo(&r->cl, r->cf->client_header_timeout) ==
+		    -1 || conn_set_sndtimeo(&r->cl, r->cf->send_timeout) == -1 ||
+		    (r->cl.ssl = tls_accept(fd, r->cf->listens[l->listen].tls_ctx,
+		    r->client_ip)) == NULL) {
+			conn_close(&r->cl);
+			return 0;
+		}
+		r->fwd.proto = "https";
+	}
 	scoreboard_count_connection();
 	stats_connection();
 	r->peer = peer;

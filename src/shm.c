@@ -11,6 +11,7 @@
 #include "health.h"
 #include "scoreboard.h"
 #include "shm.h"
+#include "tls.h"
 
 #define SHM_POOLS	256	/* round-robin positions, by pool index */
 #define SHM_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
@@ -21,14 +22,16 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 {
 	struct shm_header	*h;
 	uint64_t		 size, sb_off, hl_off, pl_off, cache_off, clen;
+	uint64_t		 tls_off;
 
 	sb_off = SHM_ALIGN(sizeof(*h));
 	hl_off = SHM_ALIGN(sb_off + (uint64_t)nslots *
 	    sizeof(struct sb_slot_shm));
 	pl_off = SHM_ALIGN(hl_off + (uint64_t)nbackends *
 	    sizeof(struct backend_shm));
-	cache_off = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS *
+	tls_off = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS *
 	    sizeof(struct pool_shm));
+	cache_off = SHM_ALIGN(tls_off + tls_keys_size());
 	clen = cache_size ? cache_store_size(cache_size) : 0;
 	size = SHM_ALIGN(cache_off + clen);
 	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -51,6 +54,8 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 	scoreboard_init(h);
 	health_init(shm_at(h, hl_off), nbackends, shm_at(h, pl_off), SHM_POOLS);
 	stats_init(&h->stats);
+	h->tls_off = tls_off;
+	tls_keys_init(shm_at(h, tls_off));
 	if (clen != 0) {
 		h->cache_off = cache_off;
 		h->cache_len = clen;

@@ -28,6 +28,7 @@ struct shm_header {
 	uint32_t	 pad;
 	uint64_t	 cache_off;	/* the cache store, 0 = none */
 	uint64_t	 cache_len;
+	uint64_t	 tls_off;	/* TLS ticket keys */
 	struct stats_shm stats;
 };
 

@@ -13,17 +13,33 @@
 
 #include "config.h"
 #include "log.h"
+#include "tls.h"
 #include "upstream.h"
 #include "util.h"
 
 struct upstream_idle {
 	int		 fd;
+	void		*ssl;
 	size_t		 pool, srv;
 	int64_t		 since;		/* util_now_ms() when parked */
 };
 
 static struct upstream_idle	*up_idle;
 static size_t			 up_nidle, up_cap;
+static void			*up_sessions[1024];	/* by backend slot */
+
+void **
+upstream_session(unsigned hslot)
+{
+	return &up_sessions[hslot % 1024];
+}
+
+void
+upstream_close(int fd, void *ssl)
+{
+	tls_free(ssl, 1);
+	close(fd);
+}
 
 int
 upstream_connect(const struct addr *a, int timeout_ms)
@@ -85,12 +101,13 @@ upstream_init(size_t slots)
 static void
 upstream_drop(size_t i)
 {
-	close(up_idle[i].fd);
+	upstream_close(up_idle[i].fd, up_idle[i].ssl);
 	up_idle[i] = up_idle[--up_nidle];
 }
 
 int
-upstream_take(size_t pool, size_t srv, const struct pool_config *pc)
+upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
+    void **ssl)
 {
 	int64_t	 now = util_now_ms();
 	size_t	 i;
@@ -105,6 +122,7 @@ upstream_take(size_t pool, size_t srv, const struct pool_config *pc)
 		}
 		if (up_idle[i].pool == pool && up_idle[i].srv == srv) {
 			fd = up_idle[i].fd;
+			*ssl = up_idle[i].ssl;
 			up_idle[i] = up_idle[--up_nidle];
 			return fd;
 		}
@@ -113,7 +131,8 @@ upstream_take(size_t pool, size_t srv, const struct pool_config *pc)
 }
 
 void
-upstream_put(int fd, size_t pool, size_t srv, const struct pool_config *pc)
+upstream_put(int fd, void *ssl, size_t pool, size_t srv,
+    const struct pool_config *pc)
 {
 	size_t	 i, n = 0, oldest = SIZE_MAX;
 
@@ -125,17 +144,18 @@ upstream_put(int fd, size_t pool, size_t srv, const struct pool_config *pc)
 				oldest = i;
 		}
 	if (pc->keepalive == 0) {
-		close(fd);
+		upstream_close(fd, ssl);
 		return;
 	}
 	if (n >= pc->keepalive || up_nidle == up_cap) {
 		if (oldest == SIZE_MAX) {
-			close(fd);
+			upstream_close(fd, ssl);
 			return;
 		}
 		upstream_drop(oldest);
 	}
 	up_idle[up_nidle].fd = fd;
+	up_idle[up_nidle].ssl = ssl;
 	up_idle[up_nidle].pool = pool;
 	up_idle[up_nidle].srv = srv;
 	up_idle[up_nidle].since = util_now_ms();

@@ -23,10 +23,18 @@ void	upstream_init(size_t slots);
  * Take an idle connection to server srv of pool, or -1 if none.  Idle
  * connections older than the pool's keepalive_timeout are closed here.
  */
-int	upstream_take(size_t pool, size_t srv, const struct pool_config *pc);
-/* Keep fd for reuse (or close it when the cache for that pool is full). */
-void	upstream_put(int fd, size_t pool, size_t srv,
+int	upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
+	    void **ssl);
+/*
+ * Keep fd (and its TLS state, or NULL) for reuse, or close it when the
+ * cache for that pool is full.
+ */
+void	upstream_put(int fd, void *ssl, size_t pool, size_t srv,
 	    const struct pool_config *pc);
+/* Close fd, ending its TLS first when there is one. */
+void	upstream_close(int fd, void *ssl);
+/* The TLS session to resume with backend slot hslot (per worker). */
+void	**upstream_session(unsigned hslot);
 /* Close every idle connection (worker exit). */
 void	upstream_close_idle(void);
 

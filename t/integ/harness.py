@@ -104,7 +104,7 @@ class Porter:
     """porter -d with a generated configuration."""
 
     def __init__(self, tmp, body, workers=2, listen="127.0.0.1:0",
-                 porter_extra="", expect_errors=None):
+                 porter_extra="", expect_errors=None, listen_extra=""):
         self.tmp = tmp
         self.conf = os.path.join(tmp, "porter.ini")
         self.pidfile = os.path.join(tmp, "porter.pid")
@@ -112,7 +112,8 @@ class Porter:
         self.accesslog = os.path.join(tmp, "access.log")
         self.expect_errors = expect_errors
         with open(self.conf, "w") as f:
-            f.write(self.config_text(body, workers, listen, porter_extra))
+            f.write(self.config_text(body, workers, listen, porter_extra,
+                                     listen_extra))
         self.errf = open(self.errlog, "ab")
         self.proc = subprocess.Popen([PORTER, "-d", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
@@ -125,7 +126,7 @@ class Porter:
         wait_for(self._connects, what="porter to accept")
 
     def config_text(self, body, workers=2, listen="127.0.0.1:0",
-                    porter_extra=""):
+                    porter_extra="", listen_extra=""):
         # as root, workers stay root only when the config says so
         user = "user = root\n" if os.geteuid() == 0 and \
             "user =" not in porter_extra else ""
@@ -134,9 +135,9 @@ class Porter:
             user += "min_spare_workers = 0\n"
         return ("[porter]\nworkers = %d\npid_file = %s\n"
                 "access_log = %s\nlog_level = info\n%s%s\n"
-                "[listen main]\naddress = %s\n\n%s\n" %
+                "[listen main]\naddress = %s\n%s\n%s\n" %
                 (workers, self.pidfile, self.accesslog, user, porter_extra,
-                 listen, body))
+                 listen, listen_extra, body))
 
     def rewrite(self, body, **kw):
         """Write a new configuration (for a reload)."""
@@ -344,6 +345,7 @@ class PorterTest(unittest.TestCase):
     workers = 2
     porter_extra = ""
     pool_extra = ""
+    listen_extra = ""
     expect_errors = None
 
     def config_body(self):
@@ -361,7 +363,8 @@ class PorterTest(unittest.TestCase):
             self.porter = Porter(self.tmp, self.config_body(),
                                  workers=self.workers,
                                  porter_extra=self.porter_extra,
-                                 expect_errors=self.expect_errors)
+                                 expect_errors=self.expect_errors,
+                                 listen_extra=self.listen_extra)
         except Exception:
             self._cleanup()
             raise

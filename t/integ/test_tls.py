@@ -1,0 +1,277 @@
+"""TLS termination and TLS to backends, with certificates made here by
+the openssl command."""
+import http.server
+import os
+import re
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import tempfile
+import threading
+import unittest
+
+import harness
+from harness import PorterTest, wait_for
+
+CERTS = tempfile.mkdtemp(prefix="porter-certs.")
+
+
+def sh(*args):
+    subprocess.run(args, check=True, capture_output=True, timeout=60)
+
+
+def make_ca(name):
+    sh("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
+       "-keyout", os.path.join(CERTS, name + ".key"),
+       "-out", os.path.join(CERTS, name + ".pem"), "-days", "2",
+       "-subj", "/CN=" + name)
+
+
+def make_cert(name, ca, sans, ec=False):
+    key = os.path.join(CERTS, name + ".key")
+    if ec:
+        sh("openssl", "ecparam", "-name", "prime256v1", "-genkey",
+           "-noout", "-out", key)
+    else:
+        sh("openssl", "genrsa", "-out", key, "2048")
+    csr = os.path.join(CERTS, name + ".csr")
+    sh("openssl", "req", "-new", "-key", key, "-out", csr, "-subj",
+       "/CN=" + sans[0])
+    ext = os.path.join(CERTS, name + ".ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=" + ",".join(
+            ("IP:" if re.match(r"^[0-9.]+$", s) else "DNS:") + s
+            for s in sans) + "\n")
+    sh("openssl", "x509", "-req", "-in", csr, "-CA",
+       os.path.join(CERTS, ca + ".pem"), "-CAkey",
+       os.path.join(CERTS, ca + ".key"), "-CAcreateserial", "-out",
+       os.path.join(CERTS, name + ".pem"), "-days", "2", "-extfile", ext)
+
+
+def setUpModule():
+    make_ca("ca")
+    make_ca("otherca")
+    make_cert("a", "ca", ["a.test"])
+    make_cert("b", "ca", ["b.test", "*.b.test"])
+    make_cert("a-ec", "ca", ["a.test"], ec=True)
+    make_cert("backend", "ca", ["127.0.0.1", "backend.test"])
+
+
+def tearDownModule():
+    shutil.rmtree(CERTS, ignore_errors=True)
+
+
+def c(name):
+    return os.path.join(CERTS, name)
+
+
+def s_client(port, *args, stdin=b""):
+    r = subprocess.run(["openssl", "s_client", "-connect",
+                        "127.0.0.1:%d" % port] + list(args),
+                       input=stdin, capture_output=True, timeout=30)
+    return r.stdout.decode(errors="replace") + r.stderr.decode(
+        errors="replace")
+
+
+def tls_lines(first="a"):
+    other = "b" if first == "a" else "a"
+    return ("tls_certificate = %s\ntls_key = %s\n"
+            "tls_certificate = %s\ntls_key = %s\n" %
+            (c(first + ".pem"), c(first + ".key"), c(other + ".pem"),
+             c(other + ".key")))
+
+
+class HttpsTest(PorterTest):
+    workers = 4
+
+    def setUp(self):
+        self.listen_extra = tls_lines()
+        super().setUp()
+
+    def curl(self, host, path, *extra):
+        r = subprocess.run(["curl", "-sS", "--max-time", "20", "--cacert",
+                            c("ca.pem"), "--resolve",
+                            "%s:%d:127.0.0.1" % (host, self.port),
+                            "https://%s:%d%s" % (host, self.port, path)] +
+                           list(extra), capture_output=True, timeout=60)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        return r.stdout
+
+    def test_https_bodies_and_proto(self):
+        self.assertEqual(self.curl("a.test", "/bytes/100000"),
+                         harness.pattern(100000))
+        self.assertEqual(self.curl("b.test", "/chunked/70000"),
+                         harness.pattern(70000))
+        self.assertIn(b"X-Forwarded-Proto: https",
+                      self.curl("a.test", "/headers"))
+
+    def test_sni_picks_certificate(self):
+        self.assertIn("CN = a.test", s_client(self.port, "-servername",
+                                               "a.test"))
+        self.assertIn("CN = b.test", s_client(self.port, "-servername",
+                                               "b.test"))
+        self.assertIn("CN = b.test", s_client(self.port, "-servername",
+                                               "x.b.test"))
+        # no SNI, or an unknown name: the first certificate
+        self.assertIn("CN = a.test", s_client(self.port))
+        self.assertIn("CN = a.test", s_client(self.port, "-servername",
+                                               "zzz.test"))
+
+    def test_old_protocols_refused(self):
+        out = s_client(self.port, "-tls1_1")
+        self.assertNotIn("Cipher is", out.split("---")[-1] if "---" in
+                         out else out)
+        self.assertRegex(out, r"alert|no protocols|wrong version|"
+                         r"unsupported")
+        # and the worker that said no serves the next one
+        self.assertEqual(self.curl("a.test", "/bytes/3"), b"012")
+
+    def test_resumption_across_workers(self):
+        sess = os.path.join(self.porter.tmp, "sess.pem")
+        s_client(self.port, "-servername", "a.test", "-ign_eof",
+                 "-sess_out", sess,
+                 stdin=b"GET /bytes/1 HTTP/1.1\r\nHost: a.test\r\n"
+                 b"Connection: close\r\n\r\n")
+        reused = 0
+        for _ in range(9):
+            out = s_client(self.port, "-servername", "a.test", "-ign_eof",
+                           "-sess_in", sess, stdin=b"GET /bytes/1 HTTP/1.1\r\nHost: "
+                           b"a.test\r\nConnection: close\r\n\r\n")
+            reused += "Reused, TLS" in out
+        self.assertEqual(reused, 9)
+
+    def test_garbage_handshake(self):
+        s = socket.create_connection(("127.0.0.1", self.port), 10)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        s.settimeout(10)
+        try:
+            while s.recv(1000):
+                pass
+        except OSError:
+            pass
+        s.close()
+        wait_for(lambda: "TLS handshake failed" in self.porter.log(),
+                 what="logged")
+        self.assertEqual(self.curl("a.test", "/bytes/3"), b"012")
+
+    def test_reload_swaps_certificate(self):
+        self.assertIn("CN = a.test", s_client(self.port))
+        text = open(self.porter.conf).read()
+        text = text.replace(c("a.pem"), "@A@").replace(c("a.key"), "@K@")
+        text = text.replace(c("b.pem"), c("a.pem")).replace(c("b.key"),
+                                                            c("a.key"))
+        text = text.replace("@A@", c("b.pem")).replace("@K@", c("b.key"))
+        with open(self.porter.conf, "w") as f:
+            f.write(text)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "generation 1" in self.porter.log(), what="reload")
+        wait_for(lambda: "CN = b.test" in s_client(self.port),
+                 what="new default certificate")
+
+
+class ConfigErrorsTest(unittest.TestCase):
+    def test_bad_certificate_is_a_config_error(self):
+        tmp = tempfile.mkdtemp()
+        conf = os.path.join(tmp, "p.ini")
+        with open(conf, "w") as f:
+            f.write("[listen a]\naddress = 127.0.0.1:0\n"
+                    "tls_certificate = /nonexistent.pem\n"
+                    "[pool p]\nserver = 127.0.0.1:9\n")
+        r = subprocess.run([harness.PORTER, "-t", "-c", conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(conf + ":3: cannot load certificate /nonexistent.pem",
+                      r.stderr)
+        with open(conf, "w") as f:
+            f.write("[listen a]\naddress = 127.0.0.1:0\n"
+                    "tls_certificate = %s\ntls_key = %s\n"
+                    "[pool p]\nserver = 127.0.0.1:9\n" %
+                    (c("a.pem"), c("b.key")))
+        r = subprocess.run([harness.PORTER, "-t", "-c", conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(conf + ":3: ", r.stderr)
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+class TlsBackend:
+    """A tiny HTTPS origin (Python's ssl) on 127.0.0.1, port 0."""
+
+    def __init__(self, cert, key):
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self):
+                body = b"tls origin\n"
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                            server_side=True)
+        self.port = self.httpd.server_address[1]
+        self.t = threading.Thread(target=self.httpd.serve_forever,
+                                  daemon=True)
+        self.t.start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class BackendTlsTest(PorterTest):
+    origins = ()
+    expect_errors = None
+
+    def setUp(self):
+        self.be = TlsBackend(c("backend.pem"), c("backend.key"))
+        try:
+            super().setUp()
+        except Exception:
+            self.be.stop()
+            raise
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.be.stop()
+
+    def config_body(self):
+        return ("[pool good]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\n"
+                "[pool wrongca]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\nretries = 0\n"
+                "[pool name]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\ntls_server_name = backend.test\n"
+                "[route good]\npath = /good\npool = good\n"
+                "[route wrong]\npath = /wrong\npool = wrongca\n"
+                "[route name]\npath = /name\npool = name\n" %
+                (self.be.port, c("ca.pem"), self.be.port, c("otherca.pem"),
+                 self.be.port, c("ca.pem")))
+
+    def test_verified_and_refused(self):
+        r = self.get("/good")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, b"tls origin\n")
+        self.assertEqual(self.get("/name").status, 200)
+        r = self.get("/wrong")
+        self.assertEqual(r.status, 502)
+        self.assertIn("TLS handshake failed", self.porter.log())
+        # keep-alive and reuse toward the TLS backend
+        cl = harness.Client(self.port)
+        for _ in range(5):
+            self.assertEqual(cl.request(path="/good").status, 200)
+        cl.close()
+
+
+if __name__ == "__main__":
+    harness.main()
