@@ -206,6 +206,7 @@ checker_main(const struct config *cf, const struct proc_creds *creds,
 		log_error("%s", err);
 		exit(WORKER_EXIT_FATAL);
 	}
+	proc_harden();
 	for (p = 0; p < cf->npools; p++) {
 		if (cf->pools[p].check_kind == CHECK_OFF)
 			continue;

@@ -107,6 +107,11 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "server_tokens", T_BOOL, P(server_tokens), 0, 0 },
 	{ S_PORTER, "tls_ticket_rotation", T_DURATION, P(tls_ticket_rotation),
 	    60000, 0 },
+	{ S_PORTER, "hide_headers", T_SPECIAL, 0, 0, 0 },
+	{ S_PORTER, "error_page", T_SPECIAL, 0, 0, 0 },
+	{ S_PORTER, "max_conns_per_ip", T_UINT, P(max_conns_per_ip), 0,
+	    1000000 },
+	{ S_PORTER, "trusted_proxies", T_SPECIAL, 0, 0, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
@@ -116,6 +121,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_LISTEN, "tls_ciphers", T_STRING, L(tls_ciphers), 0, 0 },
 	{ S_LISTEN, "tls_ciphersuites", T_STRING, L(tls_ciphersuites), 0, 0 },
 	{ S_LISTEN, "tls_curves", T_STRING, L(tls_curves), 0, 0 },
+	{ S_LISTEN, "proxy_protocol", T_BOOL, L(proxy_protocol), 0, 0 },
 
 	{ S_POOL, "server", T_SPECIAL, 0, 0, 0 },
 	{ S_POOL, "connect_timeout", T_DURATION, O(connect_timeout), 1, 0 },
@@ -164,6 +170,13 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_ROUTE, "read_timeout", T_DURATION, R(read_timeout), 1, 0 },
 
 	{ S_ROUTE, "cache", T_BOOL, R(cache), 0, 0 },
+	{ S_ROUTE, "allow", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "deny", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "allow_methods", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "deny_path_regex", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "deny_header", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "rate_limit", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "rate_limit_key", T_SPECIAL, 0, 0, 0 },
 
 	{ S_CACHE, "size", T_SIZE, C(size), 65536, 1ULL << 40 },
 	{ S_CACHE, "max_object_size", T_SIZE, C(max_object_size), 1, 0 },
@@ -663,6 +676,55 @@ cfg_append(char **lines, const char *name, const char *value)
 	snprintf(*lines + old, add, "%s: %s\r\n", name, value);
 }
 
+/* error_page = CODE FILE: read now, served by workers from memory. */
+static void
+cfg_error_page(struct cfg_parse *p, const char *value)
+{
+	struct error_page	 ep;
+	unsigned long		 code;
+	char			 err[256], *dup, *tok, *save = NULL;
+	FILE			*fp;
+	long			 len;
+
+	dup = cfg_strdup(value);
+	tok = strtok_r(dup, " \t", &save);
+	if (tok == NULL || util_parse_uint(tok, 400, 599, &code, err,
+	    sizeof(err)) == -1 || (tok = strtok_r(NULL, " \t", &save)) ==
+	    NULL) {
+		cfg_error(p, p->lineno, "error_page: expected CODE FILE with "
+		    "CODE from 400 to 599");
+		goto out;
+	}
+	if ((fp = fopen(tok, "r")) == NULL) {
+		cfg_error(p, p->lineno, "error_page: cannot open %s: %s", tok,
+		    strerror(errno));
+		goto out;
+	}
+	if (fseek(fp, 0, SEEK_END) == -1 || (len = ftell(fp)) < 0 ||
+	    len > 65536 || fseek(fp, 0, SEEK_SET) == -1) {
+		cfg_error(p, p->lineno, "error_page: %s is larger than 64 KiB "
+		    "or unreadable", tok);
+		fclose(fp);
+		goto out;
+	}
+	ep.status = (int)code;
+	ep.len = (size_t)len;
+	if ((ep.body = malloc(ep.len + 1)) == NULL)
+		fatal("malloc");
+	if (fread(ep.body, 1, ep.len, fp) != ep.len) {
+		cfg_error(p, p->lineno, "error_page: cannot read %s", tok);
+		free(ep.body);
+		fclose(fp);
+		goto out;
+	}
+	fclose(fp);
+	p->c->error_pages = cfg_grow(p->c->error_pages, p->c->nerror_pages,
+	    sizeof(ep));
+	p->c->error_pages[p->c->nerror_pages++] = ep;
+out:
+	free(dup);
+}
+
 /* Route keys beyond host/path/pool; returns 1 when name was handled. */
 static int
 cfg_route_special(struct cfg_parse *p, struct route_config *r,
@@ -686,6 +748,71 @@ cfg_route_special(struct cfg_parse *p, struct route_config *r,
 				cfg_list_add(&r->methods, &r->nmethods, tok);
 		}
 		free(dup);
+	} else if (strcmp(name, "allow_methods") == 0) {
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save))
+			if (!cfg_field_name(tok, strlen(tok)))
+				cfg_error(p, p->lineno, "allow_methods: "
+				    "invalid method \"%s\"", tok);
+			else
+				cfg_list_add(&r->allow_methods,
+				    &r->nallow_methods, tok);
+		free(dup);
+	} else if (strcmp(name, "deny_path_regex") == 0) {
+		if ((rc = regcomp(&r->deny_regex, value, REG_EXTENDED |
+		    REG_NOSUB)) != 0) {
+			regerror(rc, &r->deny_regex, err, sizeof(err));
+			cfg_error(p, p->lineno, "deny_path_regex: %s", err);
+			return 1;
+		}
+		r->deny_path_regex = cfg_strdup(value);
+	} else if (strcmp(name, "deny_header") == 0) {
+		r->deny_headers = cfg_grow(r->deny_headers, r->ndeny_headers,
+		    sizeof(*r->deny_headers));
+		if (cfg_name_value(value, fname, sizeof(fname), &fval) == 0) {
+			r->deny_headers[r->ndeny_headers].name =
+			    cfg_strdup(fname);
+			r->deny_headers[r->ndeny_headers++].value =
+			    cfg_strdup(fval);
+		} else if (cfg_field_name(value, strlen(value))) {
+			r->deny_headers[r->ndeny_headers++].name =
+			    cfg_strdup(value);
+		} else
+			cfg_error(p, p->lineno, "deny_header: expected NAME "
+			    "or NAME: value");
+	} else if (strcmp(name, "rate_limit") == 0) {
+		unsigned	 rate = 0, burst = 0;
+		int		 used = 0;
+
+		if (sscanf(value, "%ur/s%n", &rate, &used) != 1 ||
+		    rate == 0 || rate > 1000000) {
+			cfg_error(p, p->lineno, "rate_limit: expected "
+			    "Nr/s [burst=N]");
+			return 1;
+		}
+		for (tok = (char *)(uintptr_t)value + used; *tok == ' ' ||
+		    *tok == '\t'; tok++)
+			;
+		if (*tok != '\0' && (sscanf(tok, "burst=%u%n", &burst,
+		    &used) != 1 || tok[used] != '\0')) {
+			cfg_error(p, p->lineno, "rate_limit: expected "
+			    "Nr/s [burst=N]");
+			return 1;
+		}
+		r->rate = rate;
+		r->burst = burst ? burst : rate;
+	} else if (strcmp(name, "rate_limit_key") == 0) {
+		if (strcmp(value, "client_ip") == 0)
+			r->rate_key[0] = '\0';
+		else if (strncmp(value, "header:", 7) == 0 &&
+		    cfg_field_name(value + 7, strlen(value + 7)) &&
+		    strlen(value + 7) < sizeof(r->rate_key))
+			snprintf(r->rate_key, sizeof(r->rate_key), "%s",
+			    value + 7);
+		else
+			cfg_error(p, p->lineno, "rate_limit_key: expected "
+			    "client_ip or header:NAME");
 	} else if (strcmp(name, "path_regex") == 0) {
 		if ((rc = regcomp(&r->regex, value, REG_EXTENDED |
 		    REG_NOSUB)) != 0) {
@@ -806,11 +933,30 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		} else
 			l->certs[l->ncerts - 1].key = cfg_strdup(value);
 	} else if ((p->sec == S_ADMIN && strcmp(name, "allow") == 0) ||
-	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0)) {
-		struct cidr	**list = p->sec == S_ADMIN ?
-		    &p->c->admin.allow : &p->c->cache.purge_allow;
-		size_t		 *n = p->sec == S_ADMIN ? &p->c->admin.nallow :
-		    &p->c->cache.npurge_allow;
+	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0) ||
+	    (p->sec == S_ROUTE && (strcmp(name, "allow") == 0 ||
+	    strcmp(name, "deny") == 0)) ||
+	    (p->sec == S_PORTER && strcmp(name, "trusted_proxies") == 0)) {
+		struct route_config *rt = p->obj;
+		struct cidr	**list;
+		size_t		 *n;
+
+		if (p->sec == S_ADMIN) {
+			list = &p->c->admin.allow;
+			n = &p->c->admin.nallow;
+		} else if (p->sec == S_CACHE) {
+			list = &p->c->cache.purge_allow;
+			n = &p->c->cache.npurge_allow;
+		} else if (p->sec == S_PORTER) {
+			list = &p->c->trusted;
+			n = &p->c->ntrusted;
+		} else if (name[0] == 'a') {
+			list = &rt->allow;
+			n = &rt->nallow;
+		} else {
+			list = &rt->deny;
+			n = &rt->ndeny;
+		}
 		char	*dup, *tok, *save = NULL;
 		struct cidr cidr;
 
@@ -847,6 +993,17 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 			r->hosts[r->nhosts++] = cfg_strdup(tok);
 		}
 		free(dup);
+	} else if (p->sec == S_PORTER && strcmp(name, "hide_headers") == 0) {
+		char	*dup, *tok, *save = NULL;
+
+		dup = cfg_strdup(value);
+		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+		    tok = strtok_r(NULL, " \t,", &save))
+			cfg_list_add(&p->c->hide_headers,
+			    &p->c->nhide_headers, tok);
+		free(dup);
+	} else if (p->sec == S_PORTER && strcmp(name, "error_page") == 0) {
+		cfg_error_page(p, value);
 	} else if (p->sec == S_ROUTE && cfg_route_special(p, p->obj, name,
 	    value)) {
 		/* done */
@@ -873,7 +1030,9 @@ cfg_repeatable(const struct cfg_key *k)
 {
 	static const char *const rep[] = {
 		"address", "server", "host", "allow", "methods", "header",
-		"purge_allow", "tls_certificate", "tls_key",
+		"purge_allow", "tls_certificate", "tls_key", "deny",
+		"allow_methods", "deny_header", "hide_headers", "error_page",
+		"trusted_proxies",
 		"add_request_header", "remove_request_header",
 		"add_response_header", "remove_response_header"
 	};
@@ -1117,6 +1276,9 @@ cfg_validate(struct cfg_parse *p)
 		    sizeof(err)) == -1)
 			cfg_error(p, c->pools[i].line, "[pool %s]: %s",
 			    c->pools[i].name, err);
+	if (c->nhide_headers == 0)
+		cfg_list_add(&c->hide_headers, &c->nhide_headers,
+		    "X-Powered-By");
 	cfg_loopback(&c->admin.allow, &c->admin.nallow);
 	cfg_loopback(&c->cache.purge_allow, &c->cache.npurge_allow);
 	/* no object may take more than a quarter of the store */
@@ -1311,6 +1473,17 @@ config_free(struct config *c)
 			free(r->headers[j].value);
 		}
 		free(r->headers);
+		for (j = 0; j < r->ndeny_headers; j++) {
+			free(r->deny_headers[j].name);
+			free(r->deny_headers[j].value);
+		}
+		free(r->deny_headers);
+		free(r->allow);
+		free(r->deny);
+		cfg_list_free(r->allow_methods, r->nallow_methods);
+		if (r->deny_path_regex != NULL)
+			regfree(&r->deny_regex);
+		free(r->deny_path_regex);
 		free(r->listen_idx);
 		free(r->path);
 		if (r->path_regex != NULL)
@@ -1323,6 +1496,11 @@ config_free(struct config *c)
 	}
 	free(c->routes);
 	free(c->admin.addrs);
+	cfg_list_free(c->hide_headers, c->nhide_headers);
+	for (i = 0; i < c->nerror_pages; i++)
+		free(c->error_pages[i].body);
+	free(c->error_pages);
+	free(c->trusted);
 	free(c->admin.allow);
 	free(c->cache.purge_allow);
 	free(c->access_log_format);

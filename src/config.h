@@ -35,6 +35,7 @@ struct listen_config {
 	char		*tls_ciphersuites;	/* TLS 1.3 */
 	char		*tls_curves;
 	void		*tls_ctx;		/* SSL_CTX, built at load */
+	int		 proxy_protocol;	/* PROXY v1/v2 before all */
 	int		 line;
 };
 
@@ -154,7 +155,29 @@ struct route_config {
 	int		 connect_timeout;	/* 0: the pool's */
 	int		 read_timeout;
 	int		 cache;			/* use the [cache] */
+	/* filters */
+	struct cidr	*allow;			/* none: everyone */
+	size_t		 nallow;
+	struct cidr	*deny;
+	size_t		 ndeny;
+	char		**allow_methods;	/* others get 405 */
+	size_t		 nallow_methods;
+	char		*deny_path_regex;
+	regex_t		 deny_regex;
+	struct route_header *deny_headers;	/* value NULL: any value */
+	size_t		 ndeny_headers;
+	/* rate limit: rate_limit tokens a second, burst at most */
+	unsigned	 rate;			/* 0 = none */
+	unsigned	 burst;
+	char		 rate_key[CONFIG_NAME_MAX];	/* "" = client */
 	int		 line;
+};
+
+/* error_page = CODE FILE: the file's contents, read at load. */
+struct error_page {
+	int		 status;
+	char		*body;
+	size_t		 len;
 };
 
 /* [cache]: the shared HTTP cache. */
@@ -207,6 +230,13 @@ struct config {
 	uint64_t	 client_max_body_size;	/* 0 = unlimited */
 	int		 server_tokens;		/* send "Server: porter" */
 	int		 tls_ticket_rotation;	/* ms */
+	char		**hide_headers;		/* dropped from responses */
+	size_t		 nhide_headers;
+	struct error_page *error_pages;
+	size_t		 nerror_pages;
+	unsigned	 max_conns_per_ip;	/* 0 = no limit */
+	struct cidr	*trusted;		/* trusted_proxies */
+	size_t		 ntrusted;
 
 	struct listen_config *listens;
 	size_t		 nlistens;

@@ -117,6 +117,9 @@ http_removed(const struct http_field *f, const struct http_edit *ed)
 	for (i = 0; i < ed->nremove; i++)
 		if (http_name_is(f, ed->remove[i]))
 			return 1;
+	for (i = 0; i < ed->nhide; i++)
+		if (http_name_is(f, ed->hide[i]))
+			return 1;
 	return 0;
 }
 
@@ -233,8 +236,13 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 		if (http_hop_by_hop(f, resp->fields, resp->nfields) ||
 		    http_removed(f, ed))
 			continue;
+		/* the servers behind porter stay unnamed */
+		if (ed != NULL && http_name_is(f, "server"))
+			continue;
 		http_put_field(&o, f);
 	}
+	if (ed != NULL && ed->server != NULL)
+		http_put(&o, "Server: %s\r\n", ed->server);
 	http_put(&o, "Via: %s porter\r\n", resp->version == 10 ? "1.0" : "1.1");
 	if (ed != NULL && ed->add != NULL)
 		http_put(&o, "%s", ed->add);
@@ -257,27 +265,36 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 
 int
 http_error_response(char *out, size_t cap, int status, int keepalive,
-    int server_tokens, int head_only)
+    int server_tokens, int head_only, const char *page, size_t page_len,
+    const char *extra)
 {
 	struct http_out_buf	 o = { out, cap, 0, 1 };
-	char			 body[256];
+	char			 buf[256];
+	const char		*body = buf;
 	int			 blen;
 
-	blen = snprintf(body, sizeof(body), "<html><head><title>%d %s"
+	blen = snprintf(buf, sizeof(buf), "<html><head><title>%d %s"
 	    "</title></head><body><h1>%d %s</h1></body></html>\n", status,
 	    http_reason(status), status, http_reason(status));
-	if (blen < 0 || (size_t)blen >= sizeof(body))
+	if (blen < 0 || (size_t)blen >= sizeof(buf))
 		blen = 0;
+	if (page != NULL && page_len < cap / 2) {
+		/* the operator's own page (error_page) */
+		body = page;
+		blen = (int)page_len;
+	}
 	http_put(&o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
 	if (server_tokens)
 		http_put(&o, "Server: porter\r\n");
 	http_put(&o, "Content-Type: text/html\r\nContent-Length: %d\r\n",
 	    blen);
-	if (status == 503 || status == 429)
+	if (extra != NULL && extra[0] != '\0')
+		http_put(&o, "%s", extra);
+	else if (status == 503 || status == 429)
 		http_put(&o, "Retry-After: 1\r\n");
 	http_put(&o, "Connection: %s\r\n\r\n", keepalive ? "keep-alive" :
 	    "close");
 	if (!head_only)
-		http_put(&o, "%s", body);
+		http_put(&o, "%.*s", blen, body);
 	return o.ok ? (int)o.len : -1;
 }

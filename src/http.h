@@ -27,6 +27,9 @@ struct http_edit {
 	const char	*add2;		/* more of them, or NULL */
 	char *const	*remove;	/* field names to drop */
 	size_t		 nremove;
+	char *const	*hide;		/* responses: hide_headers */
+	size_t		 nhide;
+	const char	*server;	/* responses: our Server, or NULL */
 };
 
 /* Facts about the client connection used in forwarding fields. */
@@ -75,6 +78,7 @@ int	http_response_head(char *out, size_t cap,
  * always with "Connection: close" unless keepalive.  Returns the length.
  */
 int	http_error_response(char *out, size_t cap, int status, int keepalive,
-	    int server_tokens, int head_only);
+	    int server_tokens, int head_only, const char *page, size_t page_len,
+	    const char *extra);
 
 #endif /* HTTP_H */

@@ -36,6 +36,7 @@
 #include "checker.h"
 #include "config.h"
 #include "health.h"
+#include "limit.h"
 #include "listener.h"
 #include "log.h"
 #include "master.h"
@@ -257,6 +258,7 @@ master_reap(struct master *m, int stopping)
 		w = &m->w[i];
 		/* what it held in the cache, it holds no more */
 		cache_store_reap((unsigned)w->sb);
+		limit_reap((unsigned)w->sb);
 		scoreboard_release((unsigned)w->sb);
 		w->pid = 0;
 		if (stopping || w->retiring)

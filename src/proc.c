@@ -2,6 +2,8 @@
  * proc.c - process plumbing shared by the master and workers.
  */
 #include <sys/types.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -82,6 +84,15 @@ proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen)
 		return -1;
 	}
 	return 0;
+}
+
+void
+proc_harden(void)
+{
+	struct rlimit	 rl = { 0, 0 };
+
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	(void)prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
 }
 
 int

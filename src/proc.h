@@ -26,6 +26,11 @@ int	proc_creds_resolve(const struct config *cf, struct proc_creds *pc,
 	    char *err, size_t errlen);
 /* Drop to pc (worker, after fork); -1 with err, verified afterwards. */
 int	proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen);
+/*
+ * After dropping privileges: no core dumps (they would hold client data
+ * and keys) and no way back to privileges through exec.
+ */
+void	proc_harden(void);
 /* Detach from the terminal: double fork, setsid, stdio to /dev/null. */
 int	proc_daemonize(char *err, size_t errlen);
 int	proc_pidfile_write(const char *path, char *err, size_t errlen);

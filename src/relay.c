@@ -31,7 +31,9 @@
 #include "config.h"
 #include "conn.h"
 #include "http.h"
+#include "limit.h"
 #include "listener.h"
+#include "proxyproto.h"
 #include "log.h"
 #include "relay.h"
 #include "route.h"
@@ -48,6 +50,8 @@
 #include "relay_int.h"
 
 static int	relay_safe_method(enum http_method);
+static int	relay_rate_limit(struct relay *, struct relay_req *,
+		    const struct route_config *);
 static void	relay_extra_status(struct relay *, struct relay_req *);
 
 struct relay		 relay;
@@ -67,8 +71,10 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	if ((r->cl.buf = malloc(ccap)) == NULL ||
 	    (r->be.buf = malloc(RELAY_BUF)) == NULL ||
 	    (r->obuf = malloc(r->ocap)) == NULL ||
-	    (r->tbuf = malloc(cf->max_uri_length + 2)) == NULL)
+	    (r->tbuf = malloc(cf->max_uri_length + 2)) == NULL ||
+	    (r->npath = malloc(cf->max_uri_length + 2)) == NULL)
 		fatal("malloc");
+	r->ncap = cf->max_uri_length + 2;
 	r->tcap = cf->max_uri_length + 2;
 	balance_init(cf);
 	r->cl.cap = ccap;
@@ -99,6 +105,7 @@ relay_fini(void)
 	balance_fini();
 	relay_cache_fini(&relay);
 	free(relay.tbuf);
+	free(relay.npath);
 	memset(&relay, 0, sizeof(relay));
 }
 
@@ -203,11 +210,17 @@ relay_log(struct relay *r, struct relay_req *q)
 void
 relay_error(struct relay *r, struct relay_req *q, int status)
 {
-	int	 n;
+	const struct error_page	*ep = NULL;
+	size_t			 i;
+	int			 n;
 
 	q->status = status;
+	for (i = 0; i < r->cf->nerror_pages; i++)
+		if (r->cf->error_pages[i].status == status)
+			ep = &r->cf->error_pages[i];
 	n = http_error_response(r->obuf, r->ocap, status, q->keepalive,
-	    r->cf->server_tokens, q->req.method == HTTP_M_HEAD);
+	    r->cf->server_tokens, q->req.method == HTTP_M_HEAD,
+	    ep ? ep->body : NULL, ep ? ep->len : 0, r->err_extra);
 	if (n > 0 && conn_write(&r->cl, r->obuf, (size_t)n,
 	    r->cf->send_timeout) == -1)
 		q->keepalive = 0;
@@ -977,6 +990,107 @@ relay_server_host(const struct server_config *sc)
 	return strncmp(sc->name, "unix:", 5) == 0 ? "localhost" : sc->name;
 }
 
+void
+relay_identity(struct relay *r, struct http_edit *ed)
+{
+	memset(ed, 0, sizeof(*ed));
+	ed->hide = r->cf->hide_headers;
+	ed->nhide = r->cf->nhide_headers;
+	ed->server = r->cf->server_tokens ? "porter" : NULL;
+}
+
+/*
+ * A route's filters: allow/deny by address (403), allow_methods (405),
+ * deny_path_regex on the normalized path and deny_header (403), then
+ * its rate limit (429).  Returns 1 when the request was answered.
+ */
+static int
+relay_filter(struct relay *r, struct relay_req *q,
+    const struct route_config *rt, const char *path)
+{
+	const struct http_field	*f;
+	size_t			 i;
+	int			 ok;
+	char			 allow[512];
+	size_t			 n = 0;
+
+	if (rt->nallow > 0) {
+		for (ok = 0, i = 0; i < rt->nallow && !ok; i++)
+			ok = util_cidr_match(&rt->allow[i], r->peer_real);
+		if (!ok)
+			goto forbidden;
+	}
+	for (i = 0; i < rt->ndeny; i++)
+		if (util_cidr_match(&rt->deny[i], r->peer_real))
+			goto forbidden;
+	if (rt->nallow_methods > 0) {
+		for (ok = 0, i = 0; i < rt->nallow_methods; i++) {
+			if (strlen(rt->allow_methods[i]) == q->req.method_len &&
+			    memcmp(rt->allow_methods[i], q->req.method_str,
+			    q->req.method_len) == 0)
+				ok = 1;
+			n += (size_t)snprintf(allow + n, sizeof(allow) - n,
+			    "%s%s", i ? ", " : "", rt->allow_methods[i]);
+			if (n >= sizeof(allow))
+				n = sizeof(allow) - 1;
+		}
+		if (!ok) {
+			snprintf(r->err_extra, sizeof(r->err_extra),
+			    "Allow: %s\r\n", allow);
+			relay_error(r, q, 405);
+			r->err_extra[0] = '\0';
+			return 1;
+		}
+	}
+	if (rt->deny_path_regex != NULL &&
+	    regexec(&rt->deny_regex, path, 0, NULL, 0) == 0)
+		goto forbidden;
+	for (i = 0; i < rt->ndeny_headers; i++) {
+		f = http_field_find(q->req.fields, q->req.nfields,
+		    rt->deny_headers[i].name);
+		if (f != NULL && (rt->deny_headers[i].value == NULL ||
+		    memmem(f->value, f->value_len, rt->deny_headers[i].value,
+		    strlen(rt->deny_headers[i].value)) != NULL))
+			goto forbidden;
+	}
+	return relay_rate_limit(r, q, rt);
+forbidden:
+	log_info("client %s: forbidden by [route %s]", r->client_ip,
+	    rt->name);
+	relay_error(r, q, 403);
+	return 1;
+}
+
+/* rate_limit of a route: 429 with Retry-After when over. */
+static int
+relay_rate_limit(struct relay *r, struct relay_req *q,
+    const struct route_config *rt)
+{
+	const struct http_field	*f = NULL;
+	char			 buf[512];
+	int64_t			 wait;
+	int			 n;
+
+	if (rt->rate == 0)
+		return 0;
+	if (rt->rate_key[0] != '\0')
+		f = http_field_find(q->req.fields, q->req.nfields,
+		    rt->rate_key);
+	/* a bucket per route and client (or header value) */
+	n = snprintf(buf, sizeof(buf), "r%s\n%.*s", rt->name,
+	    f ? (int)(f->value_len < 400 ? f->value_len : 400) :
+	    (int)strlen(r->client_ip), f ? f->value : r->client_ip);
+	wait = limit_rate_take(util_hash64(buf, (size_t)n, 0), rt->rate,
+	    rt->burst, util_now_ms());
+	if (wait == 0)
+		return 0;
+	snprintf(r->err_extra, sizeof(r->err_extra), "Retry-After: %lld\r\n",
+	    (long long)((wait + 999) / 1000));
+	relay_error(r, q, 429);
+	r->err_extra[0] = '\0';
+	return 1;
+}
+
 /* Forward one parsed request and relay its response. */
 static void
 relay_forward(struct relay *r, struct relay_req *q,
@@ -996,7 +1110,7 @@ relay_forward(struct relay *r, struct relay_req *q,
 	framing = req->body == HTTP_BODY_CHUNKED ? HTTP_OUT_CHUNKED :
 	    req->body == HTTP_BODY_LENGTH ? HTTP_OUT_LENGTH : HTTP_OUT_NONE;
 	memset(&red, 0, sizeof(red));
-	memset(&r->resp_ed, 0, sizeof(r->resp_ed));
+	relay_identity(r, &r->resp_ed);
 	r->resp_ed.add2 = r->resp_extra;
 	q->cto = pc->connect_timeout;
 	q->rto = pc->read_timeout;
@@ -1279,35 +1393,139 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	    !http_list_has(f->value, f->value_len, "h2c");
 }
 
+/* A parsed request: answer it one way or another. */
+static void
+relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
+{
+	const struct route_config *rt = NULL;
+	uint64_t		 max = r->cf->client_max_body_size;
+	int			 route, plen;
+
+	if (q->req.body == HTTP_BODY_LENGTH && max != 0 &&
+	    q->req.content_length > max) {
+		q->keepalive = 0;
+		relay_error(r, q, 413);
+		return;
+	}
+	if (q->req.method == HTTP_M_CONNECT) {
+		q->keepalive = 0;
+		relay_error(r, q, 405);
+		return;
+	}
+	/* answered here: the head leaves the buffer, the body is skipped */
+	if (l->admin) {
+		conn_consume(&r->cl, q->req.head_len);
+		relay_skip_body(r, q);
+		relay_admin(r, q);
+		return;
+	}
+	if ((plen = route_normalize(q->req.target, q->req.target_len, r->npath,
+	    r->ncap)) < 0) {
+		log_info("client %s: request-target rejected by normalization",
+		    r->client_ip);
+		q->keepalive = 0;
+		relay_error(r, q, 400);
+		return;
+	}
+	route = route_match(r->cf, r->listen, &q->req, r->npath, (size_t)plen);
+	if (route >= 0)
+		rt = &r->cf->routes[route];
+	if (route == ROUTE_NONE || (rt != NULL && relay_filter(r, q, rt,
+	    r->npath)) || (rt != NULL && rt->return_code) ||
+	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
+	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
+		conn_consume(&r->cl, q->req.head_len);
+		relay_skip_body(r, q);
+		if (q->status != 0)
+			return;		/* a filter answered */
+		if (route == ROUTE_NONE)
+			relay_error(r, q, 404);
+		else if (rt != NULL && rt->return_code)
+			relay_return(r, q, rt);
+		else
+			relay_cache_purge(r, q);
+		return;
+	}
+	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
+	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
+	if (relay_cache_request(r, q, rt)) {
+		conn_consume(&r->cl, q->req.head_len);
+		relay_skip_body(r, q);
+	} else
+		relay_forward(r, q, rt);
+	relay_cache_done(r, q, 0);
+}
+
+/*
+ * The connection's first bytes: the PROXY header if the listener wants
+ * one, the TLS handshake if it is a TLS listener.  0 to go on, -1 to
+ * close.
+ */
+static int
+relay_open(struct relay *r, const struct listener *l)
+{
+	const struct listen_config *lc = l->admin ? NULL :
+	    &r->cf->listens[l->listen];
+
+	if (lc == NULL)
+		return 0;
+	if (lc->proxy_protocol || lc->tls_ctx != NULL) {
+		/* both within client_header_timeout */
+		if (conn_set_rcvtimeo(&r->cl, r->cf->client_header_timeout) ==
+		    -1 || conn_set_sndtimeo(&r->cl, r->cf->send_timeout) == -1)
+			return -1;
+	}
+	if (lc->proxy_protocol) {
+		if (proxyproto_read(r->cl.fd, &r->peer_store) == -1) {
+			log_info("client %s: no valid PROXY protocol header",
+			    r->client_ip);
+			return -1;
+		}
+		util_ip_string(&r->peer_store, r->client_ip,
+		    sizeof(r->client_ip));
+	}
+	if (lc->tls_ctx != NULL) {
+		if ((r->cl.ssl = tls_accept(r->cl.fd, lc->tls_ctx,
+		    r->client_ip)) == NULL)
+			return -1;
+		r->fwd.proto = "https";
+	}
+	return 0;
+}
+
 unsigned
 relay_serve(int fd, const struct sockaddr_storage *peer,
     const struct listener *l)
 {
 	struct relay		*r = &relay;
 	struct relay_req	 q;
-	int			 rc, route, one = 1;
-	uint64_t		 max = r->cf->client_max_body_size;
+	int			 rc, one = 1, limited = 0;
+	uint64_t		 key;
 
 	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
-	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	r->fwd.proto = "http";
-	if (!l->admin && r->cf->listens[l->listen].tls_ctx != NULL) {
-		/* the handshake within client_header_timeout */
-		if (conn_set_rcvtimeo(&r->cl, r->cf->client_header_timeout) ==
-		    -1 || conn_set_sndtimeo(&r->cl, r->cf->send_timeout) == -1 ||
-		    (r->cl.ssl = tls_accept(fd, r->cf->listens[l->listen].tls_ctx,
-		    r->client_ip)) == NULL) {
-			conn_close(&r->cl);
-			return 0;
-		}
-		r->fwd.proto = "https";
-	}
-	scoreboard_count_connection();
-	stats_connection();
-	r->peer = peer;
+	r->peer_store = *peer;
+	r->peer = &r->peer_store;
+	r->peer_real = &r->peer_store;
 	r->listen = l->listen;
 	r->nreq = 0;
+	r->fwd.proto = "http";
+	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
+	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (relay_open(r, l) == -1)
+		goto done;
+	scoreboard_count_connection();
+	stats_connection();
+	if (r->cf->max_conns_per_ip != 0 && !l->admin) {
+		/* one address cannot take every worker */
+		key = util_hash64(r->client_ip, strlen(r->client_ip), 0x636f6e6e);
+		if (!limit_conn_acquire(key, r->cf->max_conns_per_ip,
+		    r->slot)) {
+			log_info("client %s: over max_conns_per_ip",
+			    r->client_ip);
+			goto done;
+		}
+		limited = 1;
+	}
 	for (;;) {
 		memset(&q, 0, sizeof(q));
 		q.t0 = util_now_ms();
@@ -1320,49 +1538,14 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 			break;
 		}
 		relay_prepare(r, &q);
-		if (q.req.body == HTTP_BODY_LENGTH && max != 0 &&
-		    q.req.content_length > max) {
-			q.keepalive = 0;
-			relay_error(r, &q, 413);
-		} else if (l->admin) {
-			conn_consume(&r->cl, q.req.head_len);
-			relay_skip_body(r, &q);
-			relay_admin(r, &q);
-		} else if (r->cf->cache.line != 0 && q.req.method_len == 5 &&
-		    memcmp(q.req.method_str, "PURGE", 5) == 0) {
-			conn_consume(&r->cl, q.req.head_len);
-			relay_skip_body(r, &q);
-			relay_cache_purge(r, &q);
-		} else if (q.req.method == HTTP_M_CONNECT) {
-			q.keepalive = 0;
-			relay_error(r, &q, 405);
-		} else if ((route = route_match(r->cf, r->listen,
-		    &q.req)) == ROUTE_NONE) {
-			conn_consume(&r->cl, q.req.head_len);
-			relay_skip_body(r, &q);
-			relay_error(r, &q, 404);
-		} else if (route >= 0 && r->cf->routes[route].return_code) {
-			conn_consume(&r->cl, q.req.head_len);
-			relay_skip_body(r, &q);
-			relay_return(r, &q, &r->cf->routes[route]);
-		} else {
-			q.cacheable = r->cf->cache.line != 0 &&
-			    (route >= 0 ? r->cf->routes[route].cache : 1) &&
-			    (q.req.method == HTTP_M_GET ||
-			    q.req.method == HTTP_M_HEAD);
-			if (relay_cache_request(r, &q, route >= 0 ?
-			    &r->cf->routes[route] : NULL)) {
-				conn_consume(&r->cl, q.req.head_len);
-				relay_skip_body(r, &q);
-			} else
-				relay_forward(r, &q, route >= 0 ?
-				    &r->cf->routes[route] : NULL);
-			relay_cache_done(r, &q, 0);
-		}
+		relay_dispatch(r, &q, l);
 		relay_log(r, &q);
 		if (!q.keepalive)
 			break;
 	}
+done:
+	if (limited)
+		limit_conn_release(r->slot);
 	relay_release_backend(r, 0);
 	scoreboard_state(SB_CLOSING);
 	conn_close(&r->cl);

@@ -79,6 +79,11 @@ struct relay {
 	unsigned		 nreq;
 	const struct sockaddr_storage *peer;
 	unsigned		 slot;		/* scoreboard slot */
+	struct sockaddr_storage	 peer_store;	/* the client (PROXY may say) */
+	const struct sockaddr_storage *peer_real;
+	char			 err_extra[640];	/* fields for errors */
+	char			*npath;		/* normalized path */
+	size_t			 ncap;
 	char			*ckey;		/* cache key being built */
 	size_t			 ckey_cap;
 };
@@ -93,6 +98,9 @@ void	relay_error(struct relay *, struct relay_req *, int);
 /* A complete small response of porter's own. */
 void	relay_simple(struct relay *, struct relay_req *, int status,
 	    const char *type, const char *body, size_t len);
+
+/* The Server and hide_headers rules for a response head. */
+void	relay_identity(struct relay *, struct http_edit *);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

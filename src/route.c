@@ -36,12 +36,10 @@ route_host_score(const struct route_config *r, const char *host, size_t hl)
 /* The other matchers; returns how many there are, -1 on a mismatch. */
 static int
 route_others(const struct route_config *r, size_t listen,
-    const struct http_request *req)
+    const struct http_request *req, const char *path)
 {
 	const struct http_field	*f;
-	char			 path[2048];
-	const char		*q;
-	size_t			 i, len;
+	size_t			 i;
 	int			 n = 0;
 
 	if (r->nlistens > 0) {
@@ -71,12 +69,6 @@ route_others(const struct route_config *r, size_t listen,
 		n++;
 	}
 	if (r->path_regex != NULL) {
-		q = memchr(req->target, '?', req->target_len);
-		len = q ? (size_t)(q - req->target) : req->target_len;
-		if (len >= sizeof(path))
-			return -1;
-		memcpy(path, req->target, len);
-		path[len] = '\0';
 		if (regexec(&r->regex, path, 0, NULL, 0) != 0)
 			return -1;
 		n++;
@@ -86,7 +78,7 @@ route_others(const struct route_config *r, size_t listen,
 
 int
 route_match(const struct config *cf, size_t listen,
-    const struct http_request *req)
+    const struct http_request *req, const char *path, size_t path_len)
 {
 	const struct route_config *r;
 	size_t		 i, hs, pl, host_len, best_h = 0, best_p = 0;
@@ -107,10 +99,9 @@ route_match(const struct config *cf, size_t listen,
 		if ((hs = route_host_score(r, host, host_len)) == 0)
 			continue;
 		pl = r->path != NULL ? strlen(r->path) : 0;
-		if (pl > 0 && (pl > req->target_len ||
-		    memcmp(r->path, req->target, pl) != 0))
+		if (pl > 0 && (pl > path_len || memcmp(r->path, path, pl) != 0))
 			continue;
-		if ((others = route_others(r, listen, req)) == -1)
+		if ((others = route_others(r, listen, req, path)) == -1)
 			continue;
 		if (best == ROUTE_NONE || hs > best_h || (hs == best_h &&
 		    (pl > best_p || (pl == best_p && others > best_o)))) {
@@ -121,4 +112,75 @@ route_match(const struct config *cf, size_t listen,
 		}
 	}
 	return best;
+}
+
+static int
+route_hex(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+int
+route_normalize(const char *target, size_t len, char *out, size_t cap)
+{
+	size_t		 i, n = 0, seg;
+	int		 hi, lo, c;
+
+	if (len == 1 && target[0] == '*') {
+		if (cap < 2)
+			return -1;
+		memcpy(out, "*", 2);
+		return 1;
+	}
+	if (len == 0 || target[0] != '/' || cap < 2)
+		return -1;
+	for (i = 0; i < len && target[i] != '?'; i++) {
+		c = (unsigned char)target[i];
+		if (c == '%') {
+			if (i + 2 >= len)
+				return -1;
+			if ((hi = route_hex(target[i + 1])) < 0 ||
+			    (lo = route_hex(target[i + 2])) < 0)
+				return -1;
+			c = hi * 16 + lo;
+			i += 2;
+			/* "%25" followed by an escape is double encoding */
+			if (c == '%' && i + 2 < len &&
+			    route_hex(target[i + 1]) >= 0 &&
+			    route_hex(target[i + 2]) >= 0)
+				return -1;
+			if (c < 0x20 || c == 0x7f)
+				return -1;
+		}
+		if (c == '/' && n > 0 && out[n - 1] == '/')
+			continue;	/* "//" is "/" */
+		if (n + 2 > cap)
+			return -1;
+		out[n++] = (char)c;
+		/* a segment just ended or the path does: resolve dots */
+		if (c == '/' || i + 1 >= len || target[i + 1] == '?') {
+			seg = c == '/' ? n - 1 : n;
+			if (seg >= 2 && out[seg - 1] == '.' &&
+			    out[seg - 2] == '/') {
+				n = seg - 1;		/* "/./" */
+			} else if (seg >= 3 && out[seg - 1] == '.' &&
+			    out[seg - 2] == '.' && out[seg - 3] == '/') {
+				if (seg == 3)
+					return -1;	/* above the root */
+				n = seg - 3;
+				while (n > 0 && out[n - 1] != '/')
+					n--;
+			}
+		}
+	}
+	if (n == 0)
+		out[n++] = '/';
+	out[n] = '\0';
+	return (int)n;
 }

@@ -9,6 +9,7 @@
 
 #include "cache_store.h"
 #include "health.h"
+#include "limit.h"
 #include "scoreboard.h"
 #include "shm.h"
 #include "tls.h"
@@ -22,7 +23,7 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 {
 	struct shm_header	*h;
 	uint64_t		 size, sb_off, hl_off, pl_off, cache_off, clen;
-	uint64_t		 tls_off;
+	uint64_t		 tls_off, limit_off;
 
 	sb_off = SHM_ALIGN(sizeof(*h));
 	hl_off = SHM_ALIGN(sb_off + (uint64_t)nslots *
@@ -31,7 +32,8 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 	    sizeof(struct backend_shm));
 	tls_off = SHM_ALIGN(pl_off + (uint64_t)SHM_POOLS *
 	    sizeof(struct pool_shm));
-	cache_off = SHM_ALIGN(tls_off + tls_keys_size());
+	limit_off = SHM_ALIGN(tls_off + tls_keys_size());
+	cache_off = SHM_ALIGN(limit_off + limit_size());
 	clen = cache_size ? cache_store_size(cache_size) : 0;
 	size = SHM_ALIGN(cache_off + clen);
 	h = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
@@ -56,6 +58,12 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 	stats_init(&h->stats);
 	h->tls_off = tls_off;
 	tls_keys_init(shm_at(h, tls_off));
+	h->limit_off = limit_off;
+	if (limit_init(shm_at(h, limit_off)) == -1) {
+		snprintf(err, errlen, "cannot set up the limits table");
+		munmap(h, size);
+		return NULL;
+	}
 	if (clen != 0) {
 		h->cache_off = cache_off;
 		h->cache_len = clen;

@@ -29,6 +29,7 @@ struct shm_header {
 	uint64_t	 cache_off;	/* the cache store, 0 = none */
 	uint64_t	 cache_len;
 	uint64_t	 tls_off;	/* TLS ticket keys */
+	uint64_t	 limit_off;	/* per-client limits */
 	struct stats_shm stats;
 };
 

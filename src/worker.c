@@ -131,6 +131,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		log_error("%s", err);
 		exit(WORKER_EXIT_FATAL);
 	}
+	proc_harden();
 	if ((pfd = calloc(nls, sizeof(*pfd))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < nls; i++) {

@@ -1,0 +1,246 @@
+/*
+ * fuzz_config.c - libFuzzer target for config_load() (porter.ini).
+ *
+ * The input is written to a memfd and loaded through its /proc/self/fd
+ * path; the result, if any, is freed with config_free().  It must never
+ * crash, leak or trip a sanitizer.  Beyond that the target checks what
+ * config.h promises:
+ *   - on failure, err holds NUL-terminated "file:line: message" lines,
+ *     truncated to errlen (errlen is taken small for some inputs, and err
+ *     is a heap block of exactly errlen bytes);
+ *   - on success, the configuration is the validated one the workers rely
+ *     on: listens with addresses, pools with servers, routes pointing at
+ *     existing pools and listens, sane worker counts and cache sizes.
+ *
+ * Two library calls are confined so that a run stays hermetic and quick:
+ *   - getaddrinfo() resolves numeric addresses only ("localhost" is taken
+ *     as 127.0.0.1), so that no host name ever reaches DNS;
+ *   - fopen() (certificates, keys, CA files via OpenSSL) opens regular
+ *     files only and nothing under /proc, /sys or /dev, so that a fuzzed
+ *     "tls_certificate = /dev/zero" or "/dev/stdin" cannot hang the run.
+ *
+ * Build: every module but main.c, as porter is linked:
+ *   clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
+ *	-DPORTER_RUNSTATEDIR='"/run"' -DPORTER_CONFIG='"/etc/porter.ini"' \
+ *	t/fuzz/fuzz_config.c $(ls src/*.c | grep -v main.c) \
+ *	$(pkg-config --cflags --libs inih openssl) -ldl
+ */
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+
+#define FAIL(...) do {							\
+	fprintf(stderr, "fuzz_config: " __VA_ARGS__);			\
+	fputc('\n', stderr);						\
+	abort();							\
+} while (0)
+#define CHECK(c) do {							\
+	if (!(c))							\
+		FAIL("check failed at line %d: %s", __LINE__, #c);	\
+} while (0)
+
+static char	 cfg_path[64];
+static int	 cfg_fd = -1;
+
+/* --- confinement ------------------------------------------------------ */
+
+int
+getaddrinfo(const char *node, const char *service,
+    const struct addrinfo *hints, struct addrinfo **res)
+{
+	static int	(*real)(const char *, const char *,
+			    const struct addrinfo *, struct addrinfo **);
+	struct addrinfo	 h;
+
+	if (real == NULL &&
+	    (real = (int (*)(const char *, const char *,
+	    const struct addrinfo *, struct addrinfo **))
+	    dlsym(RTLD_NEXT, "getaddrinfo")) == NULL)
+		abort();
+	memset(&h, 0, sizeof(h));
+	if (hints != NULL)
+		h = *hints;
+	h.ai_flags |= AI_NUMERICHOST;
+	if (node != NULL && strcmp(node, "localhost") == 0)
+		node = "127.0.0.1";
+	return real(node, service, &h, res);
+}
+
+static int
+may_open(const char *path)
+{
+	struct stat	 st;
+
+	if (strcmp(path, cfg_path) == 0)
+		return 1;
+	if (strncmp(path, "/proc", 5) == 0 || strncmp(path, "/sys", 4) == 0 ||
+	    strncmp(path, "/dev", 4) == 0 || strstr(path, "/../") != NULL)
+		return 0;
+	/* regular files only: no FIFO, device or directory */
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size < 16 * 1024 * 1024;
+}
+
+#define FOPEN_WRAPPER(name)						\
+FILE *name(const char *, const char *);					\
+FILE *									\
+name(const char *path, const char *mode)				\
+{									\
+	static FILE	*(*real)(const char *, const char *);		\
+									\
+	if (real == NULL && (real = (FILE *(*)(const char *,		\
+	    const char *))dlsym(RTLD_NEXT, #name)) == NULL)		\
+		abort();						\
+	if (path == NULL || !may_open(path)) {				\
+		errno = EACCES;						\
+		return NULL;						\
+	}								\
+	return real(path, mode);					\
+}
+FOPEN_WRAPPER(fopen)
+FOPEN_WRAPPER(fopen64)
+
+/* --- checks ----------------------------------------------------------- */
+
+static void
+check_err(const char *err, size_t errlen)
+{
+	size_t	 n, plen = strlen(cfg_path);
+
+	if (errlen == 0)
+		return;
+	n = strnlen(err, errlen);
+	CHECK(n < errlen);			/* NUL-terminated in place */
+	if (errlen > plen + 64) {
+		CHECK(n > 0);			/* something was said */
+		CHECK(strncmp(err, cfg_path, plen) == 0 && err[plen] == ':');
+		CHECK(err[plen + 1] >= '0' && err[plen + 1] <= '9');
+	}
+}
+
+static void
+check_config(const struct config *c)
+{
+	size_t	 i, j;
+
+	CHECK(c->file != NULL && strcmp(c->file, cfg_path) == 0);
+	CHECK(c->workers >= 1 && c->workers <= c->max_workers);
+	CHECK(c->max_spare_workers > c->min_spare_workers);
+	CHECK(c->min_spare_workers <= c->max_workers);
+	CHECK(c->pid_file != NULL && c->error_log != NULL);
+	CHECK(c->max_headers >= 1 && c->max_headers <= 128);
+	CHECK(c->max_uri_length >= 16);
+	CHECK(c->max_header_size >= 1024);
+	CHECK(c->nlistens >= 1 && c->listens != NULL);
+	for (i = 0; i < c->nlistens; i++) {
+		const struct listen_config *l = &c->listens[i];
+
+		CHECK(l->naddrs >= 1 && l->addrs != NULL);
+		CHECK(l->name[0] != '\0' &&
+		    strlen(l->name) < CONFIG_NAME_MAX);
+		CHECK((l->ncerts > 0) == (l->tls_ctx != NULL));
+		for (j = 0; j < i; j++)
+			CHECK(strcmp(c->listens[j].name, l->name) != 0);
+	}
+	CHECK(c->npools >= 1 && c->pools != NULL);
+	for (i = 0; i < c->npools; i++) {
+		const struct pool_config *p = &c->pools[i];
+
+		CHECK(p->nservers >= 1 && p->servers != NULL);
+		CHECK(p->tls == (p->tls_ctx != NULL));
+		for (j = 0; j < p->nservers; j++)
+			CHECK(p->servers[j].weight >= 1 &&
+			    p->servers[j].weight <= 1000);
+		if (p->balance == BALANCE_HASH)
+			for (j = 1; j < p->nring; j++)
+				CHECK(p->ring[j - 1].hash <= p->ring[j].hash &&
+				    p->ring[j].server < p->nservers);
+		CHECK(p->check_status_min >= 100 &&
+		    p->check_status_min <= p->check_status_max &&
+		    p->check_status_max <= 599);
+	}
+	if (c->nroutes == 0)
+		CHECK(c->npools == 1);
+	for (i = 0; i < c->nroutes; i++) {
+		const struct route_config *r = &c->routes[i];
+
+		if (r->pool_name[0] != '\0') {
+			CHECK(r->pool < c->npools);
+			CHECK(strcmp(c->pools[r->pool].name, r->pool_name) ==
+			    0);
+		} else
+			CHECK(r->return_code >= 200 && r->return_code <= 599);
+		for (j = 0; j < r->nlistens; j++)
+			CHECK(r->listen_idx[j] < c->nlistens);
+		if (r->cache)
+			CHECK(c->cache.line != 0);
+		if (r->path != NULL)
+			CHECK(r->path[0] == '/');
+		if (r->strip_prefix != NULL)
+			CHECK(r->strip_prefix[0] == '/');
+	}
+	CHECK(c->cache.max_object_size <= c->cache.size / 4);
+	CHECK(c->admin.nallow >= 1 && c->cache.npurge_allow >= 1);
+	if (c->admin.line != 0)
+		CHECK(c->admin.naddrs >= 1);
+}
+
+/* --- the target ------------------------------------------------------- */
+
+int LLVMFuzzerInitialize(int *, char ***);
+
+int
+LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	if ((cfg_fd = memfd_create("porter-fuzz.ini", MFD_CLOEXEC)) == -1) {
+		perror("memfd_create");
+		abort();
+	}
+	snprintf(cfg_path, sizeof(cfg_path), "/proc/self/fd/%d", cfg_fd);
+	return 0;
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct config	*c;
+	char		*err;
+	size_t		 errlen = 4096, i;
+	uint32_t	 h = 2166136261u;
+
+	if (ftruncate(cfg_fd, 0) == -1 ||
+	    (size > 0 && pwrite(cfg_fd, data, size, 0) != (ssize_t)size))
+		abort();
+	/* one input in eight gets a short error buffer (0 to 63 bytes) */
+	for (i = 0; i < size; i++)
+		h = (h ^ data[i]) * 16777619u;
+	if ((h & 7) == 0)
+		errlen = (h >> 3) % 64;
+	if ((err = malloc(errlen ? errlen : 1)) == NULL)
+		return 0;
+	c = config_load(cfg_path, err, errlen);
+	if (c == NULL)
+		check_err(err, errlen);
+	else {
+		check_config(c);
+		if (errlen > 0)
+			CHECK(err[0] == '\0');
+		config_free(c);
+	}
+	free(err);
+	return 0;
+}

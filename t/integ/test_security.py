@@ -1,0 +1,238 @@
+"""Protecting the servers: identity hiding, error pages, route filters on
+normalized paths, rate limits and per-address connection limits shared
+by all workers, slow clients, the PROXY protocol."""
+import os
+import socket
+import tempfile
+import threading
+import time
+import unittest
+
+import harness
+from harness import PorterTest, Client, wait_for
+from test_backend import worker_fds
+
+
+class IdentityTest(PorterTest):
+    def setUp(self):
+        self.page = tempfile.NamedTemporaryFile("w", suffix=".html",
+                                                delete=False)
+        self.page.write("<p>we are sorry</p>\n")
+        self.page.close()
+        self.porter_extra = ("hide_headers = X-Powered-By X-Origin\n"
+                             "error_page = 404 %s\n" % self.page.name)
+        super().setUp()
+
+    def tearDown(self):
+        os.unlink(self.page.name)
+        super().tearDown()
+
+    def config_body(self):
+        return super().config_body() + \
+            "[route r]\nhost = known.test\npool = app\n"
+
+    def test_server_hidden(self):
+        r = self.get("/headers", headers={"Host": "known.test"})
+        self.assertEqual(r.header("server"), "porter")
+        self.assertIsNone(r.header("x-origin"))
+        r = self.get("/", headers={"Host": "unknown.test"})
+        self.assertEqual(r.status, 404)
+        self.assertEqual(r.body, b"<p>we are sorry</p>\n")
+
+
+class NoTokensTest(PorterTest):
+    porter_extra = "server_tokens = off\n"
+
+    def test_no_server(self):
+        self.assertIsNone(self.get("/bytes/1").header("server"))
+        self.assertIsNone(self.get("/bytes/1").header("x-powered-by"))
+
+
+class FilterTest(PorterTest):
+    origins = ("app", "adm")
+
+    def config_body(self):
+        return ("[pool app]\nserver = %s\n[pool adm]\nserver = %s\n"
+                "[route admin]\npath = /admin\npool = adm\n"
+                "allow = 10.0.0.0/8\n"
+                "[route ro]\npath = /ro/\npool = app\n"
+                "allow_methods = GET HEAD\n"
+                "[route secret]\npath = /files/\npool = app\n"
+                "deny_path_regex = \\.(git|env)(/|$)\n"
+                "deny_header = X-Evil\n"
+                "[route denied]\npath = /lan/\npool = app\n"
+                "deny = 127.0.0.0/8\n"
+                "[route all]\npool = app\n" %
+                (self.o["app"].hostport, self.o["adm"].hostport))
+
+    def test_allow_deny(self):
+        self.assertEqual(self.get("/admin/x").status, 403)
+        self.assertEqual(self.get("/lan/x").status, 403)
+        self.assertEqual(self.get("/other").status, 404)   # at the origin
+
+    def test_normalized_paths_cannot_sneak_in(self):
+        for p in ("/./admin/x", "/%61dmin/x", "//admin/x", "/a/../admin/x",
+                  "/%2e/admin/x", "/ro/../admin/x"):
+            r = self.get(p)
+            self.assertEqual(r.status, 403, p)
+        for p in ("/%2561dmin/x", "/../admin", "/a/../../admin", "/x%00",
+                  "/x%zz"):
+            r = self.get(p)
+            self.assertEqual(r.status, 400, p)
+
+    def test_methods(self):
+        self.assertEqual(self.get("/ro/bytes").status, 404)
+        c = Client(self.port)
+        r = c.request("POST", "/ro/x", body=b"a")
+        self.assertEqual(r.status, 405)
+        self.assertEqual(r.header("allow"), "GET, HEAD")
+        r = c.request("GET", "/ro/x")
+        self.assertEqual(r.status, 404)
+        c.close()
+
+    def test_deny_path_and_header(self):
+        self.assertEqual(self.get("/files/.git/config").status, 403)
+        self.assertEqual(self.get("/files/%2egit/config").status, 403)
+        self.assertEqual(self.get("/files/x.env").status, 403)
+        self.assertEqual(self.get("/files/ok").status, 404)
+        self.assertEqual(self.get("/files/ok", headers={"X-Evil": "1"})
+                         .status, 403)
+
+
+class RateLimitTest(PorterTest):
+    workers = 4
+
+    def config_body(self):
+        return super().config_body() + (
+            "[route limited]\npath = /bytes/\npool = app\n"
+            "rate_limit = 5r/s burst=5\n"
+            "[route keyed]\npath = /status/\npool = app\n"
+            "rate_limit = 2r/s burst=2\nrate_limit_key = header:X-Key\n"
+            "[route rest]\npool = app\n")
+
+    def test_token_bucket_shared_by_workers(self):
+        codes = [self.get("/bytes/1").status for _ in range(12)]
+        self.assertEqual(codes[:5], [200] * 5)
+        self.assertIn(429, codes)
+        r = self.get("/bytes/1")
+        if r.status == 429:
+            self.assertRegex(r.header("retry-after"), r"^[1-9]\d*$")
+        # tokens come back with time
+        wait_for(lambda: self.get("/bytes/1").status == 200, 10, "refill")
+        # other routes are not limited
+        self.assertEqual(self.get("/headers").status, 200)
+
+    def test_keyed_by_header(self):
+        a = [self.get("/status/200", headers={"X-Key": "a"}).status
+             for _ in range(4)]
+        b = [self.get("/status/200", headers={"X-Key": "b"}).status
+             for _ in range(2)]
+        self.assertIn(429, a)
+        self.assertEqual(b, [200, 200])
+
+
+class ConnsPerIpTest(PorterTest):
+    workers = 8
+    porter_extra = ("max_conns_per_ip = 3\nmin_spare_workers = 0\n"
+                    "client_header_timeout = 20s\n")
+
+    def test_excess_closed_at_once(self):
+        socks = [socket.create_connection(("127.0.0.1", self.port), 10)
+                 for _ in range(4)]
+
+        def closed(s):
+            s.settimeout(0.05)
+            try:
+                return s.recv(100) == b""
+            except socket.timeout:
+                return False
+            except OSError:
+                return True
+        # whichever came last of the four is closed by porter, at once
+        shut = wait_for(lambda: (lambda n: n if n else None)(
+            [s for s in socks if closed(s)]), 10, "one closed")
+        self.assertEqual(len(shut), 1)
+        for s in socks:
+            s.close()
+        wait_for(lambda: self.get("/bytes/1").status == 200, 10, "free")
+
+
+class SlowlorisTest(PorterTest):
+    workers = 4
+    porter_extra = ("max_conns_per_ip = 8\nmin_spare_workers = 2\n"
+                    "max_spare_workers = 4\nmax_workers = 32\n"
+                    "client_header_timeout = 30s\n")
+
+    def test_dribbling_clients_do_not_starve_others(self):
+        socks = []
+        for _ in range(300):
+            try:
+                s = socket.create_connection(("127.0.0.1", self.port), 5)
+                s.sendall(b"GET / HTTP/1.1\r\n")
+                socks.append(s)
+            except OSError:
+                pass
+        # a normal client from another loopback address is served
+        worst = 0
+        for _ in range(50):
+            t0 = time.monotonic()
+            s = socket.socket()
+            s.bind(("127.0.0.2", 0))
+            s.settimeout(10)
+            s.connect(("127.0.0.1", self.port))
+            s.sendall(b"GET /bytes/10 HTTP/1.1\r\nHost: t\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while True:
+                d = s.recv(4096)
+                if not d:
+                    break
+                data += d
+            s.close()
+            self.assertIn(b"200 OK", data)
+            worst = max(worst, time.monotonic() - t0)
+        # the attacker held at most max_conns_per_ip workers
+        self.assertLess(len(worker_fds(self.porter)), 32)
+        for s in socks:
+            s.close()
+        print("slowloris: worst normal request took %.3f s" % worst)
+
+
+class ProxyProtocolTest(PorterTest):
+    listen_extra = "proxy_protocol = on\n"
+
+    def raw(self, prefix):
+        s = socket.create_connection(("127.0.0.1", self.port), 10)
+        s.sendall(prefix + b"GET /headers HTTP/1.1\r\nHost: t\r\n"
+                  b"Connection: close\r\n\r\n")
+        s.settimeout(10)
+        data = b""
+        try:
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+        except OSError:
+            pass
+        s.close()
+        return data
+
+    def test_v1_and_v2(self):
+        d = self.raw(b"PROXY TCP4 10.1.2.3 10.9.9.9 5555 80\r\n")
+        self.assertIn(b"X-Forwarded-For: 10.1.2.3", d)
+        v2 = (b"\r\n\r\n\x00\r\nQUIT\n" + bytes([0x21, 0x11, 0, 12]) +
+              bytes([192, 0, 2, 7, 10, 0, 0, 1]) + (4242).to_bytes(2, "big")
+              + (80).to_bytes(2, "big"))
+        d = self.raw(v2)
+        self.assertIn(b"X-Forwarded-For: 192.0.2.7", d)
+        d = self.raw(b"PROXY UNKNOWN\r\n")
+        self.assertIn(b"X-Forwarded-For: 127.0.0.1", d)
+        # no header: closed without an answer
+        self.assertEqual(self.raw(b""), b"")
+        wait_for(lambda: any("10.1.2.3" in l for l in
+                             self.porter.access()), what="log")
+
+
+if __name__ == "__main__":
+    harness.main()
