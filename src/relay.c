@@ -15,6 +15,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <sys/uio.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <errno.h>
@@ -182,7 +183,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	struct alog_entry	 e;
 
 	memset(&e, 0, sizeof(e));
-	e.client_ip = r->client_ip;
+	e.client_ip = r->real_ip[0] ? r->real_ip : r->client_ip;
 	e.method = q->method;
 	e.method_len = q->method_len;
 	e.target = q->target;
@@ -1079,7 +1080,7 @@ relay_rate_limit(struct relay *r, struct relay_req *q,
 	/* a bucket per route and client (or header value) */
 	n = snprintf(buf, sizeof(buf), "r%s\n%.*s", rt->name,
 	    f ? (int)(f->value_len < 400 ? f->value_len : 400) :
-	    (int)strlen(r->client_ip), f ? f->value : r->client_ip);
+	    (int)strlen(r->real_ip), f ? f->value : r->real_ip);
 	wait = limit_rate_take(util_hash64(buf, (size_t)n, 0), rt->rate,
 	    rt->burst, util_now_ms());
 	if (wait == 0)
@@ -1358,6 +1359,76 @@ relay_admin(struct relay *r, struct relay_req *q)
 	free(buf);
 }
 
+/* Is ss one of trusted_proxies? */
+static int
+relay_trusted(const struct relay *r, const struct sockaddr_storage *ss)
+{
+	size_t	 i;
+
+	for (i = 0; i < r->cf->ntrusted; i++)
+		if (util_cidr_match(&r->cf->trusted[i], ss))
+			return 1;
+	return 0;
+}
+
+/*
+ * The client this request is really from: the connection's peer, or,
+ * when that peer is a trusted proxy, the rightmost X-Forwarded-For
+ * address that is not a trusted proxy.  Logs, filters and rate limits
+ * use it; X-Forwarded-For still gets the peer appended.
+ */
+static void
+relay_real_client(struct relay *r, const struct http_request *req)
+{
+	struct sockaddr_storage	 ss;
+	const struct http_field	*f;
+	char			 ip[64];
+	const char		*v, *end, *p;
+	size_t			 len;
+	int			 i;
+
+	r->peer_real = &r->peer_store;
+	snprintf(r->real_ip, sizeof(r->real_ip), "%s", r->client_ip);
+	if (r->cf->ntrusted == 0 || !relay_trusted(r, &r->peer_store))
+		return;
+	for (i = (int)req->nfields - 1; i >= 0; i--) {
+		f = &req->fields[i];
+		if (f->name_len != 15 || strncasecmp(f->name,
+		    "x-forwarded-for", 15) != 0)
+			continue;
+		end = f->value + f->value_len;
+		while (end > f->value) {
+			for (p = end; p > f->value && p[-1] != ','; p--)
+				;
+			for (v = p; v < end && (*v == ' ' || *v == '\t'); v++)
+				;
+			len = (size_t)(end - v);
+			while (len > 0 && (v[len - 1] == ' ' ||
+			    v[len - 1] == '\t'))
+				len--;
+			end = p > f->value ? p - 1 : p;
+			if (len == 0 || len >= sizeof(ip))
+				continue;
+			memcpy(ip, v, len);
+			ip[len] = '\0';
+			memset(&ss, 0, sizeof(ss));
+			if (inet_pton(AF_INET, ip, &((struct sockaddr_in *)
+			    &ss)->sin_addr) == 1)
+				ss.ss_family = AF_INET;
+			else if (inet_pton(AF_INET6, ip, &((struct sockaddr_in6 *)
+			    &ss)->sin6_addr) == 1)
+				ss.ss_family = AF_INET6;
+			else
+				return;		/* garbage: trust no further */
+			r->real_store = ss;
+			r->peer_real = &r->real_store;
+			snprintf(r->real_ip, sizeof(r->real_ip), "%s", ip);
+			if (!relay_trusted(r, &ss))
+				return;
+		}
+	}
+}
+
 /* Fill q's fields that depend on the parsed request. */
 static void
 relay_prepare(struct relay *r, struct relay_req *q)
@@ -1365,6 +1436,7 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	struct http_request	*req = &q->req;
 	const struct http_field	*f;
 
+	relay_real_client(r, req);
 	q->version = req->version;
 	relay_copy(q->method, sizeof(q->method), &q->method_len,
 	    req->method_str, req->method_len);
@@ -1506,6 +1578,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->peer_store = *peer;
 	r->peer = &r->peer_store;
 	r->peer_real = &r->peer_store;
+	r->real_ip[0] = '\0';
 	r->listen = l->listen;
 	r->nreq = 0;
 	r->fwd.proto = "http";

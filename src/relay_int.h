@@ -81,6 +81,8 @@ struct relay {
 	unsigned		 slot;		/* scoreboard slot */
 	struct sockaddr_storage	 peer_store;	/* the client (PROXY may say) */
 	const struct sockaddr_storage *peer_real;
+	struct sockaddr_storage	 real_store;	/* from X-Forwarded-For */
+	char			 real_ip[64];
 	char			 err_extra[640];	/* fields for errors */
 	char			*npath;		/* normalized path */
 	size_t			 ncap;

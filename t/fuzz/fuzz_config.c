@@ -19,11 +19,10 @@
  *     files only and nothing under /proc, /sys or /dev, so that a fuzzed
  *     "tls_certificate = /dev/zero" or "/dev/stdin" cannot hang the run.
  *
- * Build: every module but main.c, as porter is linked:
- *   clang -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Isrc \
- *	-DPORTER_RUNSTATEDIR='"/run"' -DPORTER_CONFIG='"/etc/porter.ini"' \
- *	t/fuzz/fuzz_config.c $(ls src/*.c | grep -v main.c) \
- *	$(pkg-config --cflags --libs inih openssl) -ldl
+ * Build: with every module but src/main.c, as porter is linked, and the
+ * macros configure defines (PACKAGE_VERSION, PORTER_RUNSTATEDIR,
+ * PORTER_CONFIG), plus $(pkg-config --cflags --libs inih openssl) -ldl;
+ * t/fuzz/run does it.
  */
 #include <sys/mman.h>
 #include <sys/stat.h>

@@ -198,6 +198,27 @@ class SlowlorisTest(PorterTest):
         print("slowloris: worst normal request took %.3f s" % worst)
 
 
+class TrustedProxiesTest(PorterTest):
+    porter_extra = "trusted_proxies = 127.0.0.0/8 10.0.0.0/8\n"
+
+    def config_body(self):
+        return super().config_body() + (
+            "[route lan]\npath = /lan/\npool = app\ndeny = 192.0.2.0/24\n"
+            "[route rest]\npool = app\n")
+
+    def test_real_client_from_forwarded_for(self):
+        r = self.get("/lan/x", headers={
+            "X-Forwarded-For": "192.0.2.9, 10.1.1.1"})
+        self.assertEqual(r.status, 403)      # the real client is denied
+        r = self.get("/lan/x", headers={
+            "X-Forwarded-For": "198.51.100.1, 192.0.2.9"})
+        self.assertEqual(r.status, 403)
+        r = self.get("/lan/x", headers={"X-Forwarded-For": "203.0.113.5"})
+        self.assertEqual(r.status, 404)      # allowed: at the origin
+        wait_for(lambda: any(l.startswith("203.0.113.5 ") for l in
+                             self.porter.access()), what="log")
+
+
 class ProxyProtocolTest(PorterTest):
     listen_extra = "proxy_protocol = on\n"
 
