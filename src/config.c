@@ -27,20 +27,12 @@
 
 #include "alog.h"
 #include "config.h"
+#include "config_int.h"
 #include "http_parse.h"
 #include "log.h"
 #include "tls.h"
 
-enum cfg_section {
-	S_NONE = 0,
-	S_PORTER,
-	S_LISTEN,
-	S_POOL,
-	S_ROUTE,
-	S_ADMIN,
-	S_CACHE,
-	S_BAD
-};
+
 
 enum cfg_type {
 	T_UINT = 0,
@@ -54,7 +46,7 @@ enum cfg_type {
 };
 
 struct cfg_key {
-	enum cfg_section section;
+	enum config_section section;
 	const char	*name;
 	enum cfg_type	 type;
 	size_t		 offset;
@@ -189,28 +181,12 @@ static const struct cfg_key cfg_keys[] = {
 };
 
 #define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+_Static_assert(CFG_NKEYS <= CFG_MAX_KEYS, "raise CFG_MAX_KEYS");
 
-struct cfg_parse {
-	struct config	*c;
-	FILE		*fp;
-	const char	*file;
-	int		 lineno;
-	enum cfg_section sec;
-	void		*obj;		/* struct being filled */
-	int		 sec_line;
-	int		 porter_line;
-	unsigned char	 seen[CFG_NKEYS];
-	int		 key_line[CFG_NKEYS];	/* [porter] keys */
-	char		*err;
-	size_t		 errlen, erroff;
-	int		 nerr;
-};
 
-static void cfg_error(struct cfg_parse *, int, const char *, ...)
-    __attribute__((format(printf, 3, 4)));
 
-static void
-cfg_error(struct cfg_parse *p, int line, const char *fmt, ...)
+void
+config_error(struct config_parse *p, int line, const char *fmt, ...)
 {
 	va_list	 ap;
 	int	 n;
@@ -237,8 +213,8 @@ cfg_error(struct cfg_parse *p, int line, const char *fmt, ...)
 	p->err[p->erroff] = '\0';
 }
 
-static void *
-cfg_grow(void *arr, size_t n, size_t size)
+void *
+config_grow(void *arr, size_t n, size_t size)
 {
 	void	*r;
 
@@ -249,8 +225,8 @@ cfg_grow(void *arr, size_t n, size_t size)
 	return r;
 }
 
-static char *
-cfg_strdup(const char *s)
+char *
+config_strdup(const char *s)
 {
 	char	*r;
 
@@ -259,8 +235,8 @@ cfg_strdup(const char *s)
 	return r;
 }
 
-static int
-cfg_valid_name(const char *s)
+int
+config_valid_name(const char *s)
 {
 	if (*s == '\0' || strlen(s) >= CONFIG_NAME_MAX)
 		return 0;
@@ -272,7 +248,7 @@ cfg_valid_name(const char *s)
 
 /* Start of a new section, seen by the reader on line p->lineno. */
 static void
-cfg_section(struct cfg_parse *p, const char *hdr)
+cfg_section(struct config_parse *p, const char *hdr)
 {
 	struct config	*c = p->c;
 	char		 kind[16], name[CONFIG_NAME_MAX + 16];
@@ -286,12 +262,12 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 	name[0] = '\0';
 	n = sscanf(hdr, "%15s %79s", kind, name);
 	if (n < 1) {
-		cfg_error(p, p->lineno, "empty section name");
+		config_error(p, p->lineno, "empty section name");
 		return;
 	}
 	if (strcmp(kind, "porter") == 0 && n == 1) {
 		if (p->porter_line != 0) {
-			cfg_error(p, p->lineno, "duplicate section [porter] "
+			config_error(p, p->lineno, "duplicate section [porter] "
 			    "(first at line %d)", p->porter_line);
 			return;
 		}
@@ -302,7 +278,7 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "cache") == 0 && n == 1) {
 		if (c->cache.line != 0) {
-			cfg_error(p, p->lineno, "duplicate section [cache] "
+			config_error(p, p->lineno, "duplicate section [cache] "
 			    "(first at line %d)", c->cache.line);
 			return;
 		}
@@ -313,7 +289,7 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "admin") == 0 && n == 1) {
 		if (c->admin.line != 0) {
-			cfg_error(p, p->lineno, "duplicate section [admin] "
+			config_error(p, p->lineno, "duplicate section [admin] "
 			    "(first at line %d)", c->admin.line);
 			return;
 		}
@@ -325,14 +301,14 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 	if (n != 2 || strchr(hdr + strlen(kind) + 1, ' ') != NULL) {
 		if (strcmp(kind, "listen") == 0 || strcmp(kind, "pool") == 0 ||
 		    strcmp(kind, "route") == 0)
-			cfg_error(p, p->lineno, "section [%s] needs one name, "
+			config_error(p, p->lineno, "section [%s] needs one name, "
 			    "as in [%s NAME]", kind, kind);
 		else
-			cfg_error(p, p->lineno, "unknown section [%s]", hdr);
+			config_error(p, p->lineno, "unknown section [%s]", hdr);
 		return;
 	}
-	if (!cfg_valid_name(name)) {
-		cfg_error(p, p->lineno, "invalid name \"%s\" (letters, digits, "
+	if (!config_valid_name(name)) {
+		config_error(p, p->lineno, "invalid name \"%s\" (letters, digits, "
 		    "'_', '.', '-'; at most %d)", name, CONFIG_NAME_MAX - 1);
 		return;
 	}
@@ -340,7 +316,7 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		for (i = 0; i < c->nlistens; i++)
 			if (strcmp(c->listens[i].name, name) == 0)
 				goto dup;
-		c->listens = cfg_grow(c->listens, c->nlistens,
+		c->listens = config_grow(c->listens, c->nlistens,
 		    sizeof(*c->listens));
 		p->obj = &c->listens[c->nlistens++];
 		snprintf(((struct listen_config *)p->obj)->name,
@@ -354,7 +330,7 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		for (i = 0; i < c->npools; i++)
 			if (strcmp(c->pools[i].name, name) == 0)
 				goto dup;
-		c->pools = cfg_grow(c->pools, c->npools, sizeof(*c->pools));
+		c->pools = config_grow(c->pools, c->npools, sizeof(*c->pools));
 		pc = &c->pools[c->npools++];
 		snprintf(pc->name, sizeof(pc->name), "%s", name);
 		pc->connect_timeout = 5000;
@@ -382,17 +358,17 @@ cfg_section(struct cfg_parse *p, const char *hdr)
 		for (i = 0; i < c->nroutes; i++)
 			if (strcmp(c->routes[i].name, name) == 0)
 				goto dup;
-		c->routes = cfg_grow(c->routes, c->nroutes, sizeof(*c->routes));
+		c->routes = config_grow(c->routes, c->nroutes, sizeof(*c->routes));
 		p->obj = &c->routes[c->nroutes++];
 		snprintf(((struct route_config *)p->obj)->name,
 		    CONFIG_NAME_MAX, "%s", name);
 		((struct route_config *)p->obj)->line = p->lineno;
 		p->sec = S_ROUTE;
 	} else
-		cfg_error(p, p->lineno, "unknown section [%s]", hdr);
+		config_error(p, p->lineno, "unknown section [%s]", hdr);
 	return;
 dup:
-	cfg_error(p, p->lineno, "duplicate section [%s %s]", kind, name);
+	config_error(p, p->lineno, "duplicate section [%s %s]", kind, name);
 }
 
 /*
@@ -402,7 +378,7 @@ dup:
 static char *
 cfg_reader(char *str, int num, void *stream)
 {
-	struct cfg_parse	*p = stream;
+	struct config_parse	*p = stream;
 	char			 hdr[256];
 	char			*s, *e;
 	int			 ch;
@@ -413,7 +389,7 @@ cfg_reader(char *str, int num, void *stream)
 	p->lineno++;
 	n = strlen(str);
 	if (n > 0 && str[n - 1] != '\n' && !feof(p->fp)) {
-		cfg_error(p, p->lineno, "line longer than %d characters",
+		config_error(p, p->lineno, "line longer than %d characters",
 		    num - 2);
 		while ((ch = fgetc(p->fp)) != EOF && ch != '\n')
 			;
@@ -459,437 +435,8 @@ cfg_addr_dup(struct config *c, const struct addr *a)
 	return 0;
 }
 
-/* server = ADDRESS [weight=N] [max_conns=N] [backup] [down] */
 static void
-cfg_server(struct cfg_parse *p, struct pool_config *pc, const char *value)
-{
-	struct server_config	 sc;
-	char			*dup, *tok, *save = NULL, err[256];
-	unsigned long		 u;
-	size_t			 i;
-
-	memset(&sc, 0, sizeof(sc));
-	sc.weight = 1;
-	sc.line = p->lineno;
-	dup = cfg_strdup(value);
-	tok = strtok_r(dup, " \t", &save);
-	if (tok == NULL) {
-		cfg_error(p, p->lineno, "server: missing address");
-		goto out;
-	}
-	snprintf(sc.name, sizeof(sc.name), "%s", tok);
-	if (strncmp(tok, "unix:", 5) == 0) {
-		struct sockaddr_un *un = (struct sockaddr_un *)&sc.addr.ss;
-
-		if (tok[5] != '/' || strlen(tok + 5) >= sizeof(un->sun_path)) {
-			cfg_error(p, p->lineno, "server: \"%s\" needs an "
-			    "absolute socket path of at most %zu bytes", tok,
-			    sizeof(un->sun_path) - 1);
-			goto out;
-		}
-		un->sun_family = AF_UNIX;
-		memcpy(un->sun_path, tok + 5, strlen(tok + 5) + 1);
-		sc.addr.len = sizeof(*un);
-		snprintf(sc.addr.str, sizeof(sc.addr.str), "%.63s", tok);
-	} else if (util_parse_addr(tok, &sc.addr, err, sizeof(err)) == -1) {
-		cfg_error(p, p->lineno, "server: %s", err);
-		goto out;
-	} else if (util_addr_port(&sc.addr) == 0) {
-		cfg_error(p, p->lineno, "server: port 0 is not a port to "
-		    "connect to");
-		goto out;
-	}
-	while ((tok = strtok_r(NULL, " \t", &save)) != NULL) {
-		if (strcmp(tok, "backup") == 0)
-			sc.backup = 1;
-		else if (strcmp(tok, "down") == 0)
-			sc.down = 1;
-		else if (strncmp(tok, "weight=", 7) == 0 &&
-		    util_parse_uint(tok + 7, 1, 1000, &u, err,
-		    sizeof(err)) == 0)
-			sc.weight = (unsigned)u;
-		else if (strncmp(tok, "max_conns=", 10) == 0 &&
-		    util_parse_uint(tok + 10, 0, 1000000, &u, err,
-		    sizeof(err)) == 0)
-			sc.max_conns = (unsigned)u;
-		else {
-			cfg_error(p, p->lineno, "server: unknown or invalid "
-			    "option \"%s\" (weight=1..1000, max_conns=N, "
-			    "backup, down)", tok);
-			goto out;
-		}
-	}
-	for (i = 0; i < pc->nservers; i++)
-		if (strcmp(pc->servers[i].addr.str, sc.addr.str) == 0) {
-			cfg_error(p, p->lineno, "server %s is already in "
-			    "[pool %s]", sc.addr.str, pc->name);
-			goto out;
-		}
-	sc.id = util_hash64(sc.addr.str, strlen(sc.addr.str),
-	    util_hash64(pc->name, strlen(pc->name), 0));
-	pc->servers = cfg_grow(pc->servers, pc->nservers, sizeof(sc));
-	pc->servers[pc->nservers++] = sc;
-out:
-	free(dup);
-}
-
-static void
-cfg_pool_special(struct cfg_parse *p, struct pool_config *pc,
-    const char *name, const char *value)
-{
-	static const char *const kinds[] = {
-		"round_robin", "least_conn", "random_two", "hash", "sticky"
-	};
-	unsigned	 a, b;
-	size_t		 i;
-	int		 n, n2, len;
-	char		 m[16], path[128], extra[8];
-
-	if (strcmp(name, "balance") == 0) {
-		for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
-			if (strcmp(value, kinds[i]) == 0) {
-				pc->balance = (enum balance_kind)i;
-				return;
-			}
-		cfg_error(p, p->lineno, "balance: unknown \"%s\" (round_robin, "
-		    "least_conn, random_two, hash or sticky)", value);
-	} else if (strcmp(name, "hash_key") == 0) {
-		if (strcmp(value, "client_ip") == 0)
-			pc->hash_key = HASH_CLIENT_IP;
-		else if (strcmp(value, "uri") == 0)
-			pc->hash_key = HASH_URI;
-		else if (strncmp(value, "header:", 7) == 0 && value[7] != '\0')
-			pc->hash_key = HASH_HEADER;
-		else if (strncmp(value, "cookie:", 7) == 0 && value[7] != '\0')
-			pc->hash_key = HASH_COOKIE;
-		else {
-			cfg_error(p, p->lineno, "hash_key: unknown \"%s\" "
-			    "(client_ip, uri, header:NAME or cookie:NAME)",
-			    value);
-			return;
-		}
-		snprintf(pc->hash_name, sizeof(pc->hash_name), "%s",
-		    strchr(value, ':') ? strchr(value, ':') + 1 : "");
-	} else if (strcmp(name, "sticky_cookie") == 0) {
-		if (!cfg_valid_name(value)) {
-			cfg_error(p, p->lineno, "sticky_cookie: invalid "
-			    "cookie name \"%s\"", value);
-			return;
-		}
-		snprintf(pc->sticky_cookie, sizeof(pc->sticky_cookie), "%s",
-		    value);
-	} else if (strcmp(name, "health_check") == 0) {
-		if (strcmp(value, "off") == 0)
-			pc->check_kind = CHECK_OFF;
-		else if (strcmp(value, "tcp") == 0)
-			pc->check_kind = CHECK_TCP;
-		else if ((n = sscanf(value, "%15s %127s %7s", m, path,
-		    extra)) == 2 && path[0] == '/' &&
-		    http_method_lookup(m, strlen(m)) != HTTP_M_OTHER &&
-		    strpbrk(path, "\r\n") == NULL) {
-			pc->check_kind = CHECK_HTTP;
-			snprintf(pc->check_method, sizeof(pc->check_method),
-			    "%s", m);
-			snprintf(pc->check_path, sizeof(pc->check_path), "%s",
-			    path);
-		} else
-			cfg_error(p, p->lineno, "health_check: expected off, "
-			    "tcp or METHOD /path (as in GET /healthz)");
-	} else if (strcmp(name, "health_status") == 0) {
-		a = b = 0;
-		len = 0;
-		n = sscanf(value, "%3u%n", &a, &len);
-		if (n == 1 && value[len] == '\0')
-			b = a;
-		else if (n == 1 && value[len] == '-' &&
-		    sscanf(value + len + 1, "%3u%n", &b, &n2) == 1 &&
-		    value[len + 1 + n2] == '\0')
-			n = 2;
-		else
-			n = 0;
-		if (n == 0 || a < 100 || b > 599 || a > b) {
-			cfg_error(p, p->lineno, "health_status: expected a "
-			    "status or a range such as 200-399");
-			return;
-		}
-		pc->check_status_min = a;
-		pc->check_status_max = b;
-	} else if (strcmp(name, "health_body") == 0) {
-		free(pc->check_body);
-		pc->check_body = cfg_strdup(value);
-	}
-}
-
-/* Append s to a NULL-terminated-free list. */
-static void
-cfg_list_add(char ***list, size_t *n, const char *s)
-{
-	*list = cfg_grow(*list, *n, sizeof(**list));
-	(*list)[(*n)++] = cfg_strdup(s);
-}
-
-/* Is s a valid field name (token)? */
-static int
-cfg_field_name(const char *s, size_t len)
-{
-	size_t	 i;
-
-	if (len == 0)
-		return 0;
-	for (i = 0; i < len; i++)
-		if (!isalnum((unsigned char)s[i]) &&
-		    strchr("!#$%&'*+-.^_`|~", s[i]) == NULL)
-			return 0;
-	return 1;
-}
-
-/* Split "Name: value" into a name and a value; -1 if malformed. */
-static int
-cfg_name_value(const char *v, char *name, size_t nlen, const char **value)
-{
-	const char	*colon = strchr(v, ':');
-	size_t		 len;
-
-	if (colon == NULL)
-		return -1;
-	len = (size_t)(colon - v);
-	if (len >= nlen || !cfg_field_name(v, len))
-		return -1;
-	memcpy(name, v, len);
-	name[len] = '\0';
-	for (colon++; *colon == ' ' || *colon == '\t'; colon++)
-		;
-	if (strpbrk(colon, "\r\n") != NULL)
-		return -1;
-	*value = colon;
-	return 0;
-}
-
-static void
-cfg_append(char **lines, const char *name, const char *value)
-{
-	size_t	 old = *lines ? strlen(*lines) : 0;
-	size_t	 add = strlen(name) + strlen(value) + 5;
-
-	if ((*lines = realloc(*lines, old + add)) == NULL)
-		fatal("realloc");
-	snprintf(*lines + old, add, "%s: %s\r\n", name, value);
-}
-
-/* error_page = CODE FILE: read now, served by workers from memory. */
-static void
-cfg_error_page(struct cfg_parse *p, const char *value)
-{
-	struct error_page	 ep;
-	unsigned long		 code;
-	char			 err[256], *dup, *tok, *save = NULL;
-	FILE			*fp;
-	long			 len;
-
-	dup = cfg_strdup(value);
-	tok = strtok_r(dup, " \t", &save);
-	if (tok == NULL || util_parse_uint(tok, 400, 599, &code, err,
-	    sizeof(err)) == -1 || (tok = strtok_r(NULL, " \t", &save)) ==
-	    NULL) {
-		cfg_error(p, p->lineno, "error_page: expected CODE FILE with "
-		    "CODE from 400 to 599");
-		goto out;
-	}
-	if ((fp = fopen(tok, "r")) == NULL) {
-		cfg_error(p, p->lineno, "error_page: cannot open %s: %s", tok,
-		    strerror(errno));
-		goto out;
-	}
-	if (fseek(fp, 0, SEEK_END) == -1 || (len = ftell(fp)) < 0 ||
-	    len > 65536 || fseek(fp, 0, SEEK_SET) == -1) {
-		cfg_error(p, p->lineno, "error_page: %s is larger than 64 KiB "
-		    "or unreadable", tok);
-		fclose(fp);
-		goto out;
-	}
-	ep.status = (int)code;
-	ep.len = (size_t)len;
-	if ((ep.body = malloc(ep.len + 1)) == NULL)
-		fatal("malloc");
-	if (fread(ep.body, 1, ep.len, fp) != ep.len) {
-		cfg_error(p, p->lineno, "error_page: cannot read %s", tok);
-		free(ep.body);
-		fclose(fp);
-		goto out;
-	}
-	fclose(fp);
-	p->c->error_pages = cfg_grow(p->c->error_pages, p->c->nerror_pages,
-	    sizeof(ep));
-	p->c->error_pages[p->c->nerror_pages++] = ep;
-out:
-	free(dup);
-}
-
-/* Route keys beyond host/path/pool; returns 1 when name was handled. */
-static int
-cfg_route_special(struct cfg_parse *p, struct route_config *r,
-    const char *name, const char *value)
-{
-	char		 fname[128], *dup, *tok, *save = NULL, err[256];
-	const char	*fval;
-	unsigned long	 code;
-	int		 rc;
-
-	if (strcmp(name, "listen") == 0 || strcmp(name, "methods") == 0) {
-		dup = cfg_strdup(value);
-		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t,", &save)) {
-			if (name[0] == 'l')
-				cfg_list_add(&r->listens, &r->nlistens, tok);
-			else if (!cfg_field_name(tok, strlen(tok)))
-				cfg_error(p, p->lineno, "methods: invalid "
-				    "method \"%s\"", tok);
-			else
-				cfg_list_add(&r->methods, &r->nmethods, tok);
-		}
-		free(dup);
-	} else if (strcmp(name, "allow_methods") == 0) {
-		dup = cfg_strdup(value);
-		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t,", &save))
-			if (!cfg_field_name(tok, strlen(tok)))
-				cfg_error(p, p->lineno, "allow_methods: "
-				    "invalid method \"%s\"", tok);
-			else
-				cfg_list_add(&r->allow_methods,
-				    &r->nallow_methods, tok);
-		free(dup);
-	} else if (strcmp(name, "deny_path_regex") == 0) {
-		if ((rc = regcomp(&r->deny_regex, value, REG_EXTENDED |
-		    REG_NOSUB)) != 0) {
-			regerror(rc, &r->deny_regex, err, sizeof(err));
-			cfg_error(p, p->lineno, "deny_path_regex: %s", err);
-			return 1;
-		}
-		r->deny_path_regex = cfg_strdup(value);
-	} else if (strcmp(name, "deny_header") == 0) {
-		r->deny_headers = cfg_grow(r->deny_headers, r->ndeny_headers,
-		    sizeof(*r->deny_headers));
-		if (cfg_name_value(value, fname, sizeof(fname), &fval) == 0) {
-			r->deny_headers[r->ndeny_headers].name =
-			    cfg_strdup(fname);
-			r->deny_headers[r->ndeny_headers++].value =
-			    cfg_strdup(fval);
-		} else if (cfg_field_name(value, strlen(value))) {
-			r->deny_headers[r->ndeny_headers++].name =
-			    cfg_strdup(value);
-		} else
-			cfg_error(p, p->lineno, "deny_header: expected NAME "
-			    "or NAME: value");
-	} else if (strcmp(name, "rate_limit") == 0) {
-		unsigned	 rate = 0, burst = 0;
-		int		 used = 0;
-
-		if (sscanf(value, "%ur/s%n", &rate, &used) != 1 ||
-		    rate == 0 || rate > 1000000) {
-			cfg_error(p, p->lineno, "rate_limit: expected "
-			    "Nr/s [burst=N]");
-			return 1;
-		}
-		for (tok = (char *)(uintptr_t)value + used; *tok == ' ' ||
-		    *tok == '\t'; tok++)
-			;
-		if (*tok != '\0' && (sscanf(tok, "burst=%u%n", &burst,
-		    &used) != 1 || tok[used] != '\0')) {
-			cfg_error(p, p->lineno, "rate_limit: expected "
-			    "Nr/s [burst=N]");
-			return 1;
-		}
-		r->rate = rate;
-		r->burst = burst ? burst : rate;
-	} else if (strcmp(name, "rate_limit_key") == 0) {
-		if (strcmp(value, "client_ip") == 0)
-			r->rate_key[0] = '\0';
-		else if (strncmp(value, "header:", 7) == 0 &&
-		    cfg_field_name(value + 7, strlen(value + 7)) &&
-		    strlen(value + 7) < sizeof(r->rate_key))
-			snprintf(r->rate_key, sizeof(r->rate_key), "%s",
-			    value + 7);
-		else
-			cfg_error(p, p->lineno, "rate_limit_key: expected "
-			    "client_ip or header:NAME");
-	} else if (strcmp(name, "path_regex") == 0) {
-		if ((rc = regcomp(&r->regex, value, REG_EXTENDED |
-		    REG_NOSUB)) != 0) {
-			regerror(rc, &r->regex, err, sizeof(err));
-			cfg_error(p, p->lineno, "path_regex: %s", err);
-			return 1;
-		}
-		r->path_regex = cfg_strdup(value);
-	} else if (strcmp(name, "header") == 0) {
-		if (cfg_name_value(value, fname, sizeof(fname), &fval) == -1) {
-			cfg_error(p, p->lineno, "header: expected NAME: value");
-			return 1;
-		}
-		r->headers = cfg_grow(r->headers, r->nheaders,
-		    sizeof(*r->headers));
-		r->headers[r->nheaders].name = cfg_strdup(fname);
-		r->headers[r->nheaders++].value = cfg_strdup(fval);
-	} else if (strcmp(name, "strip_prefix") == 0) {
-		if (value[0] != '/') {
-			cfg_error(p, p->lineno, "strip_prefix: \"%s\" must "
-			    "start with '/'", value);
-			return 1;
-		}
-		r->strip_prefix = cfg_strdup(value);
-	} else if (strcmp(name, "add_request_header") == 0 ||
-	    strcmp(name, "add_response_header") == 0) {
-		if (cfg_name_value(value, fname, sizeof(fname), &fval) == -1) {
-			cfg_error(p, p->lineno, "%s: expected NAME: value",
-			    name);
-			return 1;
-		}
-		cfg_append(name[4] == 'r' && name[6] == 'q' ? &r->req_add :
-		    &r->resp_add, fname, fval);
-	} else if (strcmp(name, "remove_request_header") == 0 ||
-	    strcmp(name, "remove_response_header") == 0) {
-		dup = cfg_strdup(value);
-		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
-		    tok = strtok_r(NULL, " \t,", &save)) {
-			if (!cfg_field_name(tok, strlen(tok)))
-				cfg_error(p, p->lineno, "%s: invalid field "
-				    "name \"%s\"", name, tok);
-			else if (strcmp(name, "remove_request_header") == 0)
-				cfg_list_add(&r->req_remove, &r->nreq_remove,
-				    tok);
-			else
-				cfg_list_add(&r->resp_remove,
-				    &r->nresp_remove, tok);
-		}
-		free(dup);
-	} else if (strcmp(name, "return") == 0) {
-		dup = cfg_strdup(value);
-		tok = strtok_r(dup, " \t", &save);
-		if (tok == NULL || util_parse_uint(tok, 200, 599, &code, err,
-		    sizeof(err)) == -1) {
-			cfg_error(p, p->lineno, "return: expected CODE [URL] "
-			    "with CODE from 200 to 599");
-			free(dup);
-			return 1;
-		}
-		r->return_code = (int)code;
-		tok = strtok_r(NULL, "", &save);
-		if (tok != NULL) {
-			while (*tok == ' ' || *tok == '\t')
-				tok++;
-			r->return_url = cfg_strdup(tok);
-		} else if (code >= 300 && code < 400) {
-			cfg_error(p, p->lineno, "return: a redirect needs a "
-			    "URL");
-		}
-		free(dup);
-	} else
-		return 0;
-	return 1;
-}
-
-static void
-cfg_special(struct cfg_parse *p, const char *name, const char *value)
+cfg_special(struct config_parse *p, const char *name, const char *value)
 {
 	char		 err[256];
 	struct addr	 a;
@@ -907,15 +454,15 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 			naddrs = &p->c->admin.naddrs;
 		}
 		if (util_parse_addr(value, &a, err, sizeof(err)) == -1) {
-			cfg_error(p, p->lineno, "address: %s", err);
+			config_error(p, p->lineno, "address: %s", err);
 			return;
 		}
 		if (util_addr_port(&a) != 0 && cfg_addr_dup(p->c, &a)) {
-			cfg_error(p, p->lineno, "address %s is already used by "
+			config_error(p, p->lineno, "address %s is already used by "
 			    "another listen address", a.str);
 			return;
 		}
-		*addrs = cfg_grow(*addrs, *naddrs, sizeof(**addrs));
+		*addrs = config_grow(*addrs, *naddrs, sizeof(**addrs));
 		(*addrs)[(*naddrs)++] = a;
 	} else if (p->sec == S_LISTEN && (strcmp(name, "tls_certificate") ==
 	    0 || strcmp(name, "tls_key") == 0)) {
@@ -923,15 +470,15 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 
 		/* each certificate, then (optionally) its key */
 		if (name[4] == 'c') {
-			l->certs = cfg_grow(l->certs, l->ncerts,
+			l->certs = config_grow(l->certs, l->ncerts,
 			    sizeof(*l->certs));
-			l->certs[l->ncerts].cert = cfg_strdup(value);
+			l->certs[l->ncerts].cert = config_strdup(value);
 			l->certs[l->ncerts++].line = p->lineno;
 		} else if (l->ncerts == 0 || l->certs[l->ncerts - 1].key) {
-			cfg_error(p, p->lineno, "tls_key must follow its "
+			config_error(p, p->lineno, "tls_key must follow its "
 			    "tls_certificate");
 		} else
-			l->certs[l->ncerts - 1].key = cfg_strdup(value);
+			l->certs[l->ncerts - 1].key = config_strdup(value);
 	} else if ((p->sec == S_ADMIN && strcmp(name, "allow") == 0) ||
 	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0) ||
 	    (p->sec == S_ROUTE && (strcmp(name, "allow") == 0 ||
@@ -960,62 +507,62 @@ cfg_special(struct cfg_parse *p, const char *name, const char *value)
 		char	*dup, *tok, *save = NULL;
 		struct cidr cidr;
 
-		dup = cfg_strdup(value);
+		dup = config_strdup(value);
 		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save)) {
 			if (util_parse_cidr(tok, &cidr, err, sizeof(err)) == -1) {
-				cfg_error(p, p->lineno, "%s: %s", name, err);
+				config_error(p, p->lineno, "%s: %s", name, err);
 				continue;
 			}
-			*list = cfg_grow(*list, *n, sizeof(**list));
+			*list = config_grow(*list, *n, sizeof(**list));
 			(*list)[(*n)++] = cidr;
 		}
 		free(dup);
 	} else if (p->sec == S_POOL && strcmp(name, "server") == 0) {
-		cfg_server(p, p->obj, value);
+		config_server(p, p->obj, value);
 	} else if (p->sec == S_POOL) {
-		cfg_pool_special(p, p->obj, name, value);
+		config_pool_special(p, p->obj, name, value);
 	} else if (p->sec == S_ROUTE && strcmp(name, "host") == 0) {
 		struct route_config *r = p->obj;
 		char	*dup, *tok, *save = NULL;
 
-		dup = cfg_strdup(value);
+		dup = config_strdup(value);
 		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save)) {
 			if (strchr(tok + (tok[0] == '*'), '*') != NULL ||
 			    (tok[0] == '*' && tok[1] != '.')) {
-				cfg_error(p, p->lineno, "host: invalid name "
+				config_error(p, p->lineno, "host: invalid name "
 				    "\"%s\" (a wildcard is \"*.domain\")", tok);
 				continue;
 			}
-			r->hosts = cfg_grow(r->hosts, r->nhosts,
+			r->hosts = config_grow(r->hosts, r->nhosts,
 			    sizeof(*r->hosts));
-			r->hosts[r->nhosts++] = cfg_strdup(tok);
+			r->hosts[r->nhosts++] = config_strdup(tok);
 		}
 		free(dup);
 	} else if (p->sec == S_PORTER && strcmp(name, "hide_headers") == 0) {
 		char	*dup, *tok, *save = NULL;
 
-		dup = cfg_strdup(value);
+		dup = config_strdup(value);
 		for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
 		    tok = strtok_r(NULL, " \t,", &save))
-			cfg_list_add(&p->c->hide_headers,
+			config_list_add(&p->c->hide_headers,
 			    &p->c->nhide_headers, tok);
 		free(dup);
 	} else if (p->sec == S_PORTER && strcmp(name, "error_page") == 0) {
-		cfg_error_page(p, value);
-	} else if (p->sec == S_ROUTE && cfg_route_special(p, p->obj, name,
+		config_error_page(p, value);
+	} else if (p->sec == S_ROUTE && config_route_special(p, p->obj, name,
 	    value)) {
 		/* done */
 	} else if (p->sec == S_ROUTE && strcmp(name, "path") == 0) {
 		struct route_config *r = p->obj;
 
 		if (value[0] != '/') {
-			cfg_error(p, p->lineno, "path: \"%s\" must start with "
+			config_error(p, p->lineno, "path: \"%s\" must start with "
 			    "'/'", value);
 			return;
 		}
-		r->path = cfg_strdup(value);
+		r->path = config_strdup(value);
 	} else if (p->sec == S_ROUTE && strcmp(name, "pool") == 0) {
 		struct route_config *r = p->obj;
 
@@ -1050,7 +597,7 @@ static int
 cfg_handler(void *user, const char *section, const char *name,
     const char *value)
 {
-	struct cfg_parse	*p = user;
+	struct config_parse	*p = user;
 	const struct cfg_key	*k = NULL;
 	char			 err[256];
 	char			*field;
@@ -1063,7 +610,7 @@ cfg_handler(void *user, const char *section, const char *name,
 	if (p->sec == S_BAD)
 		return 1;	/* already reported at the section line */
 	if (p->sec == S_NONE) {
-		cfg_error(p, p->lineno, "\"%s\" outside of any section",
+		config_error(p, p->lineno, "\"%s\" outside of any section",
 		    name);
 		return 1;
 	}
@@ -1074,13 +621,13 @@ cfg_handler(void *user, const char *section, const char *name,
 			break;
 		}
 	if (k == NULL) {
-		cfg_error(p, p->lineno, "unknown key \"%s\" in [%s]", name,
+		config_error(p, p->lineno, "unknown key \"%s\" in [%s]", name,
 		    section);
 		return 1;
 	}
 	if (!cfg_repeatable(k)) {
 		if (p->seen[i]) {
-			cfg_error(p, p->lineno, "duplicate key \"%s\"", name);
+			config_error(p, p->lineno, "duplicate key \"%s\"", name);
 			return 1;
 		}
 		p->seen[i] = 1;
@@ -1132,7 +679,7 @@ cfg_handler(void *user, const char *section, const char *name,
 	case T_OFFSTRING:
 		free(*(char **)(void *)field);
 		*(char **)(void *)field = strcmp(value, "off") == 0 ? NULL :
-		    cfg_strdup(value);
+		    config_strdup(value);
 		break;
 	case T_STRING:
 		if (*value == '\0') {
@@ -1140,7 +687,7 @@ cfg_handler(void *user, const char *section, const char *name,
 			goto bad;
 		}
 		free(*(char **)(void *)field);
-		*(char **)(void *)field = cfg_strdup(value);
+		*(char **)(void *)field = config_strdup(value);
 		break;
 	case T_SPECIAL:
 		cfg_special(p, name, value);
@@ -1148,50 +695,8 @@ cfg_handler(void *user, const char *section, const char *name,
 	}
 	return 1;
 bad:
-	cfg_error(p, p->lineno, "%s: %s", name, err);
+	config_error(p, p->lineno, "%s: %s", name, err);
 	return 1;
-}
-
-static int
-cfg_ring_cmp(const void *a, const void *b)
-{
-	const struct ring_point *x = a, *y = b;
-
-	return x->hash < y->hash ? -1 : x->hash > y->hash;
-}
-
-/*
- * The consistent-hash ring of a pool (ketama style): 100 points per unit
- * of weight for each primary server, at hashes of its address, so that
- * removing one of N servers moves about 1/N of the keys.
- */
-static void
-cfg_ring(struct pool_config *pc)
-{
-	char		 key[160];
-	size_t		 s, n = 0, k, per;
-	uint64_t	 h;
-
-	for (s = 0; s < pc->nservers; s++)
-		if (!pc->servers[s].backup)
-			n += 100 * pc->servers[s].weight;
-	if (n == 0)
-		return;
-	if ((pc->ring = calloc(n, sizeof(*pc->ring))) == NULL)
-		fatal("calloc");
-	for (s = 0; s < pc->nservers; s++) {
-		if (pc->servers[s].backup)
-			continue;
-		per = 100 * pc->servers[s].weight;
-		for (k = 0; k < per; k++) {
-			snprintf(key, sizeof(key), "%s#%zu",
-			    pc->servers[s].addr.str, k);
-			h = util_hash64(key, strlen(key), 0);
-			pc->ring[pc->nring].hash = (uint32_t)(h >> 32);
-			pc->ring[pc->nring++].server = (uint32_t)s;
-		}
-	}
-	qsort(pc->ring, pc->nring, sizeof(*pc->ring), cfg_ring_cmp);
 }
 
 /* An allow list nobody set means loopback only. */
@@ -1202,16 +707,16 @@ cfg_loopback(struct cidr **list, size_t *n)
 
 	if (*n != 0)
 		return;
-	*list = cfg_grow(*list, 0, sizeof(**list));
+	*list = config_grow(*list, 0, sizeof(**list));
 	(void)util_parse_cidr("127.0.0.0/8", &(*list)[0], err, sizeof(err));
-	*list = cfg_grow(*list, 1, sizeof(**list));
+	*list = config_grow(*list, 1, sizeof(**list));
 	(void)util_parse_cidr("::1", &(*list)[1], err, sizeof(err));
 	*n = 2;
 }
 
 /* Line of key name in [porter], for errors about relations of keys. */
 static int
-cfg_porter_line(struct cfg_parse *p, const char *name)
+cfg_porter_line(struct config_parse *p, const char *name)
 {
 	size_t	 i;
 
@@ -1223,30 +728,30 @@ cfg_porter_line(struct cfg_parse *p, const char *name)
 }
 
 static void
-cfg_validate_workers(struct cfg_parse *p)
+cfg_validate_workers(struct config_parse *p)
 {
 	struct config	*c = p->c;
 
 	if (c->workers > c->max_workers)
-		cfg_error(p, cfg_porter_line(p, "workers"), "workers (%u) is "
+		config_error(p, cfg_porter_line(p, "workers"), "workers (%u) is "
 		    "more than max_workers (%u)", c->workers, c->max_workers);
 	if (c->max_spare_workers == 0) {
 		c->max_spare_workers = c->workers;
 		if (c->max_spare_workers <= c->min_spare_workers)
 			c->max_spare_workers = c->min_spare_workers + 1;
 	} else if (c->max_spare_workers <= c->min_spare_workers)
-		cfg_error(p, cfg_porter_line(p, "max_spare_workers"),
+		config_error(p, cfg_porter_line(p, "max_spare_workers"),
 		    "max_spare_workers (%u) must be more than "
 		    "min_spare_workers (%u)", c->max_spare_workers,
 		    c->min_spare_workers);
 	if (c->min_spare_workers > c->max_workers)
-		cfg_error(p, cfg_porter_line(p, "min_spare_workers"),
+		config_error(p, cfg_porter_line(p, "min_spare_workers"),
 		    "min_spare_workers (%u) is more than max_workers (%u)",
 		    c->min_spare_workers, c->max_workers);
 }
 
 static void
-cfg_validate(struct cfg_parse *p)
+cfg_validate(struct config_parse *p)
 {
 	struct config	*c = p->c;
 	size_t		 i, j;
@@ -1255,29 +760,29 @@ cfg_validate(struct cfg_parse *p)
 	cfg_validate_workers(p);
 	if (c->access_log_format != NULL &&
 	    alog_format_check(c->access_log_format, err, sizeof(err)) == -1)
-		cfg_error(p, cfg_porter_line(p, "access_log_format"),
+		config_error(p, cfg_porter_line(p, "access_log_format"),
 		    "access_log_format: %s", err);
 	if (c->syslog_facility != NULL &&
 	    log_facility_parse(c->syslog_facility) == -1)
-		cfg_error(p, cfg_porter_line(p, "syslog_facility"),
+		config_error(p, cfg_porter_line(p, "syslog_facility"),
 		    "syslog_facility: unknown facility \"%s\" (daemon, "
 		    "local0 ... local7, user)", c->syslog_facility);
 	if (c->admin.line != 0 && c->admin.naddrs == 0)
-		cfg_error(p, c->admin.line, "[admin] has no address");
+		config_error(p, c->admin.line, "[admin] has no address");
 	for (i = 0; i < c->nlistens; i++) {
 		int	 line;
 
 		if (c->listens[i].ncerts > 0 && tls_server_ctx(&c->listens[i],
 		    &line, err, sizeof(err)) == -1)
-			cfg_error(p, line, "%s", err);
+			config_error(p, line, "%s", err);
 	}
 	for (i = 0; i < c->npools; i++)
 		if (c->pools[i].tls && tls_client_ctx(&c->pools[i], err,
 		    sizeof(err)) == -1)
-			cfg_error(p, c->pools[i].line, "[pool %s]: %s",
+			config_error(p, c->pools[i].line, "[pool %s]: %s",
 			    c->pools[i].name, err);
 	if (c->nhide_headers == 0)
-		cfg_list_add(&c->hide_headers, &c->nhide_headers,
+		config_list_add(&c->hide_headers, &c->nhide_headers,
 		    "X-Powered-By");
 	cfg_loopback(&c->admin.allow, &c->admin.nallow);
 	cfg_loopback(&c->cache.purge_allow, &c->cache.npurge_allow);
@@ -1286,26 +791,26 @@ cfg_validate(struct cfg_parse *p)
 		c->cache.max_object_size = c->cache.size / 4;
 	for (i = 0; i < c->nroutes; i++)
 		if (c->routes[i].cache && c->cache.line == 0)
-			cfg_error(p, c->routes[i].line, "[route %s] has cache "
+			config_error(p, c->routes[i].line, "[route %s] has cache "
 			    "= on but there is no [cache] section",
 			    c->routes[i].name);
 
 	if (c->nlistens == 0)
-		cfg_error(p, p->lineno, "no [listen NAME] section: porter "
+		config_error(p, p->lineno, "no [listen NAME] section: porter "
 		    "needs at least one address to listen on");
 	for (i = 0; i < c->nlistens; i++)
 		if (c->listens[i].naddrs == 0)
-			cfg_error(p, c->listens[i].line, "[listen %s] has no "
+			config_error(p, c->listens[i].line, "[listen %s] has no "
 			    "address", c->listens[i].name);
 	if (c->npools == 0)
-		cfg_error(p, p->lineno, "no [pool NAME] section: porter "
+		config_error(p, p->lineno, "no [pool NAME] section: porter "
 		    "needs at least one pool of servers");
 	for (i = 0; i < c->npools; i++) {
 		if (c->pools[i].nservers == 0)
-			cfg_error(p, c->pools[i].line, "[pool %s] has no "
+			config_error(p, c->pools[i].line, "[pool %s] has no "
 			    "server", c->pools[i].name);
 		if (c->pools[i].balance == BALANCE_HASH)
-			cfg_ring(&c->pools[i]);
+			config_ring(&c->pools[i]);
 	}
 	for (i = 0; i < c->nroutes; i++) {
 		struct route_config *r = &c->routes[i];
@@ -1324,13 +829,13 @@ cfg_validate(struct cfg_parse *p)
 				    r->listens[j]) == 0)
 					break;
 			if (l == c->nlistens)
-				cfg_error(p, r->line, "[route %s]: no [listen "
+				config_error(p, r->line, "[route %s]: no [listen "
 				    "%s]", r->name, r->listens[j]);
 			r->listen_idx[j] = l;
 		}
 		if (r->pool_name[0] == '\0') {
 			if (r->return_code == 0)
-				cfg_error(p, r->line, "[route %s] has no pool "
+				config_error(p, r->line, "[route %s] has no pool "
 				    "(and no return)", r->name);
 			continue;
 		}
@@ -1338,13 +843,13 @@ cfg_validate(struct cfg_parse *p)
 			if (strcmp(c->pools[j].name, r->pool_name) == 0)
 				break;
 		if (j == c->npools)
-			cfg_error(p, r->pool_line, "pool \"%s\" is not "
+			config_error(p, r->pool_line, "pool \"%s\" is not "
 			    "defined", r->pool_name);
 		else
 			r->pool = j;
 	}
 	if (c->nroutes == 0 && c->npools > 1)
-		cfg_error(p, c->pools[1].line, "several pools but no [route]: "
+		config_error(p, c->pools[1].line, "several pools but no [route]: "
 		    "add routes that say which requests go to which pool");
 }
 
@@ -1355,12 +860,12 @@ cfg_defaults(const char *path)
 
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
-	c->file = cfg_strdup(path);
+	c->file = config_strdup(path);
 	c->workers = 4;
 	c->min_spare_workers = 2;
 	c->max_workers = 256;
-	c->pid_file = cfg_strdup(PORTER_RUNSTATEDIR "/porter.pid");
-	c->error_log = cfg_strdup("stderr");
+	c->pid_file = config_strdup(PORTER_RUNSTATEDIR "/porter.pid");
+	c->error_log = config_strdup("stderr");
 	c->log_level = LOG_L_NOTICE;
 	c->access_log = NULL;
 	c->client_header_timeout = 60000;
@@ -1386,7 +891,7 @@ cfg_defaults(const char *path)
 struct config *
 config_load(const char *path, char *err, size_t errlen)
 {
-	struct cfg_parse	 p;
+	struct config_parse	 p;
 	int			 rc;
 
 	memset(&p, 0, sizeof(p));
@@ -1404,10 +909,10 @@ config_load(const char *path, char *err, size_t errlen)
 	rc = ini_parse_stream(cfg_reader, &p, cfg_handler, &p);
 	fclose(p.fp);
 	if (rc > 0)
-		cfg_error(&p, rc, "syntax error (expected [section] or "
+		config_error(&p, rc, "syntax error (expected [section] or "
 		    "key = value)");
 	else if (rc < 0)
-		cfg_error(&p, 0, "cannot parse (out of memory)");
+		config_error(&p, 0, "cannot parse (out of memory)");
 	cfg_validate(&p);
 	if (p.nerr > 0) {
 		config_free(p.c);

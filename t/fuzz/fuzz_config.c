@@ -52,6 +52,7 @@
 
 static char	 cfg_path[64];
 static int	 cfg_fd = -1;
+static int	 verbose;	/* FUZZ_VERBOSE=1: print what config_load said */
 
 /* --- confinement ------------------------------------------------------ */
 
@@ -210,6 +211,7 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 		abort();
 	}
 	snprintf(cfg_path, sizeof(cfg_path), "/proc/self/fd/%d", cfg_fd);
+	verbose = getenv("FUZZ_VERBOSE") != NULL;
 	return 0;
 }
 
@@ -232,6 +234,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if ((err = malloc(errlen ? errlen : 1)) == NULL)
 		return 0;
 	c = config_load(cfg_path, err, errlen);
+	if (verbose)
+		fprintf(stderr, "config_load: %s (errlen %zu)\n%s", c ? "loaded" :
+		    "failed", errlen, c || errlen == 0 ? "" : err);
 	if (c == NULL)
 		check_err(err, errlen);
 	else {

@@ -1,0 +1,63 @@
+/*
+ * config_int.h - what config.c and config_sections.c share while parsing.
+ * Not for other modules: they see struct config only.
+ */
+#ifndef CONFIG_INT_H
+#define CONFIG_INT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "config.h"
+
+enum config_section {
+	S_NONE = 0,
+	S_PORTER,
+	S_LISTEN,
+	S_POOL,
+	S_ROUTE,
+	S_ADMIN,
+	S_CACHE,
+	S_BAD
+};
+
+#define CFG_MAX_KEYS	160
+
+struct config_parse {
+	struct config	*c;
+	FILE		*fp;
+	const char	*file;
+	int		 lineno;
+	enum config_section sec;
+	void		*obj;		/* struct being filled */
+	int		 sec_line;
+	int		 porter_line;
+	unsigned char	 seen[CFG_MAX_KEYS];
+	int		 key_line[CFG_MAX_KEYS];	/* [porter] keys */
+	char		*err;
+	size_t		 errlen, erroff;
+	int		 nerr;
+};
+
+void	 config_error(struct config_parse *, int, const char *, ...)
+	    __attribute__((format(printf, 3, 4)));
+void	*config_grow(void *arr, size_t n, size_t size);
+char	*config_strdup(const char *);
+int	 config_valid_name(const char *);
+void	 config_list_add(char ***list, size_t *n, const char *s);
+int	 config_field_name(const char *s, size_t len);
+int	 config_name_value(const char *v, char *name, size_t nlen,
+	    const char **value);
+void	 config_append(char **lines, const char *name, const char *value);
+
+/* config_sections.c: the keys of [pool], [route] and error_page. */
+void	 config_server(struct config_parse *, struct pool_config *,
+	    const char *value);
+void	 config_pool_special(struct config_parse *, struct pool_config *,
+	    const char *name, const char *value);
+int	 config_route_special(struct config_parse *, struct route_config *,
+	    const char *name, const char *value);
+void	 config_error_page(struct config_parse *, const char *value);
+void	 config_ring(struct pool_config *);
+
+#endif /* CONFIG_INT_H */
