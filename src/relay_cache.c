@@ -812,6 +812,6 @@ relay_cache_purge(struct relay *r, struct relay_req *q)
 		    q->req.host_len : 0, q->req.target, q->req.target_len);
 	len = snprintf(body, sizeof(body), "purged %u\n", removed);
 	q->status = removed > 0 ? 200 : 404;
-	relay_simple(r, q, q->status, "text/plain", body, (size_t)len);
+	relay_local_simple(r, q, q->status, "text/plain", body, (size_t)len);
 	return 1;
 }

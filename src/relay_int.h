@@ -98,11 +98,22 @@ int	relay_put(struct relay *, struct conn *, const char *, size_t, int);
 int	relay_flush(struct relay *, struct conn *, int);
 void	relay_error(struct relay *, struct relay_req *, int);
 /* A complete small response of porter's own. */
-void	relay_simple(struct relay *, struct relay_req *, int status,
+void	relay_local_simple(struct relay *, struct relay_req *, int status,
 	    const char *type, const char *body, size_t len);
 
+/* relay_local.c */
 /* The Server and hide_headers rules for a response head. */
-void	relay_identity(struct relay *, struct http_edit *);
+void	relay_local_identity(struct relay *, struct http_edit *);
+/* A route's filters and rate limit; 1 when the request was answered. */
+int	relay_local_filter(struct relay *, struct relay_req *,
+	    const struct route_config *, const char *path);
+/* return = CODE [URL]. */
+void	relay_local_return(struct relay *, struct relay_req *,
+	    const struct route_config *);
+/* A request to an [admin] address. */
+void	relay_local_admin(struct relay *, struct relay_req *);
+/* The real client of this request (trusted_proxies). */
+void	relay_local_client(struct relay *, const struct http_request *);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);
