@@ -104,6 +104,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "max_conns_per_ip", T_UINT, P(max_conns_per_ip), 0,
 	    1000000 },
 	{ S_PORTER, "trusted_proxies", T_SPECIAL, 0, 0, 0 },
+	{ S_PORTER, "sched_batch", T_BOOL, P(sched_batch), 0, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
@@ -881,6 +882,7 @@ cfg_defaults(const char *path)
 	c->client_max_body_size = 1024 * 1024 * 1024;
 	c->server_tokens = 1;
 	c->tls_ticket_rotation = 12 * 3600 * 1000;
+	c->sched_batch = 1;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;

@@ -235,6 +235,7 @@ struct config {
 	struct error_page *error_pages;
 	size_t		 nerror_pages;
 	unsigned	 max_conns_per_ip;	/* 0 = no limit */
+	int		 sched_batch;		/* workers under SCHED_BATCH */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
 

