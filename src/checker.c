@@ -174,31 +174,16 @@ void
 checker_main(const struct config *cf, const struct proc_creds *creds,
     pid_t master)
 {
+	static const int	 caught[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
+	    0 };
 	struct checker_srv	*srv = NULL;
-	struct sigaction	 sa;
-	sigset_t		 none;
 	size_t			 n = 0, i, p, s;
 	int64_t			 now, next;
 	char			 err[256], why[256];
 	int			 ok, up;
 
 	log_set_role("checker");
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	sa.sa_handler = checker_signal;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
+	proc_signals(checker_signal, caught);
 	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (getppid() != master)
 		exit(WORKER_EXIT_OK);

@@ -87,6 +87,34 @@ proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen)
 }
 
 void
+proc_signals(void (*handler)(int), const int *caught)
+{
+	static const int	 ours[] = { SIGQUIT, SIGWINCH, SIGUSR1, SIGTERM,
+	    SIGINT, 0 };
+	static const int	 ignored[] = { SIGPIPE, SIGHUP, SIGUSR2, 0 };
+	struct sigaction	 sa;
+	sigset_t		 none;
+	int			 i, j, mine;
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	for (i = 0; ours[i] != 0; i++) {
+		for (mine = 0, j = 0; caught[j] != 0; j++)
+			mine |= caught[j] == ours[i];
+		sa.sa_handler = mine ? handler : ours[i] == SIGTERM ||
+		    ours[i] == SIGINT ? SIG_DFL : SIG_IGN;
+		sigaction(ours[i], &sa, NULL);
+	}
+	sa.sa_handler = SIG_IGN;
+	for (i = 0; ignored[i] != 0; i++)
+		sigaction(ignored[i], &sa, NULL);
+	sa.sa_handler = SIG_DFL;
+	sigaction(SIGCHLD, &sa, NULL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+void
 proc_harden(void)
 {
 	struct rlimit	 rl = { 0, 0 };

@@ -27,6 +27,13 @@ int	proc_creds_resolve(const struct config *cf, struct proc_creds *pc,
 /* Drop to pc (worker, after fork); -1 with err, verified afterwards. */
 int	proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen);
 /*
+ * Signals in a child of the master: handler for the 0-terminated list
+ * caught (without SA_RESTART, so blocking calls see them); TERM and INT
+ * otherwise end the process; QUIT, WINCH and USR1 otherwise, and PIPE,
+ * HUP and USR2 always, are ignored.  The master's blocked mask is lifted.
+ */
+void	proc_signals(void (*handler)(int), const int *caught);
+/*
  * After dropping privileges: no core dumps (they would hold client data
  * and keys) and no way back to privileges through exec.
  */

@@ -463,6 +463,19 @@ only_if_cached:
 	return 1;
 }
 
+static int
+rc_put_field(char *out, size_t cap, size_t *n, const struct http_field *f)
+{
+	int	 w;
+
+	w = snprintf(out + *n, cap - *n, "%.*s: %.*s\r\n", (int)f->name_len,
+	    f->name, (int)f->value_len, f->value);
+	if (w < 0 || (size_t)w >= cap - *n)
+		return -1;
+	*n += (size_t)w;
+	return 0;
+}
+
 /* The new head for a 304: the stored one with the 304's fields over it. */
 static size_t
 rc_merge_304(const struct http_response *stored,
@@ -487,24 +500,13 @@ rc_merge_304(const struct http_response *stored,
 			    f->name_len) == 0 &&
 			    cache_update_field(&notmod->fields[j]))
 				replaced = 1;
-		if (replaced)
-			continue;
-		w = snprintf(out + n, cap - n, "%.*s: %.*s\r\n",
-		    (int)f->name_len, f->name, (int)f->value_len, f->value);
-		if (w < 0 || (size_t)w >= cap - n)
+		if (!replaced && rc_put_field(out, cap, &n, f) == -1)
 			return 0;
-		n += (size_t)w;
 	}
-	for (j = 0; j < notmod->nfields; j++) {
-		f = &notmod->fields[j];
-		if (!cache_update_field(f))
-			continue;
-		w = snprintf(out + n, cap - n, "%.*s: %.*s\r\n",
-		    (int)f->name_len, f->name, (int)f->value_len, f->value);
-		if (w < 0 || (size_t)w >= cap - n)
+	for (j = 0; j < notmod->nfields; j++)
+		if (cache_update_field(&notmod->fields[j]) &&
+		    rc_put_field(out, cap, &n, &notmod->fields[j]) == -1)
 			return 0;
-		n += (size_t)w;
-	}
 	if (n + 3 > cap)
 		return 0;
 	memcpy(out + n, "\r\n", 3);

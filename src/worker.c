@@ -48,31 +48,6 @@ worker_signal(int sig)
 		worker_reopen = 1;
 }
 
-static void
-worker_signals(void)
-{
-	struct sigaction	 sa;
-	sigset_t		 all;
-
-	memset(&sa, 0, sizeof(sa));
-	sigemptyset(&sa.sa_mask);
-	/* no SA_RESTART: a blocked accept or read must see the signal */
-	sa.sa_handler = worker_signal;
-	sigaction(SIGQUIT, &sa, NULL);
-	sigaction(SIGWINCH, &sa, NULL);
-	sigaction(SIGUSR1, &sa, NULL);
-	sa.sa_handler = SIG_IGN;
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGUSR2, &sa, NULL);
-	sa.sa_handler = SIG_DFL;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGCHLD, &sa, NULL);
-	sigemptyset(&all);
-	sigprocmask(SIG_SETMASK, &all, NULL);
-}
-
 /* Wait for and accept one connection; -1 when there is none (yet). */
 static int
 worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
@@ -112,6 +87,8 @@ void
 worker_main(const struct config *cf, const struct listener *ls, size_t nls,
     unsigned slot, const struct proc_creds *creds, pid_t master)
 {
+	/* no SA_RESTART: a blocked accept or read must see the signal */
+	static const int	 caught[] = { SIGQUIT, SIGWINCH, SIGUSR1, 0 };
 	struct sockaddr_storage	 peer;
 	struct pollfd		*pfd;
 	const struct listener	*from;
@@ -123,7 +100,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	log_set_role("worker");
 	scoreboard_set_self(slot);
 	atomic_store(&scoreboard_slot(slot)->pid, (int32_t)getpid());
-	worker_signals();
+	proc_signals(worker_signal, caught);
 	/* a master that dies takes its workers with it, gracefully */
 	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
 	if (getppid() != master)
