@@ -320,6 +320,21 @@ cs_evict_one(void)
 		e = __atomic_fetch_add(&cs->hand, 1, __ATOMIC_RELAXED) %
 		    cs->nentries;
 		en = &cs_entries[e];
+		if (atomic_load(&en->state) == CS_S_PASS &&
+		    util_now_ms() >= en->expires) {
+			/* an expired "go to the origin" marker */
+			m = cs_stripe(en->hash);
+			cs_lock(m, 0);
+			if (atomic_load(&en->state) == CS_S_PASS &&
+			    util_now_ms() >= en->expires) {
+				cs_unlink(e);
+				cs_free(e);
+				cs_unlock(m);
+				return 1;
+			}
+			cs_unlock(m);
+			continue;
+		}
 		if (atomic_load(&en->state) != CS_S_READY ||
 		    atomic_load(&en->refs) != 0)
 			continue;
@@ -424,13 +439,21 @@ cs_same_key(uint32_t a, uint32_t b)
 static uint32_t
 cs_find(uint64_t h, const char *key, size_t klen)
 {
-	uint32_t	 e;
+	uint32_t	 e, other = CS_NONE;
 
+	/*
+	 * A stored object wins over a fill of the same key in progress:
+	 * while one request refreshes it, the others may still use it.
+	 */
 	for (e = cs_buckets[h % cs->nentries]; e != CS_NONE;
 	    e = cs_entries[e].next)
-		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen))
-			return e;
-	return CS_NONE;
+		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen)) {
+			if (atomic_load(&cs_entries[e].state) == CS_S_READY)
+				return e;
+			if (other == CS_NONE)
+				other = e;
+		}
+	return other;
 }
 
 /* Judge what was found; references a READY object. */

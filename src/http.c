@@ -278,7 +278,7 @@ http_error_response(char *out, size_t cap, int status, int keepalive,
 	    http_reason(status), status, http_reason(status));
 	if (blen < 0 || (size_t)blen >= sizeof(buf))
 		blen = 0;
-	if (page != NULL && page_len < cap / 2) {
+	if (page != NULL && page_len + 1024 < cap) {
 		/* the operator's own page (error_page) */
 		body = page;
 		blen = (int)page_len;

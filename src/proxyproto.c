@@ -123,6 +123,8 @@ pp_v2(int fd, struct sockaddr_storage *src)
 		return pp_consume(fd, 16 + len);	/* LOCAL: as is */
 	if (cmd != 0x1)
 		return -1;
+	if (fam == 0x00)
+		return pp_consume(fd, 16 + len);	/* unspecified: as is */
 	memset(src, 0, sizeof(*src));
 	if (fam == 0x11 && len >= 12) {			/* TCP over IPv4 */
 		struct sockaddr_in *in = (struct sockaddr_in *)src;
@@ -136,7 +138,7 @@ pp_v2(int fd, struct sockaddr_storage *src)
 		in6->sin6_family = AF_INET6;
 		memcpy(&in6->sin6_addr, buf + 16, 16);
 		memcpy(&in6->sin6_port, buf + 48, 2);
-	} else if (fam != 0x00)
+	} else
 		return -1;
 	return pp_consume(fd, 16 + len);
 }

@@ -53,6 +53,7 @@ static struct {
 	int64_t		 request_time;
 	struct rc_meta	 fill_meta;
 	size_t		 fill_head;
+	const struct route_config *route;
 	int		 refresh;	/* holding the refresh marker */
 	uint32_t	 refresh_idx;
 	char		 status[128];
@@ -88,14 +89,23 @@ rc_now(void)
 static void
 rc_status(struct relay_req *q, const char *a, const char *b)
 {
-	char	*p;
-
 	snprintf(rc.status, sizeof(rc.status), "porter; %s%s", a, b);
-	/* a detail is a token: "not storable" becomes "not-storable" */
-	if ((p = strstr(rc.status, "detail=")) != NULL)
-		for (p += 7; *p != '\0'; p++)
-			if (*p == ' ' || *p == ',' || *p == ';' || *p == '"')
-				*p = '-';
+	q->cache_status = rc.status;
+}
+
+/* fwd=miss with a detail in words: a quoted string (RFC 9211). */
+static void
+rc_status_why(struct relay_req *q, const char *why)
+{
+	char	 w[96];
+	size_t	 i, n = 0;
+
+	for (i = 0; why[i] != '\0' && n < sizeof(w) - 1; i++)
+		if (why[i] != '"' && why[i] != '\\')
+			w[n++] = why[i];
+	w[n] = '\0';
+	snprintf(rc.status, sizeof(rc.status), "porter; fwd=miss; "
+	    "detail=\"%s\"", w);
 	q->cache_status = rc.status;
 }
 
@@ -233,7 +243,8 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	struct http_edit	 ed;
 	struct iovec		 iov[64];
 	char			 add[256];
-	char *const		 remove[] = { "age", "cache-status" };
+	char			*rm[34];
+	size_t			 nrm, i;
 	enum http_out		 framing = HTTP_OUT_LENGTH;
 	uint64_t		 off, left, covered, body;
 	size_t			 head;
@@ -259,10 +270,21 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	}
 	snprintf(add, sizeof(add), "Age: %lld\r\nCache-Status: porter; %s\r\n",
 	    (long long)cache_age(&meta->m, rc_now()), status);
-	memset(&ed, 0, sizeof(ed));
+	snprintf(rc.status, sizeof(rc.status), "porter; %s", status);
+	q->cache_status = rc.status;
+	/* what a forwarded response gets: Server, hidden fields, the route */
+	relay_local_identity(r, &ed);
 	ed.add = add;
-	ed.remove = remove;
-	ed.nremove = 2;
+	ed.add2 = rc.route != NULL ? rc.route->resp_add : NULL;
+	/* our Age and Cache-Status replace stored ones; the route's go too */
+	nrm = 0;
+	rm[nrm++] = "age";
+	rm[nrm++] = "cache-status";
+	for (i = 0; rc.route != NULL && i < rc.route->nresp_remove &&
+	    nrm < sizeof(rm) / sizeof(rm[0]); i++)
+		rm[nrm++] = rc.route->resp_remove[i];
+	ed.remove = rm;
+	ed.nremove = nrm;
 	if (framing == HTTP_OUT_NONE)
 		/* no Content-Length from the stored head on a 304 */
 		resp.content_length = 0;
@@ -369,7 +391,7 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 	uint32_t		 idx;
 	int			 tries;
 
-	(void)rt;
+	rc.route = rt;
 	q->filling = q->have_stale = q->revalidating = 0;
 	rc.refresh = 0;
 	if (!q->cacheable || !cache_store_enabled())
@@ -430,7 +452,10 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 		if (rc.req_cc.flags & CC_ONLY_IF_CACHED)
 			goto only_if_cached;
 		if (got == CS_MISS) {
-			if (q->req.method == HTTP_M_HEAD) {
+			/* a part is not the whole: no fill for Range */
+			if (q->req.method == HTTP_M_HEAD ||
+			    http_field_find(q->req.fields, q->req.nfields,
+			    "range") != NULL) {
 				rc_status(q, "fwd=", "miss");
 				return 0;
 			}
@@ -608,10 +633,10 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 		 * to the client's own conditionals are not the URL's nature.
 		 */
 		cache_store_fill_abort(q->fill, r->slot, resp->status >= 500 ||
-		    resp->status == 304 || (rc.req_cc.flags & CC_NO_STORE) ?
-		    0 : r->cf->cache.pass_ttl);
+		    resp->status == 304 || resp->status == 206 ||
+		    (rc.req_cc.flags & CC_NO_STORE) ? 0 : r->cf->cache.pass_ttl);
 		q->filling = 0;
-		rc_status(q, "fwd=miss; detail=", why);
+		rc_status_why(q, why);
 		return 0;
 	}
 	memset(&rc.fill_meta, 0, sizeof(rc.fill_meta));

@@ -304,6 +304,8 @@ tls_server_base(const struct listen_config *l, char *err, size_t errlen)
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"porter",
 	    6);
+	/* the DHE suites of the list need parameters */
+	(void)SSL_CTX_set_dh_auto(ctx, 1);
 	SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, tls_ticket_cb);
 	SSL_CTX_set_alpn_select_cb(ctx, tls_alpn_cb, NULL);
 	if (tls_protocols(ctx, l->tls_protocols, err, errlen) == -1)
@@ -327,6 +329,51 @@ tls_server_base(const struct listen_config *l, char *err, size_t errlen)
 fail:
 	SSL_CTX_free(ctx);
 	return NULL;
+}
+
+static void
+tls_cert_drop(struct tls_cert *tc)
+{
+	size_t	 j;
+
+	SSL_CTX_free(tc->ctx);
+	for (j = 0; j < tc->nnames; j++)
+		free(tc->names[j]);
+	free(tc->names);
+	memset(tc, 0, sizeof(*tc));
+}
+
+/*
+ * An RSA and an ECDSA certificate for the same names go into one context,
+ * which then offers whichever the client supports.  Returns 1 when pair
+ * i (the last context) was added to an earlier one.
+ */
+static int
+tls_merge(struct tls_server *ts, const struct listen_config *l, size_t i)
+{
+	struct tls_cert	*last = &ts->certs[ts->ncerts - 1], *tc;
+	size_t		 k, j;
+
+	for (k = 0; k + 1 < ts->ncerts; k++) {
+		tc = &ts->certs[k];
+		if (tc->nnames != last->nnames)
+			continue;
+		for (j = 0; j < tc->nnames; j++)
+			if (strcasecmp(tc->names[j], last->names[j]) != 0)
+				break;
+		if (j < tc->nnames)
+			continue;
+		if (EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(tc->ctx)) ==
+		    EVP_PKEY_get_base_id(SSL_CTX_get0_privatekey(last->ctx)))
+			continue;	/* same key type: a second context */
+		if (SSL_CTX_use_certificate_chain_file(tc->ctx,
+		    l->certs[i].cert) == 1 && SSL_CTX_use_PrivateKey_file(
+		    tc->ctx, l->certs[i].key ? l->certs[i].key :
+		    l->certs[i].cert, SSL_FILETYPE_PEM) == 1)
+			return 1;
+		ERR_clear_error();
+	}
+	return 0;
 }
 
 void
@@ -386,6 +433,10 @@ tls_server_ctx(struct listen_config *l, int *line, char *err, size_t errlen)
 			snprintf(err, errlen, "no certificate in %s",
 			    l->certs[i].cert);
 			goto fail;
+		}
+		if (tls_merge(ts, l, i) == 1) {
+			/* same names: one context holds both key types */
+			tls_cert_drop(&ts->certs[--ts->ncerts]);
 		}
 	}
 	/* SNI is looked at in the first context, the default */

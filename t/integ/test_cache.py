@@ -204,6 +204,37 @@ class CacheTest(PorterTest):
         # three workers: in parallel, not one after another
         self.assertLess(time.monotonic() - t0, 0.3 * 3 - 0.05)
 
+    def test_stale_while_revalidate_one_refreshes(self):
+        # stale on arrival (Age 20 > max-age 10), inside the SWR window
+        p = ("/counter?cc=max-age%3D10,stale-while-revalidate%3D60"
+             "&age=20&delay=400")
+        self.get(p)
+        order = []
+
+        def fetch(name):
+            r = self.get(p)
+            order.append((name, r.header("cache-status")))
+        b = threading.Thread(target=fetch, args=("refresher",))
+        b.start()
+        self.o["o1"].wait_requests(2)      # the refresh is at the origin
+        fetch("other")
+        b.join(30)
+        self.assertEqual(order[0], ("other", "porter; hit; detail=stale"))
+        self.assertEqual(order[1][0], "refresher")
+
+    def test_range_does_not_block_caching(self):
+        p = "/bytes/1000?cc=max-age%3D60&r=1"
+        self.get(p, headers={"Range": "bytes=0-9"})
+        self.get(p)
+        self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
+
+    def test_uncacheable_markers_do_not_fill_the_store(self):
+        for i in range(40):
+            self.get("/bytes/10?cookie=1&cc=max-age%%3D60&u=%d" % i)
+        p = "/bytes/100?cc=max-age%3D60&after=1"
+        self.get(p)
+        self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
+
     def test_too_large_not_stored(self):
         p = "/bytes/300000?cc=max-age%3D60"
         self.get(p)
