@@ -105,6 +105,8 @@ static const struct cfg_key cfg_keys[] = {
 	    1000000 },
 	{ S_PORTER, "trusted_proxies", T_SPECIAL, 0, 0, 0 },
 	{ S_PORTER, "sched_batch", T_BOOL, P(sched_batch), 0, 0 },
+	{ S_PORTER, "client_min_rate", T_UINT, P(client_min_rate), 0,
+	    100000000 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },

@@ -236,6 +236,7 @@ struct config {
 	size_t		 nerror_pages;
 	unsigned	 max_conns_per_ip;	/* 0 = no limit */
 	int		 sched_batch;		/* workers under SCHED_BATCH */
+	unsigned	 client_min_rate;	/* body bytes/s, 0 = none */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
 

@@ -311,6 +311,30 @@ reject:
 	return -1;
 }
 
+/*
+ * client_min_rate: a body that trickles in slower than that (after a
+ * grace of five seconds) holds a worker for nothing; such a client gets
+ * 408.  Headers are bounded as a whole by client_header_timeout.
+ */
+static int
+relay_too_slow(struct relay *r, struct relay_req *q, uint64_t got)
+{
+	int64_t	 now = util_now_ms(), took;
+
+	if (r->cf->client_min_rate == 0)
+		return 0;
+	if (q->body_start == 0)
+		q->body_start = now;
+	q->body_got += got;
+	took = now - q->body_start;
+	if (took < 5000 ||
+	    q->body_got * 1000 / (uint64_t)took >= r->cf->client_min_rate)
+		return 0;
+	log_info("client %s: request body slower than %u bytes/s",
+	    r->client_ip, r->cf->client_min_rate);
+	return 1;
+}
+
 /* Flush the output staging buffer to conn c. */
 int
 relay_flush(struct relay *r, struct conn *c, int timeout)
@@ -443,6 +467,11 @@ relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 				goto dst_fail;
 			conn_compact(src);
 			n = relay_fill(src, src_timeout);
+			if (n > 0 && src_is_client &&
+			    relay_too_slow(r, q, (uint64_t)n)) {
+				q->status = 408;
+				return RE_CLIENT;
+			}
 			if (n <= 0) {
 				/* a response's status was sent already */
 				if (src_is_client)
@@ -511,6 +540,11 @@ relay_send_request(struct relay *r, struct relay_req *q, size_t hlen,
 		if (left == 0)
 			return RE_OK;
 		n = relay_fill(&r->cl, cf->client_body_timeout);
+		if (n > 0 && relay_too_slow(r, q, (uint64_t)n)) {
+			q->keepalive = 0;
+			q->status = 408;
+			return RE_CLIENT;
+		}
 		if (n <= 0) {
 			q->status = (n == -1 && errno == ETIMEDOUT) ? 408 : 400;
 			log_info("client %s: %s while sending the request body",

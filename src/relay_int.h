@@ -31,6 +31,8 @@ struct relay_req {
 	int			 upgrade;
 	int			 keepalive;	/* client connection stays */
 	int			 sent_continue;
+	int64_t			 body_start;	/* client_min_rate */
+	uint64_t		 body_got;
 	int			 cto, rto;	/* connect, read timeouts */
 	int			 status;
 	uint64_t		 bytes;		/* body bytes to the client */

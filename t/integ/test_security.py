@@ -198,6 +198,37 @@ class SlowlorisTest(PorterTest):
         print("slowloris: worst normal request took %.3f s" % worst)
 
 
+class MinRateTest(PorterTest):
+    porter_extra = "client_min_rate = 1000\n"
+
+    def test_trickling_body_gets_408(self):
+        c = Client(self.port)
+        c.send(b"POST /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Content-Length: 100000\r\n\r\n")
+        t0 = time.monotonic()
+        answer = None
+        # 20 bytes a second, far under the floor; porter gives up after
+        # its five second grace (bounded here at 30 s)
+        while time.monotonic() - t0 < 30:
+            try:
+                c.send(b"x" * 10)
+            except OSError:
+                break
+            c.sock.settimeout(0.5)
+            try:
+                d = c.sock.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            answer = d
+            break
+        c.close()
+        self.assertIsNotNone(answer)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 408"), answer[:40])
+        self.assertGreaterEqual(time.monotonic() - t0, 4.5)
+
+
 class TrustedProxiesTest(PorterTest):
     porter_extra = "trusted_proxies = 127.0.0.0/8 10.0.0.0/8\n"
 
