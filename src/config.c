@@ -107,6 +107,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_PORTER, "sched_batch", T_BOOL, P(sched_batch), 0, 0 },
 	{ S_PORTER, "client_min_rate", T_UINT, P(client_min_rate), 0,
 	    100000000 },
+	{ S_PORTER, "seccomp", T_BOOL, P(seccomp), 0, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },

@@ -237,6 +237,7 @@ struct config {
 	unsigned	 max_conns_per_ip;	/* 0 = no limit */
 	int		 sched_batch;		/* workers under SCHED_BATCH */
 	unsigned	 client_min_rate;	/* body bytes/s, 0 = none */
+	int		 seccomp;		/* workers' allow-list */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
 

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "proc.h"
 #include "relay.h"
+#include "sandbox.h"
 #include "scoreboard.h"
 #include "worker.h"
 
@@ -128,6 +129,17 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		pfd[i].events = POLLIN;
 	}
 	relay_init(cf, &worker_stop, slot);
+	if (cf->seccomp) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+		/* the sanitizers' runtime calls more than a worker does */
+		log_warnx("seccomp is off in a sanitizer build");
+#else
+		if (sandbox_enter(err, sizeof(err)) == -1) {
+			log_error("%s", err);
+			exit(WORKER_EXIT_FATAL);
+		}
+#endif
+	}
 	while (!worker_stop) {
 		if (worker_reopen) {
 			worker_reopen = 0;

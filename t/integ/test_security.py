@@ -229,6 +229,36 @@ class MinRateTest(PorterTest):
         self.assertGreaterEqual(time.monotonic() - t0, 4.5)
 
 
+class SeccompTest(PorterTest):
+    """Every worker path under the allow-list: a call outside it would
+    kill the worker (SIGSYS), which the master logs as an error."""
+    workers = 2
+    porter_extra = "seccomp = on\n"
+
+    def config_body(self):
+        return "[cache]\nsize = 1M\n\n" + super().config_body()
+
+    def test_workers_live_through_everything(self):
+        import signal as sig
+        c = Client(self.port)
+        for p in ("/bytes/100000", "/chunked/50000?trailer=1", "/close/3000",
+                  "/counter?cc=max-age%3D60", "/counter?cc=max-age%3D60",
+                  "/headers", "/status/204"):
+            self.assertLess(c.request(path=p).status, 300, p)
+        self.assertEqual(c.request("POST", "/echo", body=b"x" * 70000)
+                         .body, b"x" * 70000)
+        c.close()
+        self.porter.kill(sig.SIGUSR1)
+        wait_for(lambda: "reopening" in self.porter.log(), what="reopen")
+        for _ in range(5):
+            self.assertEqual(self.get("/bytes/10").status, 200)
+        self.assertNotIn("killed by signal", self.porter.log())
+        if "seccomp is off" not in self.porter.log():
+            for pid in worker_fds(self.porter):
+                with open("/proc/%s/status" % pid) as f:
+                    self.assertIn("Seccomp:\t2", f.read())
+
+
 class TrustedProxiesTest(PorterTest):
     porter_extra = "trusted_proxies = 127.0.0.0/8 10.0.0.0/8\n"
 
