@@ -285,6 +285,55 @@ out:
 	free(dup);
 }
 
+/*
+ * Compile a route's regular expression.  glibc expands a bounded
+ * repetition "{n,m}" by copying its subexpression, so nested large bounds
+ * take gigabytes: bounds above 255, or more than three of them, are
+ * refused before regcomp() sees them.
+ */
+static int
+config_regcomp(struct config_parse *p, regex_t *re, const char *key,
+    const char *value)
+{
+	char		 err[256];
+	const char	*c;
+	unsigned long	 v;
+	int		 rc, bounds = 0;
+
+	for (c = value; *c != '\0'; c++) {
+		if (*c == '\\' && c[1] != '\0') {
+			c++;
+			continue;
+		}
+		if (*c != '{' || !isdigit((unsigned char)c[1]))
+			continue;
+		bounds++;
+		for (c++; isdigit((unsigned char)*c) || *c == ','; c++)
+			if (isdigit((unsigned char)*c) && (c == value ||
+			    !isdigit((unsigned char)c[-1]))) {
+				v = strtoul(c, NULL, 10);
+				if (v > 255) {
+					config_error(p, p->lineno, "%s: "
+					    "repetition bound %lu is larger than "
+					    "255", key, v);
+					return -1;
+				}
+			}
+		c--;
+	}
+	if (bounds > 3) {
+		config_error(p, p->lineno, "%s: more than 3 bounded "
+		    "repetitions", key);
+		return -1;
+	}
+	if ((rc = regcomp(re, value, REG_EXTENDED | REG_NOSUB)) != 0) {
+		regerror(rc, re, err, sizeof(err));
+		config_error(p, p->lineno, "%s: %s", key, err);
+		return -1;
+	}
+	return 0;
+}
+
 /* Route keys beyond host/path/pool; returns 1 when name was handled. */
 int
 config_route_special(struct config_parse *p, struct route_config *r,
@@ -293,7 +342,6 @@ config_route_special(struct config_parse *p, struct route_config *r,
 	char		 fname[128], *dup, *tok, *save = NULL, err[256];
 	const char	*fval;
 	unsigned long	 code;
-	int		 rc;
 
 	if (strcmp(name, "listen") == 0 || strcmp(name, "methods") == 0) {
 		dup = config_strdup(value);
@@ -320,12 +368,8 @@ config_route_special(struct config_parse *p, struct route_config *r,
 				    &r->nallow_methods, tok);
 		free(dup);
 	} else if (strcmp(name, "deny_path_regex") == 0) {
-		if ((rc = regcomp(&r->deny_regex, value, REG_EXTENDED |
-		    REG_NOSUB)) != 0) {
-			regerror(rc, &r->deny_regex, err, sizeof(err));
-			config_error(p, p->lineno, "deny_path_regex: %s", err);
+		if (config_regcomp(p, &r->deny_regex, name, value) == -1)
 			return 1;
-		}
 		r->deny_path_regex = config_strdup(value);
 	} else if (strcmp(name, "deny_header") == 0) {
 		r->deny_headers = config_grow(r->deny_headers, r->ndeny_headers,
@@ -374,12 +418,8 @@ config_route_special(struct config_parse *p, struct route_config *r,
 			config_error(p, p->lineno, "rate_limit_key: expected "
 			    "client_ip or header:NAME");
 	} else if (strcmp(name, "path_regex") == 0) {
-		if ((rc = regcomp(&r->regex, value, REG_EXTENDED |
-		    REG_NOSUB)) != 0) {
-			regerror(rc, &r->regex, err, sizeof(err));
-			config_error(p, p->lineno, "path_regex: %s", err);
+		if (config_regcomp(p, &r->regex, name, value) == -1)
 			return 1;
-		}
 		r->path_regex = config_strdup(value);
 	} else if (strcmp(name, "header") == 0) {
 		if (config_name_value(value, fname, sizeof(fname), &fval) == -1) {
