@@ -288,8 +288,8 @@ out:
 /*
  * Compile a route's regular expression.  glibc expands a bounded
  * repetition "{n,m}" by copying its subexpression, so nested large bounds
- * take gigabytes: bounds above 255, or more than three of them, are
- * refused before regcomp() sees them.
+ * take gigabytes: bounds above 255, more than three of them, or bounds
+ * whose product passes 10000 are refused before regcomp() sees them.
  */
 static int
 config_regcomp(struct config_parse *p, regex_t *re, const char *key,
@@ -297,7 +297,7 @@ config_regcomp(struct config_parse *p, regex_t *re, const char *key,
 {
 	char		 err[256];
 	const char	*c;
-	unsigned long	 v;
+	unsigned long	 v, product = 1;
 	int		 rc, bounds = 0;
 
 	for (c = value; *c != '\0'; c++) {
@@ -316,6 +316,14 @@ config_regcomp(struct config_parse *p, regex_t *re, const char *key,
 					config_error(p, p->lineno, "%s: "
 					    "repetition bound %lu is larger than "
 					    "255", key, v);
+					return -1;
+				}
+				/* nested bounds multiply: count them so */
+				product *= v ? v : 1;
+				if (product > 10000) {
+					config_error(p, p->lineno, "%s: "
+					    "bounded repetitions too large "
+					    "together", key);
 					return -1;
 				}
 			}
