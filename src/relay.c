@@ -692,10 +692,12 @@ relay_response_body(struct relay *r, struct relay_req *q,
 static void
 relay_release_backend(struct relay *r, int reusable)
 {
+	int	 timeo[2] = { r->be.rcvtimeo, r->be.sndtimeo };
+
 	if (r->be.fd == -1)
 		return;
 	if (reusable && conn_pending(&r->be) == 0)
-		upstream_put(r->be.fd, r->be.ssl, r->be_pool, r->be_srv,
+		upstream_put(r->be.fd, r->be.ssl, timeo, r->be_pool, r->be_srv,
 		    &r->cf->pools[r->be_pool]);
 	else
 		upstream_close(r->be.fd, r->be.ssl);
@@ -908,6 +910,7 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	int			 srv, fd, cookie;
 	char			 id[32];
 	void			*ssl;
+	int			 timeo[2];
 
 	for (;;) {
 		srv = balance_pick(r->cf, pool, br, &cookie);
@@ -949,8 +952,9 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 			    pc->sticky_cookie, id);
 		}
 		ssl = NULL;
-		if (!r->be_fresh &&
-		    (fd = upstream_take(pool, (size_t)srv, pc, &ssl)) != -1) {
+		timeo[0] = timeo[1] = -1;
+		if (!r->be_fresh && (fd = upstream_take(pool, (size_t)srv, pc,
+		    &ssl, timeo)) != -1) {
 			r->be_reused = 1;
 			break;
 		}
@@ -971,6 +975,9 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	}
 	conn_init(&r->be, fd, r->be.buf, r->be.cap);
 	r->be.ssl = ssl;
+	/* a reused connection keeps the timeouts already set on it */
+	r->be.rcvtimeo = timeo[0];
+	r->be.sndtimeo = timeo[1];
 	return 0;
 }
 

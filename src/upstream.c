@@ -20,6 +20,7 @@
 struct upstream_idle {
 	int		 fd;
 	void		*ssl;
+	int		 timeo[2];
 	size_t		 pool, srv;
 	int64_t		 since;		/* util_now_ms() when parked */
 };
@@ -107,7 +108,7 @@ upstream_drop(size_t i)
 
 int
 upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
-    void **ssl)
+    void **ssl, int timeo[2])
 {
 	int64_t	 now = util_now_ms();
 	size_t	 i;
@@ -123,6 +124,8 @@ upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
 		if (up_idle[i].pool == pool && up_idle[i].srv == srv) {
 			fd = up_idle[i].fd;
 			*ssl = up_idle[i].ssl;
+			timeo[0] = up_idle[i].timeo[0];
+			timeo[1] = up_idle[i].timeo[1];
 			up_idle[i] = up_idle[--up_nidle];
 			return fd;
 		}
@@ -131,7 +134,7 @@ upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
 }
 
 void
-upstream_put(int fd, void *ssl, size_t pool, size_t srv,
+upstream_put(int fd, void *ssl, const int timeo[2], size_t pool, size_t srv,
     const struct pool_config *pc)
 {
 	size_t	 i, n = 0, oldest = SIZE_MAX;
@@ -156,6 +159,8 @@ upstream_put(int fd, void *ssl, size_t pool, size_t srv,
 	}
 	up_idle[up_nidle].fd = fd;
 	up_idle[up_nidle].ssl = ssl;
+	up_idle[up_nidle].timeo[0] = timeo[0];
+	up_idle[up_nidle].timeo[1] = timeo[1];
 	up_idle[up_nidle].pool = pool;
 	up_idle[up_nidle].srv = srv;
 	up_idle[up_nidle].since = util_now_ms();

@@ -24,13 +24,14 @@ void	upstream_init(size_t slots);
  * connections older than the pool's keepalive_timeout are closed here.
  */
 int	upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
-	    void **ssl);
+	    void **ssl, int timeo[2]);
 /*
- * Keep fd (and its TLS state, or NULL) for reuse, or close it when the
+ * Keep fd (and its TLS state, or NULL, and the receive and send timeouts
+ * set on it, so they are not set again) for reuse, or close it when the
  * cache for that pool is full.
  */
-void	upstream_put(int fd, void *ssl, size_t pool, size_t srv,
-	    const struct pool_config *pc);
+void	upstream_put(int fd, void *ssl, const int timeo[2], size_t pool,
+	    size_t srv, const struct pool_config *pc);
 /* Close fd, ending its TLS first when there is one. */
 void	upstream_close(int fd, void *ssl);
 /* The TLS session to resume with backend slot hslot (per worker). */
