@@ -447,6 +447,8 @@ relay_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			break;
 		case HTTP_CHUNK_DONE:
 			conn_consume(src, used);
+			if (!src_is_client)
+				relay_cache_done(r, q, 1);
 			if (rechunk && relay_put(r, dst, last_sent ? "\r\n" :
 			    "0\r\n\r\n", last_sent ? 2 : 5, dst_timeout) == -1)
 				goto dst_fail;
@@ -661,6 +663,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 			q->bytes += avail;
 			left -= avail;
 		}
+		relay_cache_done(r, q, 1);
 		return RE_OK;
 	case HTTP_BODY_CLOSE:
 		for (;;) {
@@ -680,6 +683,7 @@ relay_response_body(struct relay *r, struct relay_req *q,
 			conn_consume(&r->be, avail);
 			q->bytes += avail;
 		}
+		relay_cache_done(r, q, 1);
 		if (chunked && conn_write(&r->cl, "0\r\n\r\n", 5,
 		    cf->send_timeout) == -1)
 			return RE_ABORT;
@@ -832,6 +836,13 @@ relay_response(struct relay *r, struct relay_req *q)
 	conn_consume(&r->be, (size_t)rc);
 	/* the head goes out with the first body bytes */
 	r->olen = (size_t)hlen;
+	/*
+	 * The object is committed as soon as the origin's body is whole,
+	 * before its last bytes reach the client: a client's next request
+	 * finds it stored.
+	 */
+	if (resp.body == HTTP_BODY_NONE)
+		relay_cache_done(r, q, 1);
 	e = relay_response_body(r, q, &resp, framing);
 	if (e == RE_OK && relay_flush(r, &r->cl, cf->send_timeout) == -1)
 		e = RE_ABORT;
