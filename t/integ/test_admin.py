@@ -74,8 +74,13 @@ class AdminTest(PorterTest):
         r = self.admin_get("/metrics")
         self.assertEqual(r.status, 200)
         self.assertTrue(r.header("content-type").startswith("text/plain"))
-        m = parse_prometheus(r.body.decode())
-        self.assertEqual(m[("porter_requests_total", '{class="2xx"}')], 3)
+        # a worker counts a request after answering it: wait for the 4th
+        m = wait_for(lambda: (lambda m: m if m[("porter_requests_total",
+                     '{class="4xx"}')] == 1 and m[("porter_requests_total",
+                     '{class="2xx"}')] >= 3 else None)(parse_prometheus(
+                         self.admin_get("/metrics").body.decode())),
+                     what="counters")
+        self.assertGreaterEqual(m[("porter_requests_total", '{class="2xx"}')], 3)
         self.assertEqual(m[("porter_requests_total", '{class="4xx"}')], 1)
         self.assertGreaterEqual(m[("porter_sent_bytes_total", "")], 30)
         label = '{pool="app",server="%s"}' % self.o["o1"].hostport
@@ -93,10 +98,12 @@ class AdminTest(PorterTest):
         self.assertEqual(r.status, 200)
         self.assertIn(b"<h1>porter status</h1>", r.body)
         self.assertIn(self.o["o1"].hostport.encode(), r.body)
-        r = self.admin_get("/status?format=text")
-        # the first status page counted as a 2xx too
-        self.assertRegex(r.body.decode(), r"(?m)^requests 2xx 2$")
-        self.assertRegex(r.body.decode(), r"(?m)^generation 0$")
+        # the proxied request and the first status page are 2xx (counted
+        # by each worker once it answered)
+        text = wait_for(lambda: (lambda t: t if re.search(
+            r"(?m)^requests 2xx 2$", t) else None)(self.admin_get(
+                "/status?format=text").body.decode()), what="2xx count")
+        self.assertRegex(text, r"(?m)^generation 0$")
         self.assertEqual(self.admin_get("/nope").status, 404)
 
     def test_reload_counts_and_survives(self):
