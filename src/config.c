@@ -117,6 +117,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_LISTEN, "tls_ciphers", T_STRING, L(tls_ciphers), 0, 0 },
 	{ S_LISTEN, "tls_ciphersuites", T_STRING, L(tls_ciphersuites), 0, 0 },
 	{ S_LISTEN, "tls_curves", T_STRING, L(tls_curves), 0, 0 },
+	{ S_LISTEN, "tls_client_ca", T_STRING, L(tls_client_ca), 0, 0 },
+	{ S_LISTEN, "tls_verify_client", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "proxy_protocol", T_BOOL, L(proxy_protocol), 0, 0 },
 
 	{ S_POOL, "server", T_SPECIAL, 0, 0, 0 },
@@ -468,6 +470,19 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 		}
 		*addrs = config_grow(*addrs, *naddrs, sizeof(**addrs));
 		(*addrs)[(*naddrs)++] = a;
+	} else if (p->sec == S_LISTEN && strcmp(name, "tls_verify_client") ==
+	    0) {
+		struct listen_config *l = p->obj;
+
+		if (strcmp(value, "off") == 0)
+			l->tls_verify_client = TLS_VC_OFF;
+		else if (strcmp(value, "on") == 0)
+			l->tls_verify_client = TLS_VC_ON;
+		else if (strcmp(value, "optional") == 0)
+			l->tls_verify_client = TLS_VC_OPTIONAL;
+		else
+			config_error(p, p->lineno, "tls_verify_client: expected "
+			    "off, on or optional");
 	} else if (p->sec == S_LISTEN && (strcmp(name, "tls_certificate") ==
 	    0 || strcmp(name, "tls_key") == 0)) {
 		struct listen_config *l = p->obj;
@@ -776,6 +791,12 @@ cfg_validate(struct config_parse *p)
 	for (i = 0; i < c->nlistens; i++) {
 		int	 line;
 
+		if (c->listens[i].tls_verify_client != TLS_VC_OFF &&
+		    c->listens[i].tls_client_ca == NULL)
+			config_error(p, c->listens[i].line, "[listen %s]: "
+			    "tls_verify_client needs tls_client_ca",
+			    c->listens[i].name);
+
 		if (c->listens[i].ncerts > 0 && tls_server_ctx(&c->listens[i],
 		    &line, err, sizeof(err)) == -1)
 			config_error(p, line, "%s", err);
@@ -956,6 +977,7 @@ config_free(struct config *c)
 		free(l->tls_ciphers);
 		free(l->tls_ciphersuites);
 		free(l->tls_curves);
+		free(l->tls_client_ca);
 		tls_ctx_free(l->tls_ctx);
 	}
 	free(c->listens);

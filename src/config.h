@@ -22,6 +22,10 @@ struct tls_pair {
 	int		 line;
 };
 
+#define TLS_VC_OFF	0
+#define TLS_VC_ON	1
+#define TLS_VC_OPTIONAL	2
+
 struct listen_config {
 	char		 name[CONFIG_NAME_MAX];
 	struct addr	*addrs;
@@ -34,6 +38,8 @@ struct listen_config {
 	char		*tls_ciphers;		/* TLS 1.2 */
 	char		*tls_ciphersuites;	/* TLS 1.3 */
 	char		*tls_curves;
+	char		*tls_client_ca;		/* CAs for client certificates */
+	int		 tls_verify_client;	/* TLS_VC_* */
 	void		*tls_ctx;		/* SSL_CTX, built at load */
 	int		 proxy_protocol;	/* PROXY v1/v2 before all */
 	int		 line;

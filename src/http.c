@@ -176,6 +176,10 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 		if (http_name_is(f, "x-forwarded-proto") ||
 		    http_name_is(f, "x-forwarded-host"))
 			continue;	/* replaced by ours */
+		if (fwd->cert_verify != NULL &&
+		    (http_name_is(f, "x-client-verify") ||
+		    http_name_is(f, "x-client-subject")))
+			continue;	/* only porter may say these */
 		http_put_field(&o, f);
 	}
 	if (!have_host && host != NULL && host_len > 0)
@@ -192,6 +196,12 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 		http_put(&o, "X-Forwarded-Host: %.*s\r\n", (int)req->host_len,
 		    req->host);
 	http_put(&o, "Via: %s porter\r\n", req->version == 10 ? "1.0" : "1.1");
+	if (fwd->cert_verify != NULL) {
+		http_put(&o, "X-Client-Verify: %s\r\n", fwd->cert_verify);
+		if (fwd->cert_subject != NULL)
+			http_put(&o, "X-Client-Subject: %s\r\n",
+			    fwd->cert_subject);
+	}
 	if (ed != NULL && ed->add != NULL)
 		http_put(&o, "%s", ed->add);
 	if (ed != NULL && ed->add2 != NULL)

@@ -1316,6 +1316,23 @@ relay_open(struct relay *r, const struct listener *l)
 		    r->client_ip)) == NULL)
 			return -1;
 		r->fwd.proto = "https";
+		if (lc->tls_verify_client != TLS_VC_OFF) {
+			/* the backend hears who the client proved to be */
+			switch (tls_peer_subject(r->cl.ssl, r->cert_subject,
+			    sizeof(r->cert_subject))) {
+			case 1:
+				r->fwd.cert_verify = "SUCCESS";
+				r->fwd.cert_subject = r->cert_subject;
+				break;
+			case 0:
+				r->fwd.cert_verify = "NONE";
+				break;
+			default:
+				log_info("client %s: certificate did not "
+				    "verify", r->client_ip);
+				return -1;
+			}
+		}
 	}
 	return 0;
 }
@@ -1337,6 +1354,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->listen = l->listen;
 	r->nreq = 0;
 	r->fwd.proto = "http";
+	r->fwd.cert_verify = r->fwd.cert_subject = NULL;
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	if (relay_open(r, l) == -1)

@@ -85,6 +85,7 @@ struct relay {
 	const struct sockaddr_storage *peer_real;
 	struct sockaddr_storage	 real_store;	/* from X-Forwarded-For */
 	char			 real_ip[64];
+	char			 cert_subject[512];	/* client certificate */
 	char			 err_extra[640];	/* fields for errors */
 	char			*npath;		/* normalized path */
 	size_t			 ncap;

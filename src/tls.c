@@ -325,6 +325,22 @@ tls_server_base(const struct listen_config *l, char *err, size_t errlen)
 		tls_err(err, errlen, "tls_curves", NULL);
 		goto fail;
 	}
+	if (l->tls_verify_client != TLS_VC_OFF && l->tls_client_ca != NULL) {
+		STACK_OF(X509_NAME)	*names;
+
+		/* ask for a certificate from these CAs; check it */
+		if (SSL_CTX_load_verify_locations(ctx, l->tls_client_ca,
+		    NULL) != 1 || (names = SSL_load_client_CA_file(
+		    l->tls_client_ca)) == NULL) {
+			tls_err(err, errlen, "cannot load tls_client_ca",
+			    l->tls_client_ca);
+			goto fail;
+		}
+		SSL_CTX_set_client_CA_list(ctx, names);
+		SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER |
+		    (l->tls_verify_client == TLS_VC_ON ?
+		    SSL_VERIFY_FAIL_IF_NO_PEER_CERT : 0), NULL);
+	}
 	return ctx;
 fail:
 	SSL_CTX_free(ctx);
@@ -667,4 +683,21 @@ void
 tls_session_free(void *session)
 {
 	SSL_SESSION_free(session);
+}
+
+int
+tls_peer_subject(void *p, char *buf, size_t len)
+{
+	SSL	*ssl = p;
+	X509	*x;
+
+	if ((x = SSL_get_peer_certificate(ssl)) == NULL)
+		return 0;
+	if (SSL_get_verify_result(ssl) != X509_V_OK) {
+		X509_free(x);
+		return -1;
+	}
+	X509_NAME_oneline(X509_get_subject_name(x), buf, (int)len);
+	X509_free(x);
+	return 1;
 }

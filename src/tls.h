@@ -50,6 +50,11 @@ ssize_t	tls_write(void *ssl, const void *buf, size_t len);
 int	tls_pending(void *ssl);
 /* Was the session resumed (for tests and logs)? */
 int	tls_resumed(void *ssl);
+/*
+ * The client's certificate: 1 with its subject in buf when one was sent
+ * and verified, 0 when none was sent, -1 when it did not verify.
+ */
+int	tls_peer_subject(void *ssl, char *buf, size_t len);
 void	tls_free(void *ssl, int shutdown);
 void	tls_session_free(void *session);
 

@@ -57,6 +57,8 @@ def setUpModule():
     make_cert("b", "ca", ["b.test", "*.b.test"])
     make_cert("a-ec", "ca", ["a.test"], ec=True)
     make_cert("backend", "ca", ["127.0.0.1", "backend.test"])
+    make_cert("client", "ca", ["client one"])
+    make_cert("stranger", "otherca", ["stranger"])
 
 
 def tearDownModule():
@@ -169,6 +171,53 @@ class HttpsTest(PorterTest):
         wait_for(lambda: "generation 1" in self.porter.log(), what="reload")
         wait_for(lambda: "CN = b.test" in s_client(self.port),
                  what="new default certificate")
+
+
+class ClientCertBase(PorterTest):
+    """A TLS listener asking for client certificates (no tests here)."""
+
+    def setUp(self):
+        self.listen_extra = tls_lines() + (
+            "tls_client_ca = %s\ntls_verify_client = %s\n" %
+            (c("ca.pem"), self.mode))
+        super().setUp()
+
+    mode = "on"
+
+    def curl(self, *extra):
+        return subprocess.run(["curl", "-sS", "--max-time", "20", "--cacert",
+                               c("ca.pem"), "--resolve",
+                               "a.test:%d:127.0.0.1" % self.port,
+                               "https://a.test:%d/headers" % self.port,
+                               "-H", "X-Client-Subject: forged"] +
+                              list(extra), capture_output=True, timeout=60)
+
+
+class ClientCertTest(ClientCertBase):
+    mode = "on"
+
+    def test_required(self):
+        r = self.curl("--cert", c("client.pem"), "--key", c("client.key"))
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"X-Client-Verify: SUCCESS", r.stdout)
+        self.assertIn(b"X-Client-Subject: /CN=client one", r.stdout)
+        self.assertNotIn(b"forged", r.stdout)
+        self.assertNotEqual(self.curl().returncode, 0)
+        r = self.curl("--cert", c("stranger.pem"), "--key",
+                      c("stranger.key"))
+        self.assertNotEqual(r.returncode, 0)
+
+
+class OptionalClientCertTest(ClientCertBase):
+    mode = "optional"
+
+    def test_optional(self):
+        r = self.curl()
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertIn(b"X-Client-Verify: NONE", r.stdout)
+        self.assertNotIn(b"forged", r.stdout)
+        r = self.curl("--cert", c("client.pem"), "--key", c("client.key"))
+        self.assertIn(b"X-Client-Verify: SUCCESS", r.stdout)
 
 
 class ConfigErrorsTest(unittest.TestCase):
