@@ -12,12 +12,22 @@
  *     on: listens with addresses, pools with servers, routes pointing at
  *     existing pools and listens, sane worker counts and cache sizes.
  *
- * Two library calls are confined so that a run stays hermetic and quick:
+ * The system's CA certificates are not loaded (SSL_CERT_FILE, SSL_CERT_DIR
+ * point nowhere), and three library calls are confined, so that a run
+ * stays hermetic and quick:
  *   - getaddrinfo() resolves numeric addresses only ("localhost" is taken
  *     as 127.0.0.1), so that no host name ever reaches DNS;
- *   - fopen() (certificates, keys, CA files via OpenSSL) opens regular
- *     files only and nothing under /proc, /sys or /dev, so that a fuzzed
- *     "tls_certificate = /dev/zero" or "/dev/stdin" cannot hang the run.
+ *   - fopen() for reading (certificates, keys, CA files, error pages)
+ *     opens regular files only, none under /proc or /sys, so that a
+ *     fuzzed "tls_certificate = /dev/zero" or "/dev/stdin" cannot hang
+ *     the run (libFuzzer's own writes pass through);
+ *   - regcomp() must never be handed a pattern whose nested repetitions
+ *     expand to more than REPEAT_MAX copies: glibc expands "{n,m}" and
+ *     "+" by copying the subexpression, so "((a{1,255}){1,255}){1,255}"
+ *     or 24 nested "(...+)" take gigabytes (t/fuzz/crashes/README).
+ *     config.c is to refuse such patterns before it calls regcomp(); the
+ *     wrapper checks that it did, and aborts with a message instead of
+ *     running out of memory.
  *
  * Build: with every module but src/main.c, as porter is linked, and the
  * macros configure defines (PACKAGE_VERSION, PORTER_RUNSTATEDIR,
@@ -31,6 +41,7 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <netdb.h>
+#include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -82,15 +93,19 @@ static int
 may_open(const char *path)
 {
 	struct stat	 st;
+	char		*real;
+	int		 ok;
 
 	if (strcmp(path, cfg_path) == 0)
 		return 1;
-	if (strncmp(path, "/proc", 5) == 0 || strncmp(path, "/sys", 4) == 0 ||
-	    strncmp(path, "/dev", 4) == 0 || strstr(path, "/../") != NULL)
+	/* regular files only (no FIFO, device, directory), none in procfs */
+	if ((real = realpath(path, NULL)) == NULL)
 		return 0;
-	/* regular files only: no FIFO, device or directory */
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+	ok = strncmp(real, "/proc/", 6) != 0 && strncmp(real, "/sys/", 5) != 0 &&
+	    stat(real, &st) == 0 && S_ISREG(st.st_mode) &&
 	    st.st_size < 16 * 1024 * 1024;
+	free(real);
+	return ok;
 }
 
 #define FOPEN_WRAPPER(name)						\
@@ -103,7 +118,9 @@ name(const char *path, const char *mode)				\
 	if (real == NULL && (real = (FILE *(*)(const char *,		\
 	    const char *))dlsym(RTLD_NEXT, #name)) == NULL)		\
 		abort();						\
-	if (path == NULL || !may_open(path)) {				\
+	/* writes are libFuzzer's own: corpus, artifacts */		\
+	if (path != NULL && mode != NULL && mode[0] == 'r' &&		\
+	    strchr(mode, '+') == NULL && !may_open(path)) {		\
 		errno = EACCES;						\
 		return NULL;						\
 	}								\
@@ -111,6 +128,137 @@ name(const char *path, const char *mode)				\
 }
 FOPEN_WRAPPER(fopen)
 FOPEN_WRAPPER(fopen64)
+
+/*
+ * How many copies of its innermost atom glibc's regcomp() makes for an
+ * ERE, roughly: it expands "x{n,m}" into m copies of x (n + 1 for
+ * "x{n,}", m for "x{,m}") and "x+" into "xx*", so repetitions nested in
+ * groups multiply.  The estimate is the largest product of factors along
+ * one nesting path, saturating at REPEAT_MAX + 1; a bound over
+ * RE_DUP_MAX, which regcomp() refuses at once, does not count.
+ */
+#define REPEAT_MAX	100000UL
+#define BIG		1000000000UL
+#define MAX_DEPTH	256
+
+static unsigned long
+mul(unsigned long a, unsigned long b)
+{
+	return b != 0 && a > (REPEAT_MAX + 1) / b ? REPEAT_MAX + 1 : a * b;
+}
+
+static unsigned long
+repeat_estimate(const char *pattern)
+{
+	unsigned long	 inner[MAX_DEPTH + 1], atom = 0, f, n, m, best = 1;
+	const char	*p = pattern;
+	int		 depth = 0;
+
+	inner[0] = 1;
+	for (; *p != '\0'; p++) {
+		switch (*p) {
+		case '(':
+			if (depth < MAX_DEPTH)
+				inner[++depth] = 1;
+			atom = 0;
+			continue;
+		case ')':
+			atom = depth > 0 ? inner[depth--] : 1;
+			if (atom > inner[depth])
+				inner[depth] = atom;
+			continue;
+		case '|':
+			atom = 0;
+			continue;
+		case '[':
+			/* a bracket expression is one atom */
+			p++;
+			if (*p == '^')
+				p++;
+			if (*p == ']')
+				p++;
+			for (; *p != '\0' && *p != ']'; p++)
+				if (*p == '[' && (p[1] == ':' || p[1] == '.' ||
+				    p[1] == '=')) {
+					const char *e = strchr(p + 2, p[1]);
+
+					while (e != NULL && e[1] != ']')
+						e = strchr(e + 1, p[1]);
+					if (e == NULL)
+						break;
+					p = e + 1;
+				}
+			if (*p == '\0')
+				p--;
+			atom = 1;
+			continue;
+		case '\\':
+			if (p[1] != '\0')
+				p++;
+			atom = 1;
+			continue;
+		case '+':
+			f = 2;
+			break;
+		case '{':
+			n = m = 0;
+			while (p[1] >= '0' && p[1] <= '9')
+				if ((n = n * 10 + (unsigned long)(*++p - '0')) >
+				    BIG)
+					n = BIG;
+			m = n;
+			if (p[1] == ',') {
+				p++;
+				m = n + 1;	/* "{n,}": n copies and a star */
+				if (p[1] >= '0' && p[1] <= '9') {
+					m = 0;
+					while (p[1] >= '0' && p[1] <= '9')
+						if ((m = m * 10 + (unsigned long)
+						    (*++p - '0')) > BIG)
+							m = BIG;
+				}
+			}
+			f = n > RE_DUP_MAX || m > RE_DUP_MAX ? 1 :
+			    m > n ? m : n;
+			break;
+		case '*':
+		case '?':
+			continue;
+		default:
+			atom = 1;
+			continue;
+		}
+		/* a repetition of the atom before it */
+		if (atom != 0) {
+			atom = mul(atom, f ? f : 1);
+			if (atom > inner[depth])
+				inner[depth] = atom;
+		}
+	}
+	while (depth > 0) {
+		if (inner[depth] > inner[depth - 1])
+			inner[depth - 1] = inner[depth];
+		depth--;
+	}
+	if (inner[0] > best)
+		best = inner[0];
+	return best;
+}
+
+int
+regcomp(regex_t *re, const char *pattern, int flags)
+{
+	static int	(*real)(regex_t *, const char *, int);
+
+	if (real == NULL && (real = (int (*)(regex_t *, const char *, int))
+	    dlsym(RTLD_NEXT, "regcomp")) == NULL)
+		abort();
+	if (repeat_estimate(pattern) > REPEAT_MAX)
+		FAIL("config_load() hands regcomp() \"%s\", whose nested "
+		    "repetitions expand to more than %lu copies (gigabytes "
+		    "for glibc)", pattern, REPEAT_MAX);
+	return real(re, pattern, flags);
+}
 
 /* --- checks ----------------------------------------------------------- */
 
@@ -212,6 +360,13 @@ LLVMFuzzerInitialize(int *argc, char ***argv)
 	}
 	snprintf(cfg_path, sizeof(cfg_path), "/proc/self/fd/%d", cfg_fd);
 	verbose = getenv("FUZZ_VERBOSE") != NULL;
+	/*
+	 * A pool with tls = on and no tls_ca_file loads the system's CA
+	 * bundle, some 100 ms a time under the sanitizers: point OpenSSL at
+	 * none (it then trusts nothing, which config_load does not mind).
+	 */
+	setenv("SSL_CERT_FILE", "/nonexistent/porter-fuzz/ca.pem", 1);
+	setenv("SSL_CERT_DIR", "/nonexistent/porter-fuzz/certs", 1);
 	return 0;
 }
 
