@@ -286,52 +286,109 @@ out:
 }
 
 /*
- * Compile a route's regular expression.  glibc expands a bounded
- * repetition "{n,m}" by copying its subexpression, so nested large bounds
- * take gigabytes: bounds above 255, more than three of them, or bounds
- * whose product passes 10000 are refused before regcomp() sees them.
+ * About how many nodes glibc's regcomp() builds for the ERE at *p, up to
+ * a ')' or the end: it copies a subexpression once for each repetition
+ * it must spell out ("x{2,9}" is nine copies, "x+" two), so nested and
+ * stacked repetitions multiply.  Returns -1 past any sane size.
+ */
+static long long
+config_regex_size(const char **p, int depth)
+{
+	long long	 total = 0, last = 0, m, n, hi;
+	const char	*c;
+
+	if (depth > 32)
+		return -1;
+	while (**p != '\0' && **p != ')') {
+		c = *p;
+		m = 0;
+		if (*c == '(') {
+			(*p)++;
+			if ((last = config_regex_size(p, depth + 1)) < 0 ||
+			    **p != ')')
+				return -1;
+			(*p)++;
+		} else if (*c == '[') {
+			/* a bracket expression is one node */
+			(*p)++;
+			if (**p == '^')
+				(*p)++;
+			if (**p == ']')
+				(*p)++;
+			while (**p != '\0' && **p != ']') {
+				if (**p == '[' && ((*p)[1] == ':' ||
+				    (*p)[1] == '.' || (*p)[1] == '=')) {
+					const char *e = strchr(*p + 2, ']');
+
+					if (e == NULL)
+						return -1;
+					*p = e + 1;
+				} else
+					(*p)++;
+			}
+			if (**p != ']')
+				return -1;
+			(*p)++;
+			last = 1;
+		} else if (*c == '\\') {
+			*p += (*p)[1] != '\0' ? 2 : 1;
+			last = 1;
+		} else if (*c == '|') {
+			(*p)++;
+			last = 0;
+			continue;
+		} else if (*c == '+' || *c == '*' || *c == '?') {
+			m = *c == '+' ? 2 : 1;
+			(*p)++;
+		} else if (*c == '{' && (isdigit((unsigned char)c[1]) ||
+		    c[1] == ',')) {
+			n = strtoll(c + 1, (char **)(uintptr_t)p, 10);
+			hi = n;
+			if (**p == ',') {
+				(*p)++;
+				hi = isdigit((unsigned char)**p) ?
+				    strtoll(*p, (char **)(uintptr_t)p, 10) :
+				    n + 1;
+			}
+			if (**p != '}' || n < 0 || hi < 0 || hi > 100000)
+				return -1;
+			(*p)++;
+			m = hi > 1 ? hi : 1;
+		} else {
+			(*p)++;
+			last = 1;
+		}
+		if (m != 0) {
+			/* a repetition multiplies the atom before it */
+			total -= last;
+			last *= m;
+		}
+		total += last;
+		if (total > 1000000 || last > 1000000)
+			return -1;
+	}
+	return total;
+}
+
+/*
+ * Compile a route's regular expression, refusing first the ones that
+ * would make regcomp() build a huge automaton (gigabytes for a short
+ * pattern like "(a{1,255}){1,255}" or "a+++++++++++++++++++++").
  */
 static int
 config_regcomp(struct config_parse *p, regex_t *re, const char *key,
     const char *value)
 {
 	char		 err[256];
-	const char	*c;
-	unsigned long	 v, product = 1;
-	int		 rc, bounds = 0;
+	const char	*c = value;
+	long long	 size;
+	int		 rc;
 
-	for (c = value; *c != '\0'; c++) {
-		if (*c == '\\' && c[1] != '\0') {
-			c++;
-			continue;
-		}
-		if (*c != '{' || !isdigit((unsigned char)c[1]))
-			continue;
-		bounds++;
-		for (c++; isdigit((unsigned char)*c) || *c == ','; c++)
-			if (isdigit((unsigned char)*c) && (c == value ||
-			    !isdigit((unsigned char)c[-1]))) {
-				v = strtoul(c, NULL, 10);
-				if (v > 255) {
-					config_error(p, p->lineno, "%s: "
-					    "repetition bound %lu is larger than "
-					    "255", key, v);
-					return -1;
-				}
-				/* nested bounds multiply: count them so */
-				product *= v ? v : 1;
-				if (product > 10000) {
-					config_error(p, p->lineno, "%s: "
-					    "bounded repetitions too large "
-					    "together", key);
-					return -1;
-				}
-			}
-		c--;
-	}
-	if (bounds > 3) {
-		config_error(p, p->lineno, "%s: more than 3 bounded "
-		    "repetitions", key);
+	size = config_regex_size(&c, 0);
+	if (size < 0 || size > 10000 || *c != '\0') {
+		config_error(p, p->lineno, "%s: too complex (its repetitions "
+		    "would need %s nodes; at most 10000)", key,
+		    size < 0 || *c != '\0' ? "too many" : "over 10000");
 		return -1;
 	}
 	if ((rc = regcomp(re, value, REG_EXTENDED | REG_NOSUB)) != 0) {

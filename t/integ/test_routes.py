@@ -154,8 +154,10 @@ class RouteConfigErrorsTest(unittest.TestCase):
         cases = [
             ("[route r]\npath_regex = ([a-z\npool = app\n", 6,
              "path_regex:"),
-            ("[route r]\npath_regex = (a{1,300})\npool = app\n", 6,
-             "path_regex: repetition bound 300 is larger than 255"),
+            ("[route r]\npath_regex = (a{1,300}){1,300}\npool = app\n", 6,
+             "path_regex: too complex"),
+            ("[route r]\npath_regex = a++++++++++++++++++++++\npool = app\n",
+             6, "path_regex: too complex"),
             ("[route r]\nlisten = nope\npool = app\n", 5,
              "[route r]: no [listen nope]"),
             ("[route r]\nheader = NoColon\npool = app\n", 6,
