@@ -30,11 +30,6 @@ health_pool(unsigned i)
 	return &hp[i % hp_n];
 }
 
-unsigned
-health_npools(void)
-{
-	return hp_n;
-}
 
 unsigned
 health_nslots(void)

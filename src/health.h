@@ -52,7 +52,6 @@ struct pool_shm {
 void	health_init(struct backend_shm *table, unsigned slots,
 	    struct pool_shm *pools, unsigned npools);
 struct pool_shm *health_pool(unsigned i);
-unsigned health_npools(void);
 unsigned health_nslots(void);
 struct backend_shm *health_slot(unsigned i);
 /*

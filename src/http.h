@@ -36,7 +36,6 @@ struct http_edit {
 struct http_fwd {
 	const char	*client_ip;
 	const char	*proto;		/* "http" or "https" */
-	int		 server_tokens;
 	/* client certificates: NULL when the listener does not ask */
 	const char	*cert_verify;	/* "SUCCESS" or "NONE" */
 	const char	*cert_subject;	/* when SUCCESS */

@@ -88,7 +88,6 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	r->resp_lim.max_headers = HTTP_MAX_HEADERS;
 	r->fwd.proto = "http";
 	r->fwd.client_ip = r->client_ip;
-	r->fwd.server_tokens = cf->server_tokens;
 	upstream_init(64);
 	r->slot = slot;
 	relay_cache_init(r);

@@ -86,16 +86,6 @@ scoreboard_count_connection(void)
 		    memory_order_relaxed);
 }
 
-unsigned
-scoreboard_count(enum sb_state st)
-{
-	unsigned	 i, n = 0;
-
-	for (i = 0; i < sb_n; i++)
-		if (atomic_load(&sb_slots[i].state) == st)
-			n++;
-	return n;
-}
 
 const char *
 scoreboard_state_name(enum sb_state st)

@@ -44,7 +44,6 @@ void	scoreboard_set_self(unsigned i);
 void	scoreboard_state(enum sb_state);
 void	scoreboard_count_request(void);
 void	scoreboard_count_connection(void);
-unsigned scoreboard_count(enum sb_state);
 const char *scoreboard_state_name(enum sb_state);
 
 #endif /* SCOREBOARD_H */

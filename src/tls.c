@@ -660,11 +660,6 @@ tls_pending(void *ssl)
 	return SSL_pending(ssl);
 }
 
-int
-tls_resumed(void *ssl)
-{
-	return SSL_session_reused(ssl);
-}
 
 void
 tls_free(void *p, int shutdown)

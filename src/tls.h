@@ -48,8 +48,6 @@ ssize_t	tls_read(void *ssl, void *buf, size_t len);
 ssize_t	tls_write(void *ssl, const void *buf, size_t len);
 /* Bytes already decrypted and waiting. */
 int	tls_pending(void *ssl);
-/* Was the session resumed (for tests and logs)? */
-int	tls_resumed(void *ssl);
 /*
  * The client's certificate: 1 with its subject in buf when one was sent
  * and verified, 0 when none was sent, -1 when it did not verify.
