@@ -70,11 +70,11 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	if ((r->cl.buf = malloc(ccap)) == NULL ||
 	    (r->be.buf = malloc(RELAY_BUF)) == NULL ||
 	    (r->obuf = malloc(r->ocap)) == NULL ||
-	    (r->tbuf = malloc(cf->max_uri_length + 2)) == NULL ||
+	    (r->tbuf = malloc(3 * (size_t)cf->max_uri_length + 2)) == NULL ||
 	    (r->npath = malloc(cf->max_uri_length + 2)) == NULL)
 		fatal("malloc");
 	r->ncap = cf->max_uri_length + 2;
-	r->tcap = cf->max_uri_length + 2;
+	r->tcap = 3 * (size_t)cf->max_uri_length + 2;	/* re-encoding */
 	balance_init(cf);
 	r->cl.cap = ccap;
 	r->be.cap = RELAY_BUF;
@@ -1007,30 +1007,45 @@ relay_skip_body(struct relay *r, struct relay_req *q)
 }
 
 /*
- * strip_prefix: the request-target without the route's prefix, into
- * r->tbuf ("/api/x?y" less "/api" is "/x?y"; nothing left is "/").
+ * strip_prefix, on the normalized path that routing matched (so
+ * "/%61pi/x" loses "/api" as "/api/x" does): the rest of that path,
+ * re-encoded where a request-target needs it, and the original query,
+ * into r->tbuf.  "/api/x?y" less "/api" is "/x?y"; nothing left is "/".
  */
 static void
 relay_strip(struct relay *r, const struct route_config *rt,
     const struct http_request *req, struct http_edit *ed)
 {
-	size_t	 pl = strlen(rt->strip_prefix), rest;
+	static const char hex[] = "0123456789ABCDEF";
+	size_t		 pl = strlen(rt->strip_prefix), n = 0, ql;
+	const char	*p, *q;
+	unsigned char	 c;
 
-	if (pl > req->target_len || memcmp(req->target, rt->strip_prefix,
-	    pl) != 0)
+	if (strncmp(r->npath, rt->strip_prefix, pl) != 0)
 		return;
-	rest = req->target_len - pl;
-	if (rest + 2 > r->tcap)
-		return;
-	if (rest == 0 || req->target[pl] != '/') {
-		/* keep a query: "/api?x" becomes "/?x" */
-		r->tbuf[0] = '/';
-		memcpy(r->tbuf + 1, req->target + pl, rest);
-		rest++;
-	} else
-		memcpy(r->tbuf, req->target + pl, rest);
+	p = r->npath + pl;
+	if (*p != '/')
+		r->tbuf[n++] = '/';
+	for (; *p != '\0'; p++) {
+		if (n + 4 > r->tcap)
+			return;
+		c = (unsigned char)*p;
+		if (c <= 0x20 || c >= 0x7f || strchr("\"#%<>?\\^`{|}", c)) {
+			r->tbuf[n++] = '%';
+			r->tbuf[n++] = hex[c >> 4];
+			r->tbuf[n++] = hex[c & 15];
+		} else
+			r->tbuf[n++] = (char)c;
+	}
+	if ((q = memchr(req->target, '?', req->target_len)) != NULL) {
+		ql = req->target_len - (size_t)(q - req->target);
+		if (n + ql > r->tcap)
+			return;
+		memcpy(r->tbuf + n, q, ql);
+		n += ql;
+	}
 	ed->target = r->tbuf;
-	ed->target_len = rest;
+	ed->target_len = n;
 }
 
 /* The Host a server wants (set_host): its name as configured. */

@@ -126,6 +126,17 @@ pool = app
         self.assertIn(b"X-Secret: s", r.body)
         self.assertIsNotNone(r.header("x-conn"))
 
+    def test_strip_on_the_normalized_path(self):
+        # routed as /svc/ and stripped as such, re-encoded for the origin
+        r = self.get("/%73vc/./headers?q=%20")
+        lines = r.body.decode().split("\r\n")
+        self.assertEqual(lines[0], "GET /headers?q=%20 HTTP/1.1")
+        r = self.get("/svc/a%20b/../headers")
+        self.assertEqual(r.body.decode().split("\r\n")[0],
+                         "GET /headers HTTP/1.1")
+        r = self.get("/svc/x%20y")
+        self.assertEqual(r.status, 404)      # the origin saw /x%20y
+
     def test_strip_to_root(self):
         r = self.get("/svc/")
         self.assertEqual(r.status, 200)       # "/" on the origin
