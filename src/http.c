@@ -1,7 +1,6 @@
 /*
  * http.c - message rules for forwarding.
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -54,56 +53,103 @@ http_name_is(const struct http_field *f, const char *name)
 
 int
 http_hop_by_hop(const struct http_field *f, const struct http_field *fields,
-    unsigned n)
+    unsigned n, unsigned flags)
 {
-	static const char *const fixed[] = {
-		"connection", "keep-alive", "proxy-connection", "te",
-		"transfer-encoding", "upgrade", "content-length",
-		"expect", "http2-settings"
-	};
 	char		 name[128];
 	size_t		 i;
 
-	for (i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		if (http_name_is(f, fixed[i]))
-			return 1;
-	if (f->name_len >= sizeof(name))
+	switch (f->id) {
+	case HTTP_H_CONNECTION:
+	case HTTP_H_KEEP_ALIVE:
+	case HTTP_H_PROXY_CONNECTION:
+	case HTTP_H_TE:
+	case HTTP_H_TRANSFER_ENCODING:
+	case HTTP_H_UPGRADE:
+	case HTTP_H_CONTENT_LENGTH:
+	case HTTP_H_EXPECT:
+	case HTTP_H_HTTP2_SETTINGS:
+		return 1;
+	default:
+		break;
+	}
+	/* Only a Connection naming other fields makes more of them so. */
+	if (!(flags & HTTP_F_CONN_OTHER) || f->name_len >= sizeof(name))
 		return 0;
 	memcpy(name, f->name, f->name_len);
 	name[f->name_len] = '\0';
 	for (i = 0; i < n; i++)
-		if (http_name_is(&fields[i], "connection") &&
+		if (fields[i].id == HTTP_H_CONNECTION &&
 		    http_list_has(fields[i].value, fields[i].value_len, name))
 			return 1;
 	return 0;
 }
 
-/* Bounded appender: sets *ok to 0 once anything did not fit. */
+/*
+ * Bounded appender: sets ok to 0 once anything did not fit.  Heads are
+ * written on every request, so the pieces are copied, not formatted.
+ */
 struct http_out_buf {
 	char	*p;
 	size_t	 cap, len;
 	int	 ok;
 };
 
-static void http_put(struct http_out_buf *, const char *, ...)
-    __attribute__((format(printf, 2, 3)));
-
 static void
-http_put(struct http_out_buf *o, const char *fmt, ...)
+http_put_mem(struct http_out_buf *o, const void *s, size_t n)
 {
-	va_list	 ap;
-	int	 n;
-
-	if (!o->ok)
-		return;
-	va_start(ap, fmt);
-	n = vsnprintf(o->p + o->len, o->cap - o->len, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= o->cap - o->len) {
+	if (!o->ok || n > o->cap - o->len) {
 		o->ok = 0;
 		return;
 	}
-	o->len += (size_t)n;
+	memcpy(o->p + o->len, s, n);
+	o->len += n;
+}
+
+static void
+http_put_str(struct http_out_buf *o, const char *s)
+{
+	http_put_mem(o, s, strlen(s));
+}
+
+/* A string literal: its length is known at compile time. */
+#define http_put_lit(o, s)	http_put_mem((o), (s), sizeof(s) - 1)
+
+static void
+http_put_u64(struct http_out_buf *o, unsigned long long v)
+{
+	char	 d[24];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	http_put_mem(o, d + i, sizeof(d) - i);
+}
+
+/* "Name: value\r\n" */
+static void
+http_put_pair(struct http_out_buf *o, const char *name, size_t name_len,
+    const char *value, size_t value_len)
+{
+	if (!o->ok || name_len + value_len + 4 > o->cap - o->len) {
+		o->ok = 0;
+		return;
+	}
+	memcpy(o->p + o->len, name, name_len);
+	o->len += name_len;
+	o->p[o->len++] = ':';
+	o->p[o->len++] = ' ';
+	memcpy(o->p + o->len, value, value_len);
+	o->len += value_len;
+	o->p[o->len++] = '\r';
+	o->p[o->len++] = '\n';
+}
+
+static void
+http_put_field(struct http_out_buf *o, const struct http_field *f)
+{
+	http_put_pair(o, f->name, f->name_len, f->value, f->value_len);
 }
 
 /* Is f one of the fields a route removes? */
@@ -123,11 +169,16 @@ http_removed(const struct http_field *f, const struct http_edit *ed)
 	return 0;
 }
 
+/* The start line, "HTTP/1.1 " status " " reason. */
 static void
-http_put_field(struct http_out_buf *o, const struct http_field *f)
+http_put_status(struct http_out_buf *o, int status, const char *reason,
+    size_t reason_len)
 {
-	http_put(o, "%.*s: %.*s\r\n", (int)f->name_len, f->name,
-	    (int)f->value_len, f->value);
+	http_put_lit(o, "HTTP/1.1 ");
+	http_put_u64(o, (unsigned long long)(status > 0 ? status : 0));
+	http_put_lit(o, " ");
+	http_put_mem(o, reason, reason_len);
+	http_put_lit(o, "\r\n");
 }
 
 int
@@ -142,78 +193,90 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 	const char		*host = req->host;
 	size_t			 host_len = req->host_len;
 
+	http_put_mem(&o, req->method_str, req->method_len);
+	http_put_lit(&o, " ");
 	if (ed != NULL && ed->target != NULL)
-		http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
-		    req->method_str, (int)ed->target_len, ed->target);
+		http_put_mem(&o, ed->target, ed->target_len);
 	else
-		http_put(&o, "%.*s %.*s HTTP/1.1\r\n", (int)req->method_len,
-		    req->method_str, (int)req->target_len, req->target);
+		http_put_mem(&o, req->target, req->target_len);
+	http_put_lit(&o, " HTTP/1.1\r\n");
 	if (ed != NULL && ed->host != NULL) {
 		host = ed->host;
 		host_len = strlen(host);
 	}
 	for (i = 0; i < req->nfields; i++) {
 		f = &req->fields[i];
-		if (http_name_is(f, "upgrade") && upgrade) {
+		if (f->id == HTTP_H_UPGRADE && upgrade) {
 			http_put_field(&o, f);
 			continue;
 		}
-		if (http_hop_by_hop(f, req->fields, req->nfields) ||
+		if (http_hop_by_hop(f, req->fields, req->nfields, req->flags) ||
 		    http_removed(f, ed))
 			continue;
-		if (http_name_is(f, "host")) {
+		switch (f->id) {
+		case HTTP_H_HOST:
 			/* absolute-form: the authority wins over Host */
-			if (have_host)
-				continue;
+			if (!have_host)
+				http_put_pair(&o, "Host", 4, host, host_len);
 			have_host = 1;
-			http_put(&o, "Host: %.*s\r\n", (int)host_len, host);
 			continue;
-		}
-		if (http_name_is(f, "x-forwarded-for")) {
+		case HTTP_H_X_FORWARDED_FOR:
 			xff = f;	/* all merged into one field below */
 			continue;
-		}
-		if (http_name_is(f, "x-forwarded-proto") ||
-		    http_name_is(f, "x-forwarded-host"))
+		case HTTP_H_X_FORWARDED_PROTO:
+		case HTTP_H_X_FORWARDED_HOST:
 			continue;	/* replaced by ours */
-		if (fwd->cert_verify != NULL &&
-		    (http_name_is(f, "x-client-verify") ||
-		    http_name_is(f, "x-client-subject")))
-			continue;	/* only porter may say these */
+		case HTTP_H_X_CLIENT_VERIFY:
+		case HTTP_H_X_CLIENT_SUBJECT:
+			if (fwd->cert_verify != NULL)
+				continue;	/* only porter may say these */
+			break;
+		default:
+			break;
+		}
 		http_put_field(&o, f);
 	}
 	if (!have_host && host != NULL && host_len > 0)
-		http_put(&o, "Host: %.*s\r\n", (int)host_len, host);
-	http_put(&o, "X-Forwarded-For: ");
+		http_put_pair(&o, "Host", 4, host, host_len);
+	http_put_lit(&o, "X-Forwarded-For: ");
 	for (i = 0; xff != NULL && i < req->nfields; i++)
-		if (http_name_is(&req->fields[i], "x-forwarded-for") &&
-		    req->fields[i].value_len > 0)
-			http_put(&o, "%.*s, ", (int)req->fields[i].value_len,
-			    req->fields[i].value);
-	http_put(&o, "%s\r\n", fwd->client_ip);
-	http_put(&o, "X-Forwarded-Proto: %s\r\n", fwd->proto);
+		if (req->fields[i].id == HTTP_H_X_FORWARDED_FOR &&
+		    req->fields[i].value_len > 0) {
+			http_put_mem(&o, req->fields[i].value,
+			    req->fields[i].value_len);
+			http_put_lit(&o, ", ");
+		}
+	http_put_str(&o, fwd->client_ip);
+	http_put_lit(&o, "\r\nX-Forwarded-Proto: ");
+	http_put_str(&o, fwd->proto);
+	http_put_lit(&o, "\r\n");
 	if (req->host != NULL && req->host_len > 0)
-		http_put(&o, "X-Forwarded-Host: %.*s\r\n", (int)req->host_len,
-		    req->host);
-	http_put(&o, "Via: %s porter\r\n", req->version == 10 ? "1.0" : "1.1");
+		http_put_pair(&o, "X-Forwarded-Host", 16, req->host,
+		    req->host_len);
+	if (req->version == 10)
+		http_put_lit(&o, "Via: 1.0 porter\r\n");
+	else
+		http_put_lit(&o, "Via: 1.1 porter\r\n");
 	if (fwd->cert_verify != NULL) {
-		http_put(&o, "X-Client-Verify: %s\r\n", fwd->cert_verify);
+		http_put_pair(&o, "X-Client-Verify", 15, fwd->cert_verify,
+		    strlen(fwd->cert_verify));
 		if (fwd->cert_subject != NULL)
-			http_put(&o, "X-Client-Subject: %s\r\n",
-			    fwd->cert_subject);
+			http_put_pair(&o, "X-Client-Subject", 16,
+			    fwd->cert_subject, strlen(fwd->cert_subject));
 	}
 	if (ed != NULL && ed->add != NULL)
-		http_put(&o, "%s", ed->add);
+		http_put_str(&o, ed->add);
 	if (ed != NULL && ed->add2 != NULL)
-		http_put(&o, "%s", ed->add2);
+		http_put_str(&o, ed->add2);
 	if (upgrade)
-		http_put(&o, "Connection: upgrade\r\n");
-	if (framing == HTTP_OUT_LENGTH)
-		http_put(&o, "Content-Length: %llu\r\n",
-		    (unsigned long long)req->content_length);
-	else if (framing == HTTP_OUT_CHUNKED)
-		http_put(&o, "Transfer-Encoding: chunked\r\n");
-	http_put(&o, "\r\n");
+		http_put_lit(&o, "Connection: upgrade\r\n");
+	if (framing == HTTP_OUT_LENGTH) {
+		http_put_lit(&o, "Content-Length: ");
+		http_put_u64(&o, (unsigned long long)req->content_length);
+		http_put_lit(&o, "\r\n");
+	} else if (framing == HTTP_OUT_CHUNKED)
+		http_put_lit(&o, "Transfer-Encoding: chunked\r\n");
+	http_put_lit(&o, "\r\n");
 	return o.ok ? (int)o.len : -1;
 }
 
@@ -224,52 +287,57 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 {
 	struct http_out_buf	 o = { out, cap, 0, 1 };
 	const struct http_field	*f;
+	const char		*reason = resp->reason;
+	size_t			 reason_len = resp->reason_len;
 	unsigned		 i;
 
-	if (resp->reason_len > 0)
-		http_put(&o, "HTTP/1.1 %d %.*s\r\n", resp->status,
-		    (int)resp->reason_len, resp->reason);
-	else
-		http_put(&o, "HTTP/1.1 %d %s\r\n", resp->status,
-		    http_reason(resp->status));
+	if (reason_len == 0) {
+		reason = http_reason(resp->status);
+		reason_len = strlen(reason);
+	}
+	http_put_status(&o, resp->status, reason, reason_len);
 	for (i = 0; i < resp->nfields; i++) {
 		f = &resp->fields[i];
-		if (http_name_is(f, "upgrade") && upgrade) {
+		if (f->id == HTTP_H_UPGRADE && upgrade) {
 			http_put_field(&o, f);
 			continue;
 		}
-		if (http_name_is(f, "content-length") &&
+		if (f->id == HTTP_H_CONTENT_LENGTH &&
 		    framing == HTTP_OUT_NONE) {
 			http_put_field(&o, f);
 			continue;
 		}
-		if (http_hop_by_hop(f, resp->fields, resp->nfields) ||
-		    http_removed(f, ed))
+		if (http_hop_by_hop(f, resp->fields, resp->nfields,
+		    resp->flags) || http_removed(f, ed))
 			continue;
 		/* the servers behind porter stay unnamed */
-		if (ed != NULL && http_name_is(f, "server"))
+		if (ed != NULL && f->id == HTTP_H_SERVER)
 			continue;
 		http_put_field(&o, f);
 	}
 	if (ed != NULL && ed->server != NULL)
-		http_put(&o, "Server: %s\r\n", ed->server);
-	http_put(&o, "Via: %s porter\r\n", resp->version == 10 ? "1.0" : "1.1");
+		http_put_pair(&o, "Server", 6, ed->server, strlen(ed->server));
+	if (resp->version == 10)
+		http_put_lit(&o, "Via: 1.0 porter\r\n");
+	else
+		http_put_lit(&o, "Via: 1.1 porter\r\n");
 	if (ed != NULL && ed->add != NULL)
-		http_put(&o, "%s", ed->add);
+		http_put_str(&o, ed->add);
 	if (ed != NULL && ed->add2 != NULL)
-		http_put(&o, "%s", ed->add2);
-	if (framing == HTTP_OUT_LENGTH)
-		http_put(&o, "Content-Length: %llu\r\n",
-		    (unsigned long long)resp->content_length);
-	else if (framing == HTTP_OUT_CHUNKED)
-		http_put(&o, "Transfer-Encoding: chunked\r\n");
+		http_put_str(&o, ed->add2);
+	if (framing == HTTP_OUT_LENGTH) {
+		http_put_lit(&o, "Content-Length: ");
+		http_put_u64(&o, (unsigned long long)resp->content_length);
+		http_put_lit(&o, "\r\n");
+	} else if (framing == HTTP_OUT_CHUNKED)
+		http_put_lit(&o, "Transfer-Encoding: chunked\r\n");
 	if (upgrade)
-		http_put(&o, "Connection: upgrade\r\n");
+		http_put_lit(&o, "Connection: upgrade\r\n");
 	else if (!keepalive)
-		http_put(&o, "Connection: close\r\n");
+		http_put_lit(&o, "Connection: close\r\n");
 	else if (client_version == 10)
-		http_put(&o, "Connection: keep-alive\r\n");
-	http_put(&o, "\r\n");
+		http_put_lit(&o, "Connection: keep-alive\r\n");
+	http_put_lit(&o, "\r\n");
 	return o.ok ? (int)o.len : -1;
 }
 
@@ -293,18 +361,22 @@ http_error_response(char *out, size_t cap, int status, int keepalive,
 		body = page;
 		blen = (int)page_len;
 	}
-	http_put(&o, "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+	http_put_status(&o, status, http_reason(status),
+	    strlen(http_reason(status)));
 	if (server_tokens)
-		http_put(&o, "Server: porter\r\n");
-	http_put(&o, "Content-Type: text/html\r\nContent-Length: %d\r\n",
-	    blen);
+		http_put_lit(&o, "Server: porter\r\n");
+	http_put_lit(&o, "Content-Type: text/html\r\nContent-Length: ");
+	http_put_u64(&o, (unsigned long long)blen);
+	http_put_lit(&o, "\r\n");
 	if (extra != NULL && extra[0] != '\0')
-		http_put(&o, "%s", extra);
+		http_put_str(&o, extra);
 	else if (status == 503 || status == 429)
-		http_put(&o, "Retry-After: 1\r\n");
-	http_put(&o, "Connection: %s\r\n\r\n", keepalive ? "keep-alive" :
-	    "close");
+		http_put_lit(&o, "Retry-After: 1\r\n");
+	if (keepalive)
+		http_put_lit(&o, "Connection: keep-alive\r\n\r\n");
+	else
+		http_put_lit(&o, "Connection: close\r\n\r\n");
 	if (!head_only)
-		http_put(&o, "%.*s", blen, body);
+		http_put_mem(&o, body, (size_t)blen);
 	return o.ok ? (int)o.len : -1;
 }

@@ -47,10 +47,11 @@ const char *http_reason(int status);
  * Is field f hop-by-hop for the message whose fields are fields[0..n)?
  * That is: one of the fixed list (RFC 9110 section 7.6.1) or named in a
  * Connection field.  Content-Length and Transfer-Encoding count too,
- * because porter always writes its own framing.
+ * because porter always writes its own framing.  flags are the message's
+ * HTTP_F_*: without HTTP_F_CONN_OTHER no Connection field names others.
  */
 int	http_hop_by_hop(const struct http_field *f,
-	    const struct http_field *fields, unsigned n);
+	    const struct http_field *fields, unsigned n, unsigned flags);
 
 /*
  * Write the request head porter sends to a backend into out[0..cap).

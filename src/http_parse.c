@@ -110,21 +110,63 @@ hexval(unsigned char ch)
 	return -1;
 }
 
+/*
+ * One table for the two classes every header byte is tested against:
+ * RFC 9110 5.6.2 tchar, and field-vchar / SP / HTAB (what a field value
+ * or reason phrase may hold: HTAB, 0x20-0x7e and obs-text 0x80-0xff).
+ */
+#define C_TCHAR		1
+#define C_FIELD		2
+
+static const unsigned char ch_class[256] = {
+	['\t'] = C_FIELD,
+	[' '] = C_FIELD, ['"'] = C_FIELD, ['('] = C_FIELD, [')'] = C_FIELD,
+	[','] = C_FIELD, ['/'] = C_FIELD, [':'] = C_FIELD, [';'] = C_FIELD,
+	['<'] = C_FIELD, ['='] = C_FIELD, ['>'] = C_FIELD, ['?'] = C_FIELD,
+	['@'] = C_FIELD, ['['] = C_FIELD, ['\\'] = C_FIELD, [']'] = C_FIELD,
+	['{'] = C_FIELD, ['}'] = C_FIELD,
+	['!'] = C_FIELD | C_TCHAR, ['#'] = C_FIELD | C_TCHAR,
+	['$'] = C_FIELD | C_TCHAR, ['%'] = C_FIELD | C_TCHAR,
+	['&'] = C_FIELD | C_TCHAR, ['\''] = C_FIELD | C_TCHAR,
+	['*'] = C_FIELD | C_TCHAR, ['+'] = C_FIELD | C_TCHAR,
+	['-'] = C_FIELD | C_TCHAR, ['.'] = C_FIELD | C_TCHAR,
+	['^'] = C_FIELD | C_TCHAR, ['_'] = C_FIELD | C_TCHAR,
+	['`'] = C_FIELD | C_TCHAR, ['|'] = C_FIELD | C_TCHAR,
+	['~'] = C_FIELD | C_TCHAR,
+#define C_RANGE4(c)	[c] = C_FIELD | C_TCHAR, [c + 1] = C_FIELD | C_TCHAR, \
+			[c + 2] = C_FIELD | C_TCHAR, [c + 3] = C_FIELD | C_TCHAR
+	C_RANGE4('0'), C_RANGE4('4'), ['8'] = C_FIELD | C_TCHAR,
+	['9'] = C_FIELD | C_TCHAR,
+	C_RANGE4('A'), C_RANGE4('E'), C_RANGE4('I'), C_RANGE4('M'),
+	C_RANGE4('Q'), C_RANGE4('U'), ['Y'] = C_FIELD | C_TCHAR,
+	['Z'] = C_FIELD | C_TCHAR,
+	C_RANGE4('a'), C_RANGE4('e'), C_RANGE4('i'), C_RANGE4('m'),
+	C_RANGE4('q'), C_RANGE4('u'), ['y'] = C_FIELD | C_TCHAR,
+	['z'] = C_FIELD | C_TCHAR,
+#undef C_RANGE4
+#define C_OBS16(c)	[c] = C_FIELD, [c + 1] = C_FIELD, [c + 2] = C_FIELD, \
+			[c + 3] = C_FIELD, [c + 4] = C_FIELD, [c + 5] = C_FIELD, \
+			[c + 6] = C_FIELD, [c + 7] = C_FIELD, [c + 8] = C_FIELD, \
+			[c + 9] = C_FIELD, [c + 10] = C_FIELD, [c + 11] = C_FIELD, \
+			[c + 12] = C_FIELD, [c + 13] = C_FIELD, [c + 14] = C_FIELD, \
+			[c + 15] = C_FIELD
+	C_OBS16(0x80), C_OBS16(0x90), C_OBS16(0xa0), C_OBS16(0xb0),
+	C_OBS16(0xc0), C_OBS16(0xd0), C_OBS16(0xe0), C_OBS16(0xf0),
+#undef C_OBS16
+};
+
 /* RFC 9110 5.6.2 tchar */
 static int
 is_tchar(unsigned char ch)
 {
-	if (IS_ALPHA(ch) || IS_DIGIT(ch))
-		return 1;
-	/* strchr() would find the terminating NUL, so rule it out first. */
-	return ch != '\0' && strchr("!#$%&'*+-.^_`|~", ch) != NULL;
+	return ch_class[ch] & C_TCHAR;
 }
 
 /* field-vchar / SP / HTAB: what a field value (or reason) may hold. */
 static int
 is_field_ch(unsigned char ch)
 {
-	return ch == '\t' || (ch >= 0x20 && ch != 0x7f);
+	return ch_class[ch] & C_FIELD;
 }
 
 /* RFC 3986 unreserved / sub-delims: the bytes of a reg-name. */
@@ -258,6 +300,40 @@ token_list(const char *v, size_t len, int allow_empty, const char **last,
 	}
 }
 
+enum http_hdr
+http_hdr_lookup(const char *name, size_t len)
+{
+#define K(s, id)	{ s, sizeof(s) - 1, id }
+	static const struct {
+		const char	*name;
+		size_t		 len;
+		enum http_hdr	 id;
+	} known[] = {
+		K("te", HTTP_H_TE), K("host", HTTP_H_HOST),
+		K("expect", HTTP_H_EXPECT), K("server", HTTP_H_SERVER),
+		K("upgrade", HTTP_H_UPGRADE),
+		K("connection", HTTP_H_CONNECTION),
+		K("keep-alive", HTTP_H_KEEP_ALIVE),
+		K("content-length", HTTP_H_CONTENT_LENGTH),
+		K("http2-settings", HTTP_H_HTTP2_SETTINGS),
+		K("x-client-verify", HTTP_H_X_CLIENT_VERIFY),
+		K("x-forwarded-for", HTTP_H_X_FORWARDED_FOR),
+		K("x-client-subject", HTTP_H_X_CLIENT_SUBJECT),
+		K("x-forwarded-host", HTTP_H_X_FORWARDED_HOST),
+		K("proxy-connection", HTTP_H_PROXY_CONNECTION),
+		K("x-forwarded-proto", HTTP_H_X_FORWARDED_PROTO),
+		K("transfer-encoding", HTTP_H_TRANSFER_ENCODING),
+	};
+#undef K
+	size_t		 i;
+
+	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (known[i].len == len && LOWER(name[0]) == known[i].name[0] &&
+		    ci_eq(name, len, known[i].name))
+			return known[i].id;
+	return HTTP_H_OTHER;
+}
+
 /*
  * Scan one field line "name: value CRLF" at p[0..avail).  Shared by the
  * head parsers and the trailer section of the chunked decoder.  Returns
@@ -281,6 +357,7 @@ scan_field_line(const char *p, size_t avail, struct http_field *f,
 		return -400;
 	f->name = p;
 	f->name_len = i;
+	f->id = http_hdr_lookup(p, i);
 	for (i++; i < avail && IS_OWS(p[i]); i++)
 		;
 	vstart = vend = i;
@@ -325,6 +402,40 @@ name_is(const struct http_field *f, const char *name)
 	return ci_eq(f->name, f->name_len, name);
 }
 
+/*
+ * Connection: a token list (RFC 9110 7.6.1).  Besides close, keep-alive
+ * and upgrade, any token names a field that is hop-by-hop for this
+ * message; HTTP_F_CONN_OTHER tells the forwarding code to look for them.
+ */
+static int
+on_connection(struct head *h, const char *v, size_t len)
+{
+	size_t		 i = 0, s;
+
+	for (;;) {
+		while (i < len && IS_OWS(v[i]))
+			i++;
+		for (s = i; i < len && is_tchar(v[i]); i++)
+			;
+		if (i == s)
+			;	/* empty list elements are allowed */
+		else if (ci_eq(v + s, i - s, "close"))
+			h->flags |= HTTP_F_CONN_CLOSE;
+		else if (ci_eq(v + s, i - s, "keep-alive"))
+			h->flags |= HTTP_F_CONN_KEEPALIVE;
+		else if (ci_eq(v + s, i - s, "upgrade"))
+			h->flags |= HTTP_F_CONN_UPGRADE;
+		else
+			h->flags |= HTTP_F_CONN_OTHER;
+		while (i < len && IS_OWS(v[i]))
+			i++;
+		if (i == len)
+			return OK;
+		if (v[i++] != ',')
+			return -400;
+	}
+}
+
 /* Semantics of one field, checked as soon as its line is complete. */
 static int
 on_field(struct head *h, const struct http_field *f)
@@ -334,7 +445,8 @@ on_field(struct head *h, const struct http_field *f)
 	uint64_t	 n;
 	int		 k;
 
-	if (name_is(f, "content-length")) {
+	switch (f->id) {
+	case HTTP_H_CONTENT_LENGTH:
 		if (cl_parse(v, len, &n) == -1)
 			return -400;
 		/* Byte-identical, so whatever we forward reads the same. */
@@ -345,8 +457,7 @@ on_field(struct head *h, const struct http_field *f)
 		h->cl_len = len;
 		h->clval = n;
 		return h->framing && h->te != TE_NONE ? -400 : OK;
-	}
-	if (name_is(f, "transfer-encoding")) {
+	case HTTP_H_TRANSFER_ENCODING:
 		/* A second field: no merging games. */
 		if (h->te != TE_NONE ||
 		    (k = token_list(v, len, 0, &last, &last_len)) == -1)
@@ -365,33 +476,38 @@ on_field(struct head *h, const struct http_field *f)
 		 */
 		if (h->framing && (h->version == 10 || h->cl != NULL))
 			return -400;
-	} else if (name_is(f, "connection")) {
-		if (token_list(v, len, 1, &last, &last_len) == -1)
-			return -400;
-		if (http_list_has(v, len, "close"))
-			h->flags |= HTTP_F_CONN_CLOSE;
-		if (http_list_has(v, len, "keep-alive"))
-			h->flags |= HTTP_F_CONN_KEEPALIVE;
-		if (http_list_has(v, len, "upgrade"))
-			h->flags |= HTTP_F_CONN_UPGRADE;
-	} else if (name_is(f, "upgrade"))
-		h->flags |= HTTP_F_UPGRADE;
-	else if (!h->is_req)
 		return OK;
-	else if (name_is(f, "host")) {
+	case HTTP_H_CONNECTION:
+		return on_connection(h, v, len);
+	case HTTP_H_UPGRADE:
+		h->flags |= HTTP_F_UPGRADE;
+		return OK;
+	default:
+		break;
+	}
+	if (!h->is_req)
+		return OK;
+	switch (f->id) {
+	case HTTP_H_HOST:
 		/* An empty Host is what a URI without authority sends. */
 		if (++h->nhost > 1 || (len != 0 && !host_valid(v, len, 0)))
 			return -400;
 		h->host = v;
 		h->host_len = len;
-	} else if (name_is(f, "expect")) {
+		break;
+	case HTTP_H_EXPECT:
 		/* RFC 9110 10.1.1: ignore 100-continue from HTTP/1.0. */
 		if (!ci_eq(v, len, "100-continue"))
 			h->bad_expect = 1;
 		else if (h->version == 11)
 			h->flags |= HTTP_F_EXPECT_CONTINUE;
-	} else if (name_is(f, "te"))
+		break;
+	case HTTP_H_TE:
 		h->flags |= HTTP_F_HAS_TE;
+		break;
+	default:
+		break;
+	}
 	return OK;
 }
 
@@ -619,7 +735,8 @@ http_parse_request(struct http_request *req, const char *buf, size_t len,
 	struct head	 h;
 	int		 rc;
 
-	memset(req, 0, sizeof(*req));
+	/* fields[] is filled as far as nfields says: no need to clear it */
+	memset(req, 0, offsetof(struct http_request, fields));
 	head_init(&h, buf, len, lim, req->fields);
 	rc = request_head(&h, req, lim && lim->max_uri_length ?
 	    lim->max_uri_length : DEF_URI_LENGTH);
@@ -715,7 +832,7 @@ http_parse_response(struct http_response *resp, const char *buf,
 	struct head	 h;
 	int		 rc;
 
-	memset(resp, 0, sizeof(*resp));
+	memset(resp, 0, offsetof(struct http_response, fields));
 	head_init(&h, buf, len, lim, resp->fields);
 	rc = response_head(&h, resp, req_method);
 	resp->nfields = h.nfields;
@@ -728,10 +845,11 @@ const struct http_field *
 http_field_find(const struct http_field *fields, unsigned nfields,
     const char *name)
 {
+	size_t		 len = strlen(name);
 	unsigned	 i;
 
 	for (i = 0; i < nfields; i++)
-		if (name_is(&fields[i], name))
+		if (fields[i].name_len == len && name_is(&fields[i], name))
 			return &fields[i];
 	return NULL;
 }

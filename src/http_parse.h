@@ -42,11 +42,36 @@ enum http_body {
 	HTTP_BODY_CLOSE		/* response only: until the connection closes */
 };
 
+/*
+ * Field names the proxy acts on, recognised once by the parser so that
+ * forwarding compares numbers instead of strings.
+ */
+enum http_hdr {
+	HTTP_H_OTHER = 0,
+	HTTP_H_CONNECTION,
+	HTTP_H_CONTENT_LENGTH,
+	HTTP_H_EXPECT,
+	HTTP_H_HOST,
+	HTTP_H_HTTP2_SETTINGS,
+	HTTP_H_KEEP_ALIVE,
+	HTTP_H_PROXY_CONNECTION,
+	HTTP_H_SERVER,
+	HTTP_H_TE,
+	HTTP_H_TRANSFER_ENCODING,
+	HTTP_H_UPGRADE,
+	HTTP_H_X_CLIENT_SUBJECT,
+	HTTP_H_X_CLIENT_VERIFY,
+	HTTP_H_X_FORWARDED_FOR,
+	HTTP_H_X_FORWARDED_HOST,
+	HTTP_H_X_FORWARDED_PROTO
+};
+
 struct http_field {
 	const char	*name;
 	size_t		 name_len;
 	const char	*value;		/* leading/trailing OWS trimmed */
 	size_t		 value_len;
+	enum http_hdr	 id;		/* HTTP_H_OTHER unless a known name */
 };
 
 struct http_limits {
@@ -63,6 +88,7 @@ struct http_limits {
 #define HTTP_F_EXPECT_CONTINUE	0x0010	/* Expect: 100-continue */
 #define HTTP_F_ABSOLUTE_FORM	0x0020	/* request-target was absolute-form */
 #define HTTP_F_HAS_TE		0x0040	/* a TE (not Transfer-Encoding) field */
+#define HTTP_F_CONN_OTHER	0x0080	/* Connection names another field */
 
 struct http_request {
 	enum http_method method;
@@ -80,12 +106,13 @@ struct http_request {
 	/* Host field value, or the authority of an absolute-form target. */
 	const char	*host;
 	size_t		 host_len;
-	struct http_field fields[HTTP_MAX_HEADERS];
 	unsigned	 nfields;
 	enum http_body	 body;		/* NONE, LENGTH or CHUNKED */
 	uint64_t	 content_length;
 	unsigned	 flags;		/* HTTP_F_* */
 	size_t		 head_len;	/* bytes of the head incl. final CRLF */
+	/* last: the parser clears what comes before, not these */
+	struct http_field fields[HTTP_MAX_HEADERS];
 };
 
 struct http_response {
@@ -93,12 +120,12 @@ struct http_response {
 	int		 version;	/* 10 or 11 */
 	const char	*reason;
 	size_t		 reason_len;
-	struct http_field fields[HTTP_MAX_HEADERS];
 	unsigned	 nfields;
 	enum http_body	 body;
 	uint64_t	 content_length;
 	unsigned	 flags;		/* HTTP_F_CONN_* and HTTP_F_UPGRADE */
 	size_t		 head_len;
+	struct http_field fields[HTTP_MAX_HEADERS];	/* last, as above */
 };
 
 /*
@@ -129,6 +156,9 @@ int	http_parse_request(struct http_request *req, const char *buf, size_t len,
  */
 int	http_parse_response(struct http_response *resp, const char *buf,
 	    size_t len, enum http_method req_method, const struct http_limits *lim);
+
+/* The HTTP_H_* of a field name (HTTP_H_OTHER for any other name). */
+enum http_hdr http_hdr_lookup(const char *name, size_t len);
 
 /* Case-insensitive lookup of the first field named name; NULL if none. */
 const struct http_field *http_field_find(const struct http_field *fields,

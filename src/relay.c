@@ -22,6 +22,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
@@ -1387,7 +1388,10 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		limited = 1;
 	}
 	for (;;) {
-		memset(&q, 0, sizeof(q));
+		/* the scalars only: see struct relay_req */
+		memset(&q, 0, offsetof(struct relay_req, req));
+		q.req.method = HTTP_M_OTHER;
+		q.req.nfields = 0;
 		q.t0 = util_now_ms();
 		rc = relay_read_head(r, &q);
 		if (rc == 0)

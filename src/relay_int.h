@@ -27,7 +27,6 @@ enum relay_err {
 };
 
 struct relay_req {
-	struct http_request	 req;
 	int			 upgrade;
 	int			 keepalive;	/* client connection stays */
 	int			 sent_continue;
@@ -38,12 +37,6 @@ struct relay_req {
 	uint64_t		 bytes;		/* body bytes to the client */
 	int64_t			 t0, up0, up1;
 	const char		*upstream;
-	/* copies for the access log: the buffer moves under the request */
-	char			 method[32];
-	char			 target[1024];
-	char			 referer[512];
-	char			 agent[512];
-	char			 host[256];
 	size_t			 method_len, target_len, referer_len, agent_len;
 	size_t			 host_len;
 	int			 version;
@@ -56,7 +49,19 @@ struct relay_req {
 	uint32_t		 stale;		/* stored object, referenced */
 	int			 have_stale;
 	int			 revalidating;	/* sent our own validators */
-	char			 cond[512];	/* those validators */
+	/*
+	 * From here on nothing is cleared between requests (relay_serve):
+	 * the parser sets up req, and the buffers hold what their lengths
+	 * above (or cond's own NUL) say.
+	 */
+	struct http_request	 req;
+	/* copies for the access log: the buffer moves under the request */
+	char			 method[32];
+	char			 target[1024];
+	char			 referer[512];
+	char			 agent[512];
+	char			 host[256];
+	char			 cond[512];	/* our own validators */
 };
 
 

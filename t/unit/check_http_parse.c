@@ -537,7 +537,7 @@ fields_same(const struct http_field *a, const struct http_field *b,
 	for (i = 0; i < n; i++)
 		if (!span_same(a[i].name, a[i].name_len, b[i].name,
 		    b[i].name_len) || !span_same(a[i].value, a[i].value_len,
-		    b[i].value, b[i].value_len))
+		    b[i].value, b[i].value_len) || a[i].id != b[i].id)
 			return 0;
 	return 1;
 }
@@ -866,12 +866,73 @@ START_TEST(test_chunked_after_done)
 }
 END_TEST
 
+START_TEST(test_field_ids)
+{
+	static const struct {
+		const char	*name;
+		enum http_hdr	 id;
+	} t[] = {
+		{ "Connection", HTTP_H_CONNECTION },
+		{ "content-LENGTH", HTTP_H_CONTENT_LENGTH },
+		{ "Expect", HTTP_H_EXPECT }, { "HOST", HTTP_H_HOST },
+		{ "HTTP2-Settings", HTTP_H_HTTP2_SETTINGS },
+		{ "Keep-Alive", HTTP_H_KEEP_ALIVE },
+		{ "Proxy-Connection", HTTP_H_PROXY_CONNECTION },
+		{ "Server", HTTP_H_SERVER }, { "te", HTTP_H_TE },
+		{ "Transfer-Encoding", HTTP_H_TRANSFER_ENCODING },
+		{ "Upgrade", HTTP_H_UPGRADE },
+		{ "X-Client-Subject", HTTP_H_X_CLIENT_SUBJECT },
+		{ "x-client-verify", HTTP_H_X_CLIENT_VERIFY },
+		{ "X-Forwarded-For", HTTP_H_X_FORWARDED_FOR },
+		{ "X-Forwarded-Host", HTTP_H_X_FORWARDED_HOST },
+		{ "X-Forwarded-Proto", HTTP_H_X_FORWARDED_PROTO },
+		/* near misses */
+		{ "Hosts", HTTP_H_OTHER }, { "Hos", HTTP_H_OTHER },
+		{ "t", HTTP_H_OTHER }, { "TEE", HTTP_H_OTHER },
+		{ "Content-Lengthx", HTTP_H_OTHER },
+		{ "Transfer-Encodinx", HTTP_H_OTHER },
+		{ "X-Forwarded-Fo", HTTP_H_OTHER }, { "Via", HTTP_H_OTHER },
+	};
+	struct http_request req;
+	const char	*r;
+	size_t		 i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		ck_assert_msg(http_hdr_lookup(t[i].name, strlen(t[i].name)) ==
+		    t[i].id, "%s", t[i].name);
+
+	/* The parser marks every field it stores. */
+	r = "GET / HTTP/1.1\r\nhost: a\r\nX-Other: 1\r\n"
+	    "CONNECTION: keep-alive\r\n\r\n";
+	ck_assert_int_gt(http_parse_request(&req, r, strlen(r), NULL), 0);
+	ck_assert_uint_eq(req.nfields, 3);
+	ck_assert_int_eq(req.fields[0].id, HTTP_H_HOST);
+	ck_assert_int_eq(req.fields[1].id, HTTP_H_OTHER);
+	ck_assert_int_eq(req.fields[2].id, HTTP_H_CONNECTION);
+	ck_assert_uint_eq(req.flags & (HTTP_F_CONN_KEEPALIVE |
+	    HTTP_F_CONN_OTHER), HTTP_F_CONN_KEEPALIVE);
+
+	/* A Connection token that is not an option names a field. */
+	r = "GET / HTTP/1.1\r\nHost: a\r\nConnection: close, X-Secret\r\n"
+	    "X-Secret: 1\r\n\r\n";
+	ck_assert_int_gt(http_parse_request(&req, r, strlen(r), NULL), 0);
+	ck_assert_uint_eq(req.flags & (HTTP_F_CONN_CLOSE | HTTP_F_CONN_OTHER),
+	    HTTP_F_CONN_CLOSE | HTTP_F_CONN_OTHER);
+	r = "GET / HTTP/1.1\r\nHost: a\r\nConnection: , Upgrade ,\r\n\r\n";
+	ck_assert_int_gt(http_parse_request(&req, r, strlen(r), NULL), 0);
+	ck_assert_uint_eq(req.flags & (HTTP_F_CONN_UPGRADE | HTTP_F_CONN_OTHER),
+	    HTTP_F_CONN_UPGRADE);
+	r = "GET / HTTP/1.1\r\nHost: a\r\nConnection: a b\r\n\r\n";
+	ck_assert_int_eq(http_parse_request(&req, r, strlen(r), NULL), -400);
+}
+END_TEST
+
 START_TEST(test_helpers)
 {
 	static const struct http_field f[] = {
-		{ "Host", 4, "h", 1 },
-		{ "X-A", 3, "1", 1 },
-		{ "x-a", 3, "2", 1 },
+		{ "Host", 4, "h", 1, HTTP_H_OTHER },
+		{ "X-A", 3, "1", 1, HTTP_H_OTHER },
+		{ "x-a", 3, "2", 1, HTTP_H_OTHER },
 	};
 	const struct http_field *p;
 
@@ -1070,6 +1131,7 @@ http_parse_suite(void)
 
 	tc = tcase_create("helpers");
 	tcase_add_test(tc, test_helpers);
+	tcase_add_test(tc, test_field_ids);
 	suite_add_tcase(s, tc);
 
 	tc = tcase_create("mutants");
