@@ -303,34 +303,46 @@ token_list(const char *v, size_t len, int allow_empty, const char **last,
 enum http_hdr
 http_hdr_lookup(const char *name, size_t len)
 {
-#define K(s, id)	{ s, sizeof(s) - 1, id }
-	static const struct {
-		const char	*name;
-		size_t		 len;
-		enum http_hdr	 id;
-	} known[] = {
-		K("te", HTTP_H_TE), K("host", HTTP_H_HOST),
-		K("expect", HTTP_H_EXPECT), K("server", HTTP_H_SERVER),
-		K("upgrade", HTTP_H_UPGRADE),
-		K("connection", HTTP_H_CONNECTION),
-		K("keep-alive", HTTP_H_KEEP_ALIVE),
-		K("content-length", HTTP_H_CONTENT_LENGTH),
-		K("http2-settings", HTTP_H_HTTP2_SETTINGS),
-		K("x-client-verify", HTTP_H_X_CLIENT_VERIFY),
-		K("x-forwarded-for", HTTP_H_X_FORWARDED_FOR),
-		K("x-client-subject", HTTP_H_X_CLIENT_SUBJECT),
-		K("x-forwarded-host", HTTP_H_X_FORWARDED_HOST),
-		K("proxy-connection", HTTP_H_PROXY_CONNECTION),
-		K("x-forwarded-proto", HTTP_H_X_FORWARDED_PROTO),
-		K("transfer-encoding", HTTP_H_TRANSFER_ENCODING),
-	};
-#undef K
-	size_t		 i;
-
-	for (i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (known[i].len == len && LOWER(name[0]) == known[i].name[0] &&
-		    ci_eq(name, len, known[i].name))
-			return known[i].id;
+#define IS(s, id)	if (ci_eq(name, len, s)) return id
+	switch (len) {
+	case 2:
+		IS("te", HTTP_H_TE);
+		break;
+	case 4:
+		IS("host", HTTP_H_HOST);
+		break;
+	case 6:
+		IS("server", HTTP_H_SERVER);
+		IS("expect", HTTP_H_EXPECT);
+		break;
+	case 7:
+		IS("upgrade", HTTP_H_UPGRADE);
+		break;
+	case 10:
+		IS("connection", HTTP_H_CONNECTION);
+		IS("keep-alive", HTTP_H_KEEP_ALIVE);
+		break;
+	case 14:
+		IS("content-length", HTTP_H_CONTENT_LENGTH);
+		IS("http2-settings", HTTP_H_HTTP2_SETTINGS);
+		break;
+	case 15:
+		IS("x-forwarded-for", HTTP_H_X_FORWARDED_FOR);
+		IS("x-client-verify", HTTP_H_X_CLIENT_VERIFY);
+		break;
+	case 16:
+		IS("x-forwarded-host", HTTP_H_X_FORWARDED_HOST);
+		IS("x-client-subject", HTTP_H_X_CLIENT_SUBJECT);
+		IS("proxy-connection", HTTP_H_PROXY_CONNECTION);
+		break;
+	case 17:
+		IS("transfer-encoding", HTTP_H_TRANSFER_ENCODING);
+		IS("x-forwarded-proto", HTTP_H_X_FORWARDED_PROTO);
+		break;
+	default:
+		break;
+	}
+#undef IS
 	return HTTP_H_OTHER;
 }
 
@@ -346,8 +358,8 @@ static int
 scan_field_line(const char *p, size_t avail, struct http_field *f,
     size_t *linelen)
 {
+	const char	*cr;
 	size_t		 i = 0, vstart, vend;
-	unsigned char	 ch;
 
 	while (i < avail && is_tchar(p[i]))
 		i++;
@@ -360,20 +372,19 @@ scan_field_line(const char *p, size_t avail, struct http_field *f,
 	f->id = http_hdr_lookup(p, i);
 	for (i++; i < avail && IS_OWS(p[i]); i++)
 		;
-	vstart = vend = i;
-	for (; i < avail; i++) {
-		ch = p[i];
-		if (ch == '\r')
-			break;
-		if (!is_field_ch(ch))
+	/* The value runs to the first CR; every byte before it must fit. */
+	vstart = i;
+	cr = memchr(p + i, '\r', avail - i);
+	vend = cr != NULL ? (size_t)(cr - p) : avail;
+	for (; i < vend; i++)
+		if (!is_field_ch(p[i]))
 			return -400;
-		if (!IS_OWS(ch))
-			vend = i + 1;
-	}
-	if (i + 1 >= avail)
+	if (cr == NULL || i + 1 >= avail)
 		return NEED;
 	if (p[i + 1] != '\n')
 		return -400;		/* bare CR */
+	while (vend > vstart && IS_OWS(p[vend - 1]))
+		vend--;
 	f->value = p + vstart;
 	f->value_len = vend - vstart;
 	*linelen = i + 2;

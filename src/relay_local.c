@@ -280,7 +280,11 @@ relay_local_client(struct relay *r, const struct http_request *req)
 	int			 i;
 
 	r->peer_real = &r->peer_store;
-	snprintf(r->real_ip, sizeof(r->real_ip), "%s", r->client_ip);
+	/* every request passes here, so no snprintf */
+	_Static_assert(sizeof(r->real_ip) == sizeof(r->client_ip),
+	    "real_ip and client_ip differ in size");
+	memcpy(r->real_ip, r->client_ip, sizeof(r->real_ip));
+	r->real_ip[sizeof(r->real_ip) - 1] = '\0';
 	if (r->cf->ntrusted == 0 || !relay_local_trusted(r, &r->peer_store))
 		return;
 	for (i = (int)req->nfields - 1; i >= 0; i--) {
