@@ -105,6 +105,7 @@ static const struct cfg_key cfg_keys[] = {
 	    1000000 },
 	{ S_PORTER, "trusted_proxies", T_SPECIAL, 0, 0, 0 },
 	{ S_PORTER, "sched_batch", T_BOOL, P(sched_batch), 0, 0 },
+	{ S_PORTER, "splice", T_BOOL, P(splice), 0, 0 },
 	{ S_PORTER, "client_min_rate", T_UINT, P(client_min_rate), 0,
 	    100000000 },
 	{ S_PORTER, "seccomp", T_BOOL, P(seccomp), 0, 0 },
@@ -907,6 +908,7 @@ cfg_defaults(const char *path)
 	c->server_tokens = 1;
 	c->tls_ticket_rotation = 12 * 3600 * 1000;
 	c->sched_batch = 1;
+	c->splice = 1;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;

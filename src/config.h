@@ -242,6 +242,7 @@ struct config {
 	size_t		 nerror_pages;
 	unsigned	 max_conns_per_ip;	/* 0 = no limit */
 	int		 sched_batch;		/* workers under SCHED_BATCH */
+	int		 splice;		/* large plain bodies by splice(2) */
 	unsigned	 client_min_rate;	/* body bytes/s, 0 = none */
 	int		 seccomp;		/* workers' allow-list */
 	struct cidr	*trusted;		/* trusted_proxies */

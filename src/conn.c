@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <string.h>
 #include <unistd.h>
@@ -223,4 +224,50 @@ conn_write(struct conn *c, const void *p, size_t len, int timeout_ms)
 	iov.iov_base = (void *)(uintptr_t)p;
 	iov.iov_len = len;
 	return conn_writev(c, &iov, 1, timeout_ms);
+}
+
+/*
+ * Zero-copy body relay: splice(2) moves pages from one socket into a
+ * pipe and from the pipe into another socket, so a plain (not TLS) body
+ * never passes through the worker's memory.
+ */
+ssize_t
+conn_splice_in(struct conn *src, int pipe_w, size_t len, int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (conn_set_rcvtimeo(src, timeout_ms) == -1)
+		return -1;
+	n = splice(src->fd, NULL, pipe_w, NULL, len,
+	    SPLICE_F_MOVE | SPLICE_F_MORE);
+	if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+		errno = ETIMEDOUT;
+	return n;
+}
+
+int
+conn_splice_out(struct conn *dst, int pipe_r, size_t len, int more,
+    int timeout_ms)
+{
+	ssize_t	 n;
+
+	if (conn_set_sndtimeo(dst, timeout_ms) == -1)
+		return -1;
+	while (len > 0) {
+		n = splice(pipe_r, NULL, dst->fd, NULL, len, SPLICE_F_MOVE |
+		    (more ? SPLICE_F_MORE : 0));
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				errno = ETIMEDOUT;
+			return -1;
+		}
+		if (n == 0) {
+			errno = EPIPE;
+			return -1;
+		}
+		len -= (size_t)n;
+	}
+	return 0;
 }

@@ -43,6 +43,20 @@ ssize_t	conn_read(struct conn *, void *dst, size_t len, int timeout_ms);
 int	conn_write(struct conn *, const void *, size_t, int timeout_ms);
 int	conn_writev(struct conn *, struct iovec *, int iovcnt, int timeout_ms);
 int	conn_set_rcvtimeo(struct conn *, int ms);
+
 int	conn_set_sndtimeo(struct conn *, int ms);
+
+/*
+ * splice(2) a plain socket's bytes through a pipe.  conn_splice_in moves
+ * at most len bytes (the pipe must have room for them) and returns how
+ * many, 0 at end of stream, or -1 (ETIMEDOUT after timeout_ms).
+ * conn_splice_out writes exactly len bytes from the pipe to dst (more:
+ * further data follows, so the kernel may hold back a partial segment);
+ * 0, or -1 with errno set.
+ */
+ssize_t	conn_splice_in(struct conn *src, int pipe_w, size_t len,
+	    int timeout_ms);
+int	conn_splice_out(struct conn *dst, int pipe_r, size_t len, int more,
+	    int timeout_ms);
 
 #endif /* CONN_H */

@@ -94,6 +94,8 @@ struct relay {
 	char			 err_extra[640];	/* fields for errors */
 	char			*npath;		/* normalized path */
 	size_t			 ncap;
+	int			 pipe[2];	/* for splice(2), or -1 */
+	size_t			 pipe_size;
 	char			*ckey;		/* cache key being built */
 	size_t			 ckey_cap;
 };

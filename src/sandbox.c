@@ -33,6 +33,7 @@ static const int sandbox_allowed[] = {
 	SYS_accept4, SYS_connect, SYS_socket, SYS_shutdown, SYS_close,
 	SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername,
 	SYS_ppoll, SYS_fcntl, SYS_dup3, SYS_openat, SYS_lseek,
+	SYS_splice, SYS_pipe2,
 	SYS_newfstatat, SYS_fstat, SYS_statx,
 	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect,
 	SYS_futex, SYS_set_robust_list, SYS_get_robust_list,

@@ -150,6 +150,87 @@ class BrokenBackendTest(PorterTest):
                  for p in pids if os.path.exists("/proc/" + p)}))
 
 
+def worker_pipes(porter):
+    """How many pipes the workers hold open (splice keeps one each)."""
+    n = 0
+    for pid in worker_fds(porter):
+        try:
+            for fd in os.listdir("/proc/%s/fd" % pid):
+                if os.readlink("/proc/%s/fd/%s" % (pid, fd)).startswith(
+                        "pipe:"):
+                    n += 1
+        except OSError:
+            pass
+    return n
+
+
+class SpliceTest(PorterTest):
+    """Large plain bodies go through a pipe with splice(2)."""
+    workers = 1
+
+    def test_large_bodies_keep_alive(self):
+        c = Client(self.port)
+        r = c.request(path="/bytes/10")
+        self.assertEqual(worker_pipes(self.porter), 0)
+        # around the threshold, odd sizes, then a small one each time
+        for n in (131072 + 65535, 131072 + 65536 + 1, 1048576, 5242883):
+            r = c.request(path="/bytes/%d" % n)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.header("content-length"), str(n))
+            self.assertEqual(len(r.body), n)
+            self.assertTrue(r.body == pattern(n), "size %d differs" % n)
+            r = c.request(path="/bytes/7")
+            self.assertEqual(r.body, pattern(7))
+        c.close()
+        self.assertEqual(worker_pipes(self.porter), 2,
+                         "a worker keeps one pipe (two ends) for splice")
+        # the pipe is reused: nothing grows with more bodies
+        before = worker_fds(self.porter)
+        c = Client(self.port)
+        for _ in range(3):
+            self.assertEqual(c.request(path="/bytes/2000000").body,
+                             pattern(2000000))
+        c.close()
+        self.assertEqual(worker_pipes(self.porter), 2)
+        wait_for(lambda: worker_fds(self.porter) == before, 10,
+                 "descriptors as before")
+
+    def test_backend_abort_mid_splice(self):
+        c = Client(self.port)
+        self.assertEqual(c.request(path="/bytes/1000000").status, 200)
+        c.close()
+        c = Client(self.port)
+        c.send(b"GET /abort/3000000 HTTP/1.1\r\nHost: t\r\n\r\n")
+        with self.assertRaises(EOFError):
+            c.read_response()
+        c.close()
+        # the worker lives on, with a fresh pipe once it needs one
+        self.assertEqual(self.get("/bytes/3").body, pattern(3))
+        self.assertEqual(self.get("/bytes/400000").body, pattern(400000))
+        self.assertLessEqual(worker_pipes(self.porter), 2)
+
+    def test_head_and_not_modified_not_spliced(self):
+        c = Client(self.port)
+        r = c.request("HEAD", "/bytes/1000000")
+        self.assertEqual(r.header("content-length"), "1000000")
+        self.assertEqual(r.body, b"")
+        r = c.request(path="/bytes/5")
+        self.assertEqual(r.body, pattern(5))
+        c.close()
+
+
+class SpliceOffTest(PorterTest):
+    workers = 1
+    porter_extra = "splice = off\n"
+
+    def test_large_bodies_copied(self):
+        c = Client(self.port)
+        for n in (1048576, 3000001):
+            self.assertEqual(c.request(path="/bytes/%d" % n).body, pattern(n))
+        c.close()
+        self.assertEqual(worker_pipes(self.porter), 0)
+
+
 class IPv6Test(PorterTest):
     def setUp(self):
         try:

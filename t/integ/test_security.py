@@ -249,7 +249,8 @@ class SeccompTest(PorterTest):
     def test_workers_live_through_everything(self):
         import signal as sig
         c = Client(self.port)
-        for p in ("/bytes/100000", "/chunked/50000?trailer=1", "/close/3000",
+        for p in ("/bytes/100000", "/bytes/1000000",
+                  "/chunked/50000?trailer=1", "/close/3000",
                   "/counter?cc=max-age%3D60", "/counter?cc=max-age%3D60",
                   "/headers", "/status/204"):
             self.assertLess(c.request(path=p).status, 300, p)
