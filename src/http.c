@@ -47,6 +47,9 @@ http_reason(int status)
 static int
 http_name_is(const struct http_field *f, const char *name)
 {
+	/* a cheap first look: ASCII letters differ in case by 0x20 only */
+	if (f->name_len == 0 || (f->name[0] | 0x20) != (name[0] | 0x20))
+		return 0;
 	return f->name_len == strlen(name) &&
 	    strncasecmp(f->name, name, f->name_len) == 0;
 }

@@ -971,11 +971,9 @@ relay_safe_method(enum http_method m)
 static void
 relay_extra_status(struct relay *r, struct relay_req *q)
 {
-	size_t	 n = strlen(r->resp_extra);
-
 	if (q->cache_status != NULL)
-		snprintf(r->resp_extra + n, sizeof(r->resp_extra) - n,
-		    "Cache-Status: %s\r\n", q->cache_status);
+		util_append(r->resp_extra, sizeof(r->resp_extra),
+		    "Cache-Status: ", q->cache_status, "\r\n", (char *)NULL);
 }
 
 static int

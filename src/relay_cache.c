@@ -89,7 +89,9 @@ rc_now(void)
 static void
 rc_status(struct relay_req *q, const char *a, const char *b)
 {
-	snprintf(rc.status, sizeof(rc.status), "porter; %s%s", a, b);
+	rc.status[0] = '\0';
+	util_append(rc.status, sizeof(rc.status), "porter; ", a, b,
+	    (char *)NULL);
 	q->cache_status = rc.status;
 }
 
@@ -242,8 +244,9 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	struct http_response	 resp;
 	struct http_edit	 ed;
 	struct iovec		 iov[64];
-	char			 add[256];
+	char			 add[256], num[21];
 	char			*rm[34];
+	int64_t			 age;
 	size_t			 nrm, i;
 	enum http_out		 framing = HTTP_OUT_LENGTH;
 	uint64_t		 off, left, covered, body;
@@ -268,10 +271,12 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 		framing = HTTP_OUT_NONE;
 		head_only = 1;
 	}
-	snprintf(add, sizeof(add), "Age: %lld\r\nCache-Status: porter; %s\r\n",
-	    (long long)cache_age(&meta->m, rc_now()), status);
-	snprintf(rc.status, sizeof(rc.status), "porter; %s", status);
-	q->cache_status = rc.status;
+	age = cache_age(&meta->m, rc_now());
+	add[0] = '\0';
+	util_append(add, sizeof(add), "Age: ", util_u64_dec(age > 0 ?
+	    (uint64_t)age : 0, num), "\r\nCache-Status: porter; ", status,
+	    "\r\n", (char *)NULL);
+	rc_status(q, status, "");
 	/* what a forwarded response gets: Server, hidden fields, the route */
 	relay_local_identity(r, &ed);
 	ed.add = add;

@@ -7,6 +7,7 @@
 #include <netinet/in.h>
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -289,6 +290,44 @@ util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss)
 	    (0xff << (8 - rest)) & 0xff) != 0)
 		return 0;
 	return 1;
+}
+
+size_t
+util_append(char *dst, size_t cap, ...)
+{
+	va_list		 ap;
+	const char	*s;
+	size_t		 len, n;
+
+	if (cap == 0)
+		return 0;
+	len = strnlen(dst, cap - 1);
+	va_start(ap, cap);
+	while ((s = va_arg(ap, const char *)) != NULL) {
+		n = strlen(s);
+		if (n > cap - 1 - len)
+			n = cap - 1 - len;
+		memcpy(dst + len, s, n);
+		len += n;
+	}
+	va_end(ap);
+	dst[len] = '\0';
+	return len;
+}
+
+char *
+util_u64_dec(uint64_t v, char *buf)
+{
+	char	 d[21];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v > 0);
+	memcpy(buf, d + i, sizeof(d) - i);
+	buf[sizeof(d) - i] = '\0';
+	return buf;
 }
 
 uint64_t

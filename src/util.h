@@ -47,6 +47,15 @@ int	util_cidr_match(const struct cidr *c, const struct sockaddr_storage *ss);
 /* A well-mixed 64-bit hash of s[0..len) (FNV-1a, then splitmix64). */
 uint64_t util_hash64(const void *s, size_t len, uint64_t seed);
 
+/*
+ * Append the strings that follow (up to a NULL) to dst, which holds a
+ * string and has room for cap bytes; what does not fit is cut.  Returns
+ * the new length.  For per-request text, where snprintf costs too much.
+ */
+size_t	util_append(char *dst, size_t cap, ...);
+/* v in decimal into buf (room for 21 bytes); returns buf. */
+char	*util_u64_dec(uint64_t v, char *buf);
+
 /* Monotonic clock in milliseconds. */
 int64_t	util_now_ms(void);
 

@@ -152,6 +152,28 @@ START_TEST(test_cidr)
 }
 END_TEST
 
+START_TEST(test_append)
+{
+	char	 b[12], n[21];
+
+	b[0] = '\0';
+	ck_assert_uint_eq(util_append(b, sizeof(b), "ab", "", "cd",
+	    (char *)NULL), 4);
+	ck_assert_str_eq(b, "abcd");
+	/* cut to fit, always terminated */
+	ck_assert_uint_eq(util_append(b, sizeof(b), "0123456789",
+	    (char *)NULL), 11);
+	ck_assert_str_eq(b, "abcd0123456");
+	ck_assert_uint_eq(util_append(b, sizeof(b), "x", (char *)NULL), 11);
+	ck_assert_uint_eq(util_append(b, 0, "x", (char *)NULL), 0);
+
+	ck_assert_str_eq(util_u64_dec(0, n), "0");
+	ck_assert_str_eq(util_u64_dec(7, n), "7");
+	ck_assert_str_eq(util_u64_dec(1000, n), "1000");
+	ck_assert_str_eq(util_u64_dec(UINT64_MAX, n), "18446744073709551615");
+}
+END_TEST
+
 int
 main(void)
 {
@@ -165,6 +187,7 @@ main(void)
 	tcase_add_test(tc, test_addr);
 	tcase_add_test(tc, test_bool_uint);
 	tcase_add_test(tc, test_cidr);
+	tcase_add_test(tc, test_append);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
