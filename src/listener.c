@@ -2,7 +2,9 @@
  * listener.c - binding the listening sockets.
  */
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -12,6 +14,8 @@
 
 #include "config.h"
 #include "listener.h"
+
+#define LISTENER_WAIT_MS	1000
 
 static int
 listener_bind(struct addr *a, unsigned backlog, char *err,
@@ -63,6 +67,41 @@ listener_taken(const struct listener *ls, size_t n, int fd)
 		if (ls[i].fd == fd)
 			return 1;
 	return 0;
+}
+
+static int
+listener_timeo(int fd, int opt, int ms)
+{
+	struct timeval	 tv;
+
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	return setsockopt(fd, SOL_SOCKET, opt, &tv, sizeof(tv)) == -1 ? -1 : ms;
+}
+
+/*
+ * Socket options.  A blocking accept() wakes up every LISTENER_WAIT_MS
+ * (SO_RCVTIMEO on the listening socket) so that a worker notices it was
+ * told to stop.  Accepted TCP connections inherit that, TCP_NODELAY and
+ * SO_SNDTIMEO (send_timeout): the worker knows them without a system
+ * call.  Set after every fallible step of a reload: until the old
+ * workers retire, a connection they accept may get the new send_timeout,
+ * never that of a configuration that was refused.
+ */
+static void
+listener_options(struct listener *l, const struct config *cf)
+{
+	int	 one = 1, fam = l->addr.ss.ss_family;
+
+	l->nodelay = l->rcvtimeo = l->sndtimeo = -1;
+	if (listener_timeo(l->fd, SO_RCVTIMEO, LISTENER_WAIT_MS) == -1 ||
+	    (fam != AF_INET && fam != AF_INET6))
+		return;		/* unix sockets pass nothing on */
+	l->rcvtimeo = LISTENER_WAIT_MS;
+	if (setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one,
+	    sizeof(one)) == 0)
+		l->nodelay = 1;
+	l->sndtimeo = listener_timeo(l->fd, SO_SNDTIMEO, cf->send_timeout);
 }
 
 struct listener *
@@ -117,6 +156,8 @@ listener_open_all(const struct config *cf, struct listener *old, size_t nold,
 			goto fail;
 		}
 	}
+	for (k = 0; k < total; k++)
+		listener_options(&ls[k], cf);
 	/* success: the taken-over sockets now belong to the new array */
 	for (k = 0; k < total; k++)
 		for (o = 0; o < nold; o++)

@@ -17,6 +17,14 @@ struct listener {
 	struct addr	 addr;		/* as bound */
 	size_t		 listen;	/* index of its [listen] section */
 	int		 admin;		/* an [admin] address */
+	/*
+	 * What accepted TCP connections inherit from the socket (-1: not
+	 * known, or a unix socket, which inherits nothing): TCP_NODELAY,
+	 * the accept wake-up as SO_RCVTIMEO and send_timeout as SO_SNDTIMEO,
+	 * so a worker need not set them on every connection.
+	 */
+	int		 nodelay;
+	int		 rcvtimeo, sndtimeo;
 };
 
 /*

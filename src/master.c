@@ -107,18 +107,15 @@ master_count(struct master *m, int current_only, unsigned *idle)
 }
 
 /*
- * accept returns every second (see worker.c), on sockets bound now and on
- * those taken over alike.
+ * The sockets are set up (listener_open_all gives them the accept
+ * wake-up of worker.c): say where porter listens.
  */
 static void
 master_listeners_ready(struct master *m)
 {
-	struct timeval	 tv = { 1, 0 };
 	size_t		 i;
 
 	for (i = 0; i < m->nls; i++) {
-		(void)setsockopt(m->ls[i].fd, SOL_SOCKET, SO_RCVTIMEO, &tv,
-		    sizeof(tv));
 		log_notice("listening on %s%s", m->ls[i].addr.str,
 		    m->ls[i].admin ? " (admin)" : "");
 	}

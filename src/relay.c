@@ -1476,7 +1476,12 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->fwd.proto = "http";
 	r->fwd.cert_verify = r->fwd.cert_subject = NULL;
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
-	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	/* what the listening socket passed on needs no system call */
+	if (l->nodelay != 1)
+		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
+		    sizeof(one));
+	r->cl.rcvtimeo = l->rcvtimeo;
+	r->cl.sndtimeo = l->sndtimeo;
 	if (relay_open(r, l) == -1)
 		goto done;
 	scoreboard_count_connection();

@@ -19,6 +19,19 @@ def read(path):
         return ""
 
 
+def children(pid):
+    """The pids whose parent is pid."""
+    out = set()
+    for p in os.listdir("/proc"):
+        try:
+            with open("/proc/%s/stat" % p) as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
+                    out.add(p)
+        except (OSError, IndexError, ValueError):
+            pass
+    return out
+
+
 class ReloadTest(PorterTest):
     origins = ("a", "b")
     workers = 2
@@ -57,6 +70,33 @@ class ReloadTest(PorterTest):
                  what="new pool")
         for _ in range(10):
             self.assertEqual(self.get("/").header("x-origin"), "b")
+
+    def test_reload_changes_header_timeout(self):
+        # accepted connections inherit the timeouts from the listening
+        # socket: a reload must change them there too
+        body = "[pool app]\nserver = %s\n" % self.o["a"].hostport
+        self.porter.rewrite(body, workers=2,
+                            porter_extra="client_header_timeout = 400ms\n")
+        self.reload(1)
+        c = Client(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        t0 = time.monotonic()
+        self.assertEqual(c.read_response().status, 408)
+        self.assertLess(time.monotonic() - t0, 10)
+        c.close()
+        old = children(self.porter.proc.pid)
+        self.porter.rewrite(body, workers=2,
+                            porter_extra="client_header_timeout = 30s\n")
+        self.reload(2)
+        # once the old workers are gone, no connection times out so soon
+        wait_for(lambda: not (old & children(self.porter.proc.pid)),
+                 what="old workers gone")
+        c = Client(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        self.assertFalse(c.closed(1.5))
+        c.send(b"\r\n")
+        self.assertEqual(c.read_response().status, 200)
+        c.close()
 
     def test_broken_config_keeps_old_one(self):
         self.porter.rewrite("[pool app]\nserver = %s\nbogus = 1\n" %
