@@ -240,3 +240,25 @@ listener_import(const char *value, size_t *n)
 	free(dup);
 	return ls;
 }
+
+size_t
+listener_backlog(const struct listener *ls, size_t n)
+{
+	struct tcp_info	 ti;
+	socklen_t	 len;
+	size_t		 i, total = 0;
+	int		 fam;
+
+	for (i = 0; i < n; i++) {
+		fam = ls[i].addr.ss.ss_family;
+		if (ls[i].fd == -1 || (fam != AF_INET && fam != AF_INET6))
+			continue;
+		len = sizeof(ti);
+		memset(&ti, 0, sizeof(ti));
+		/* for a listening socket: connections waiting in accept */
+		if (getsockopt(ls[i].fd, IPPROTO_TCP, TCP_INFO, &ti,
+		    &len) == 0 && ti.tcpi_state == TCP_LISTEN)
+			total += ti.tcpi_unacked;
+	}
+	return total;
+}

@@ -50,5 +50,10 @@ int		 listener_export(const struct listener *, size_t n, char *buf,
 		    size_t len);
 /* The inverse: the sockets a new binary inherited (NULL, *n = 0: none). */
 struct listener	*listener_import(const char *value, size_t *n);
+/*
+ * Connections waiting to be accepted on the TCP sockets (Linux reports
+ * the accept queue of a listening socket in TCP_INFO).
+ */
+size_t		 listener_backlog(const struct listener *, size_t n);
 
 #endif /* LISTENER_H */

@@ -2,12 +2,14 @@
  * master.c - the master process.
  *
  * The master blocks every signal it acts on and waits for them with
- * sigtimedwait() and a one second tick, so no work ever happens in a
- * signal handler.  Each tick it reaps workers, keeps the number of idle
- * workers of the current generation between min_spare_workers and
+ * sigtimedwait() and a tick of MASTER_TICK_MS, so no work ever happens in
+ * a signal handler.  It reaps workers, keeps the number of idle workers
+ * of the current generation between min_spare_workers and
  * max_spare_workers (Apache prefork style: forking 1, 2, 4 ... 32 a
- * second while short, retiring idle ones while over), bounds how long
- * retiring workers may linger, and acts on what the signals asked for.
+ * second while short, retiring idle ones while over; and when clients
+ * wait in an accept queue, as many workers as they need at once), bounds
+ * how long retiring workers may linger, and acts on what the signals
+ * asked for.
  *
  * Generations: a reload builds a whole new configuration; only when that
  * succeeded does the master start workers of a new generation and ask the
@@ -49,7 +51,8 @@
 
 #define MASTER_BACKOFF_MIN	100	/* ms */
 #define MASTER_BACKOFF_MAX	10000
-#define MASTER_SPAWN_MAX	32	/* workers forked per tick at most */
+#define MASTER_SPAWN_MAX	32	/* spawn_rate's top */
+#define MASTER_TICK_MS		100	/* how often the pool is looked at */
 #define MASTER_ENV_LISTEN	"PORTER_LISTEN_FDS"
 #define MASTER_BACKENDS		1024	/* slots in the backend table */
 
@@ -90,6 +93,7 @@ static size_t
 master_count(struct master *m, int current_only, unsigned *idle)
 {
 	size_t	 i, n = 0;
+	int	 st;
 
 	if (idle != NULL)
 		*idle = 0;
@@ -99,8 +103,9 @@ master_count(struct master *m, int current_only, unsigned *idle)
 		if (current_only && (m->w[i].retiring || m->w[i].gen != m->gen))
 			continue;
 		n++;
-		if (idle != NULL && atomic_load(&scoreboard_slot(
-		    (unsigned)m->w[i].sb)->state) == SB_IDLE)
+		/* a worker still starting will be idle: count it so */
+		if (idle != NULL && (st = atomic_load(&scoreboard_slot(
+		    (unsigned)m->w[i].sb)->state)) <= SB_IDLE)
 			(*idle)++;
 	}
 	return n;
@@ -295,17 +300,39 @@ master_signal_workers(struct master *m, int sig)
 			(void)kill(m->w[i].pid, sig);
 }
 
+/* Fork n more workers (total now), as far as max_workers allows. */
+static void
+master_grow(struct master *m, size_t total, unsigned n, unsigned idle)
+{
+	const struct config	*cf = m->cf;
+	unsigned		 k;
+
+	if (total >= cf->max_workers) {
+		if (!m->at_max)
+			log_warnx("max_workers (%u) reached: consider raising "
+			    "it", cf->max_workers);
+		m->at_max = 1;
+		return;
+	}
+	if (n > cf->max_workers - total)
+		n = (unsigned)(cf->max_workers - total);
+	for (k = 0; k < n; k++)
+		if (master_spawn(m) == -1)
+			break;
+	log_debug("%u idle workers: started %u", idle, k);
+}
+
 /*
  * Keep the current generation's idle workers within the spare bounds and
- * bound the life of retiring workers.  Runs at most once a second.
+ * bound the life of retiring workers.
  */
 static void
 master_maintain(struct master *m)
 {
 	const struct config	*cf = m->cf;
 	int64_t			 now = util_now_ms();
-	unsigned		 idle, n, k, extra;
-	size_t			 total, i;
+	unsigned		 idle, n, extra;
+	size_t			 total, i, queued;
 
 	for (i = 0; i < m->nw; i++)
 		if (m->w[i].pid != 0 && m->w[i].retiring &&
@@ -324,10 +351,21 @@ master_maintain(struct master *m)
 		tls_keys_rotate();
 		m->tickets_at = now + m->cf->tls_ticket_rotation;
 	}
+	/*
+	 * Clients waiting in an accept queue get workers at once, checked
+	 * every tick (MASTER_TICK_MS); the rest runs once a second.
+	 */
+	total = master_count(m, 1, &idle);
+	queued = listener_backlog(m->ls, m->nls);
+	if (queued > 0 && cf->min_spare_workers > 0 && now >= m->spawn_after &&
+	    total >= cf->workers && queued + cf->min_spare_workers > idle) {
+		n = (unsigned)(queued + cf->min_spare_workers - idle);
+		master_grow(m, total, n, idle);
+		return;
+	}
 	if (now - m->last_tick < 1000 && m->last_tick != 0)
 		return;
 	m->last_tick = now;
-	total = master_count(m, 1, &idle);
 	if (now < m->spawn_after)
 		return;
 	if (m->backoff != 0 && now > m->spawn_after + 10000)
@@ -340,20 +378,8 @@ master_maintain(struct master *m)
 		return;
 	}
 	if (idle < cf->min_spare_workers || total == 0) {
-		if (total >= cf->max_workers) {
-			if (!m->at_max)
-				log_warnx("max_workers (%u) reached: "
-				    "consider raising it", cf->max_workers);
-			m->at_max = 1;
-			return;
-		}
-		n = m->spawn_rate;
-		if (n > cf->max_workers - total)
-			n = (unsigned)(cf->max_workers - total);
-		for (k = 0; k < n; k++)
-			if (master_spawn(m) == -1)
-				break;
-		log_debug("%u idle workers: started %u", idle, k);
+		/* Apache's 1, 2, 4 ... 32 a second while short of spares */
+		master_grow(m, total, m->spawn_rate, idle);
 		if (m->spawn_rate < MASTER_SPAWN_MAX)
 			m->spawn_rate *= 2;
 		return;
@@ -698,7 +724,8 @@ int
 master_run(struct config *cf, int foreground, char *const argv[])
 {
 	struct master	 m;
-	struct timespec	 tick = { 1, 0 }, short_tick = { 0, 20 * 1000 * 1000 };
+	struct timespec	 tick = { 0, MASTER_TICK_MS * 1000 * 1000 };
+	struct timespec	 short_tick = { 0, 20 * 1000 * 1000 };
 	sigset_t	 set;
 	siginfo_t	 si;
 	char		 err[512];
