@@ -301,6 +301,8 @@ tls_server_base(const struct listen_config *l, char *err, size_t errlen)
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_CIPHER_SERVER_PREFERENCE | SSL_OP_NO_RENEGOTIATION |
 	    SSL_OP_IGNORE_UNEXPECTED_EOF);
+	/* a record in one read(2), not its header and then its body */
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
 	SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"porter",
 	    6);
@@ -477,6 +479,7 @@ tls_client_ctx(struct pool_config *pc, char *err, size_t errlen)
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
 	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	(void)SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)
@@ -657,7 +660,8 @@ tls_write(void *p, const void *buf, size_t len)
 int
 tls_pending(void *ssl)
 {
-	return SSL_pending(ssl);
+	/* read-ahead bytes too: poll(2) cannot see what OpenSSL holds */
+	return SSL_has_pending(ssl);
 }
 
 

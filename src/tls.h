@@ -46,7 +46,7 @@ void	*tls_connect(int fd, void *client_ctx, const char *name,
 /* recv/send semantics: -1 with errno (ETIMEDOUT on a deadline), 0 EOF. */
 ssize_t	tls_read(void *ssl, void *buf, size_t len);
 ssize_t	tls_write(void *ssl, const void *buf, size_t len);
-/* Bytes already decrypted and waiting. */
+/* Does OpenSSL hold input (decrypted, or read ahead) poll cannot see? */
 int	tls_pending(void *ssl);
 /*
  * The client's certificate: 1 with its subject in buf when one was sent
