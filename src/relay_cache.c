@@ -15,6 +15,7 @@
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
@@ -60,14 +61,24 @@ static struct {
 } rc;
 
 static char	*rc_head;		/* a stored head, parsed */
+/*
+ * The last head parsed, kept to skip the parse when the next one is the
+ * same bytes (a popular object served again); its fields point into
+ * rc_head, which then holds those same bytes again.
+ */
+static char	*rc_prev;
+static size_t	 rc_prev_len;		/* 0: none */
+static struct http_response rc_prev_resp;
 
 void
 relay_cache_init(struct relay *r)
 {
 	r->ckey_cap = 2 * RC_KEY_MAX + 4096;
 	if ((r->ckey = malloc(r->ckey_cap)) == NULL ||
-	    (rc_head = malloc(RC_HEAD_MAX)) == NULL)
+	    (rc_head = malloc(RC_HEAD_MAX)) == NULL ||
+	    (rc_prev = malloc(RC_HEAD_MAX)) == NULL)
 		fatal("malloc");
+	rc_prev_len = 0;
 }
 
 void
@@ -75,8 +86,10 @@ relay_cache_fini(struct relay *r)
 {
 	free(r->ckey);
 	free(rc_head);
+	free(rc_prev);
 	r->ckey = NULL;
-	rc_head = NULL;
+	rc_head = rc_prev = NULL;
+	rc_prev_len = 0;
 }
 
 static int64_t
@@ -229,8 +242,20 @@ rc_parse_head(uint32_t idx, struct http_response *resp)
 	cache_store_sizes(idx, &head, &body);
 	if (head > RC_HEAD_MAX || rc_read(idx, 0, rc_head, head) != head)
 		return -1;
-	if (http_parse_response(resp, rc_head, head, HTTP_M_GET, &lim) <= 0)
-		return -1;
+	if (head != 0 && head == rc_prev_len &&
+	    memcmp(rc_head, rc_prev, head) == 0)
+		memcpy(resp, &rc_prev_resp, offsetof(struct http_response,
+		    fields) + rc_prev_resp.nfields * sizeof(resp->fields[0]));
+	else {
+		rc_prev_len = 0;
+		if (http_parse_response(resp, rc_head, head, HTTP_M_GET,
+		    &lim) <= 0)
+			return -1;
+		memcpy(&rc_prev_resp, resp, offsetof(struct http_response,
+		    fields) + resp->nfields * sizeof(resp->fields[0]));
+		memcpy(rc_prev, rc_head, head);
+		rc_prev_len = head;
+	}
 	resp->body = HTTP_BODY_LENGTH;
 	resp->content_length = body;
 	return 0;
