@@ -200,6 +200,21 @@ rc_objkey(struct relay *r, struct relay_req *q)
 	return rc_objkey_rebuild(r, q);
 }
 
+/* v in lower-case hex, no leading zeros, into out (16 bytes at most). */
+static size_t
+rc_hex(char *out, uint64_t v)
+{
+	char	 d[16];
+	size_t	 i = sizeof(d);
+
+	do {
+		d[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+	} while (v > 0);
+	memcpy(out, d + i, sizeof(d) - i);
+	return sizeof(d) - i;
+}
+
 /* "O" primary \2 epoch \2 vary-values, from rc's primary, epoch, vary. */
 static int
 rc_objkey_rebuild(struct relay *r, struct relay_req *q)
@@ -210,8 +225,10 @@ rc_objkey_rebuild(struct relay *r, struct relay_req *q)
 	r->ckey[0] = 'O';
 	memcpy(r->ckey + 1, rc.primary, rc.primary_len);
 	n = 1 + rc.primary_len;
-	n += (size_t)snprintf(r->ckey + n, r->ckey_cap - n, "\2%llx\2",
-	    (unsigned long long)rc.epoch);
+	/* "\2" epoch in hex "\2" (ckey_cap leaves room for it) */
+	r->ckey[n++] = '\2';
+	n += rc_hex(r->ckey + n, rc.epoch);
+	r->ckey[n++] = '\2';
 	if (rc.have_vary) {
 		vl = cache_vary_key(rc.vary, strlen(rc.vary), &q->req,
 		    r->ckey + n, r->ckey_cap - n);
