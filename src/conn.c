@@ -138,6 +138,20 @@ conn_fill(struct conn *c, int timeout_ms)
 	return n;
 }
 
+ssize_t
+conn_fill_ready(struct conn *c)
+{
+	ssize_t	 n;
+
+	if (c->ssl != NULL || c->end == c->cap)
+		return 0;
+	n = recv(c->fd, c->buf + c->end, c->cap - c->end, MSG_DONTWAIT);
+	if (n <= 0)
+		return 0;	/* nothing yet, or EOF: conn_fill will tell */
+	c->end += (size_t)n;
+	return n;
+}
+
 /*
  * TLS has no writev: gather small pieces into records of up to 16 KiB
  * (one record each, as a plain writev would be one segment), write big

@@ -37,6 +37,12 @@ void	conn_compact(struct conn *);
  * buffer is full.
  */
 ssize_t	conn_fill(struct conn *, int timeout_ms);
+/*
+ * Take what a plain socket already holds, without waiting and without
+ * touching its timeouts; 0 when nothing is there (or TLS, or EOF, which
+ * the next conn_fill reports).
+ */
+ssize_t	conn_fill_ready(struct conn *);
 /* Read straight into dst, bypassing the buffer (same returns). */
 ssize_t	conn_read(struct conn *, void *dst, size_t len, int timeout_ms);
 /* Write everything; -1 on error or when timeout_ms passes without progress. */

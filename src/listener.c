@@ -16,6 +16,7 @@
 #include "listener.h"
 
 #define LISTENER_WAIT_MS	1000
+#define LISTENER_DEFER_S	1
 
 static int
 listener_bind(struct addr *a, unsigned backlog, char *err,
@@ -91,7 +92,7 @@ listener_timeo(int fd, int opt, int ms)
 static void
 listener_options(struct listener *l, const struct config *cf)
 {
-	int	 one = 1, fam = l->addr.ss.ss_family;
+	int	 one = 1, defer = LISTENER_DEFER_S, fam = l->addr.ss.ss_family;
 
 	l->nodelay = l->rcvtimeo = l->sndtimeo = -1;
 	if (listener_timeo(l->fd, SO_RCVTIMEO, LISTENER_WAIT_MS) == -1 ||
@@ -101,6 +102,13 @@ listener_options(struct listener *l, const struct config *cf)
 	if (setsockopt(l->fd, IPPROTO_TCP, TCP_NODELAY, &one,
 	    sizeof(one)) == 0)
 		l->nodelay = 1;
+	/*
+	 * HTTP clients speak first: a connection is accepted once its first
+	 * bytes are in (or after LISTENER_DEFER_S without them), so a worker
+	 * neither wakes twice nor sits on a connection that sends nothing.
+	 */
+	(void)setsockopt(l->fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &defer,
+	    sizeof(defer));
 	l->sndtimeo = listener_timeo(l->fd, SO_SNDTIMEO, cf->send_timeout);
 }
 

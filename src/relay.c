@@ -1484,6 +1484,13 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->cl.sndtimeo = l->sndtimeo;
 	if (relay_open(r, l) == -1)
 		goto done;
+	/*
+	 * The listening socket defers accept until the request arrives
+	 * (listener.c): take it now, before any timeout is set.
+	 */
+	if (r->cl.ssl == NULL && (l->admin ||
+	    !r->cf->listens[l->listen].proxy_protocol))
+		(void)conn_fill_ready(&r->cl);
 	scoreboard_count_connection();
 	stats_connection();
 	if (r->cf->max_conns_per_ip != 0 && !l->admin) {
