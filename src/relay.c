@@ -48,6 +48,10 @@
 #include "util.h"
 
 #define RELAY_BUF	(64 * 1024)
+/* Backend reads: a 64 KiB body and its head in one recv(2). */
+#define RELAY_BE_BUF	(128 * 1024)
+/* Body bytes up to this size join the staged head; more go by writev. */
+#define RELAY_COPY_MAX	(16 * 1024)
 /*
  * Plain bodies with at least this much still to come go through a pipe
  * with splice(2): the bytes never enter the worker, which saves two
@@ -78,7 +82,7 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	ccap = cf->max_header_size + RELAY_BUF;
 	r->ocap = cf->max_header_size + RELAY_BUF;
 	if ((r->cl.buf = malloc(ccap)) == NULL ||
-	    (r->be.buf = malloc(RELAY_BUF)) == NULL ||
+	    (r->be.buf = malloc(RELAY_BE_BUF)) == NULL ||
 	    (r->obuf = malloc(r->ocap)) == NULL ||
 	    (r->tbuf = malloc(3 * (size_t)cf->max_uri_length + 2)) == NULL ||
 	    (r->npath = malloc(cf->max_uri_length + 2)) == NULL)
@@ -87,7 +91,7 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	r->tcap = 3 * (size_t)cf->max_uri_length + 2;	/* re-encoding */
 	balance_init(cf);
 	r->cl.cap = ccap;
-	r->be.cap = RELAY_BUF;
+	r->be.cap = RELAY_BE_BUF;
 	r->cl.fd = r->be.fd = -1;
 	r->pipe[0] = r->pipe[1] = -1;
 	r->lim.max_header_size = cf->max_header_size;
@@ -360,7 +364,8 @@ relay_flush(struct relay *r, struct conn *c, int timeout)
 
 /*
  * Append data to the staging buffer as one chunk ("size CRLF data CRLF"),
- * flushing to c when full.  Large data is written straight through.
+ * flushing to c when full.  Large data is written straight through, with
+ * whatever was staged, in one writev.
  */
 static int
 relay_put_chunk(struct relay *r, struct conn *c, const char *data,
@@ -374,7 +379,8 @@ relay_put_chunk(struct relay *r, struct conn *c, const char *data,
 		return 0;
 	if (chunked)
 		szl = snprintf(sz, sizeof(sz), "%zx\r\n", len);
-	if (r->olen + (size_t)szl + len + 2 <= r->ocap) {
+	if (len <= RELAY_COPY_MAX && r->olen + (size_t)szl + len + 2 <=
+	    r->ocap) {
 		memcpy(r->obuf + r->olen, sz, (size_t)szl);
 		r->olen += (size_t)szl;
 		memcpy(r->obuf + r->olen, data, len);

@@ -571,10 +571,10 @@ reason(int status)
  * here so that every route honours it.
  */
 static int
-send_head(struct conn *c, struct req *r, int status, const char *ctype,
-    enum framing fr, unsigned long long clen, const char *extra)
+format_head(char *h, size_t cap, struct conn *c, struct req *r, int status,
+    const char *ctype, enum framing fr, unsigned long long clen,
+    const char *extra)
 {
-	char	 h[4096];
 	int	 n, nobody;
 
 	if (r->ovr != 0)
@@ -582,23 +582,52 @@ send_head(struct conn *c, struct req *r, int status, const char *ctype,
 	nobody = status == 204 || status == 304;
 	if (fr == FR_CLOSE)
 		r->close = 1;
-	n = snprintf(h, sizeof(h), "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
+	n = snprintf(h, cap, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
 	    "X-Origin: %s\r\nX-Conn: %llu\r\nX-Req: %u\r\n%s%s",
 	    status, reason(status), ctype, origin_name, c->serial, c->reqno,
 	    r->close ? "Connection: close\r\n" :
 	    r->version == 10 ? "Connection: keep-alive\r\n" : "",
 	    extra != NULL ? extra : "");
-	n += snprintf(h + n, sizeof(h) - (size_t)n, "%s", r->xh);
+	n += snprintf(h + n, cap - (size_t)n, "%s", r->xh);
 	if (!nobody && fr == FR_LENGTH)
-		n += snprintf(h + n, sizeof(h) - (size_t)n,
+		n += snprintf(h + n, cap - (size_t)n,
 		    "Content-Length: %llu\r\n", clen);
 	else if (!nobody && fr == FR_CHUNKED)
-		n += snprintf(h + n, sizeof(h) - (size_t)n,
+		n += snprintf(h + n, cap - (size_t)n,
 		    "Transfer-Encoding: chunked\r\n");
-	n += snprintf(h + n, sizeof(h) - (size_t)n, "\r\n");
-	if (write_all(c->fd, h, (size_t)n) == -1)
+	n += snprintf(h + n, cap - (size_t)n, "\r\n");
+	return nobody || r->head ? -n : n;
+}
+
+static int
+send_head(struct conn *c, struct req *r, int status, const char *ctype,
+    enum framing fr, unsigned long long clen, const char *extra)
+{
+	char	 h[4096];
+	int	 n;
+
+	n = format_head(h, sizeof(h), c, r, status, ctype, fr, clen, extra);
+	if (write_all(c->fd, h, (size_t)(n < 0 ? -n : n)) == -1)
 		return -1;
-	return nobody || r->head ? 0 : 1;
+	return n < 0 ? 0 : 1;
+}
+
+/*
+ * A small response in one write, so that an origin killed at any moment
+ * never leaves a head without its body behind.  Returns 0 or -1.
+ */
+static int
+send_whole(struct conn *c, struct req *r, int status, const char *ctype,
+    const char *body, size_t len, const char *extra)
+{
+	char	 h[4096 + 8192];
+	int	 n;
+
+	n = format_head(h, 4096, c, r, status, ctype, FR_LENGTH, len, extra);
+	if (n < 0)
+		return write_all(c->fd, h, (size_t)-n);
+	memcpy(h + n, body, len);
+	return write_all(c->fd, h, (size_t)n + len);
 }
 
 /* A whole response with a Content-Length body.  Returns 0 or -1. */
@@ -608,6 +637,8 @@ respond(struct conn *c, struct req *r, int status, const char *ctype,
 {
 	int	 rv;
 
+	if (len <= 8192)
+		return send_whole(c, r, status, ctype, body, len, extra);
 	if ((rv = send_head(c, r, status, ctype, FR_LENGTH, len, extra)) <= 0)
 		return rv;
 	return write_all(c->fd, body, len);
@@ -726,6 +757,9 @@ route(struct conn *c, struct req *r)
 		return respond(c, r, 200, "text/html", buf, (size_t)len, NULL);
 	}
 	if (strncmp(p, "/bytes/", 7) == 0) {
+		if (n <= 8192 && n <= PIECE)
+			return send_whole(c, r, 200, "text/plain", pattern,
+			    (size_t)n, NULL);
 		if ((code = send_head(c, r, 200, "text/plain", FR_LENGTH, n,
 		    NULL)) <= 0)
 			return code;
