@@ -1319,18 +1319,21 @@ relay_prepare(struct relay *r, struct relay_req *q)
 
 	relay_local_client(r, req);
 	q->version = req->version;
-	relay_copy(q->method, sizeof(q->method), &q->method_len,
-	    req->method_str, req->method_len);
-	relay_copy(q->target, sizeof(q->target), &q->target_len,
-	    req->target, req->target_len);
-	f = http_field_find(req->fields, req->nfields, "referer");
-	relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
-	    f ? f->value : NULL, f ? f->value_len : 0);
-	relay_copy(q->host, sizeof(q->host), &q->host_len, req->host,
-	    req->host_len);
-	f = http_field_find(req->fields, req->nfields, "user-agent");
-	relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
-	    f ? f->value : NULL, f ? f->value_len : 0);
+	if (alog_fd() != -1) {
+		/* only the access log reads these */
+		relay_copy(q->method, sizeof(q->method), &q->method_len,
+		    req->method_str, req->method_len);
+		relay_copy(q->target, sizeof(q->target), &q->target_len,
+		    req->target, req->target_len);
+		f = http_field_find(req->fields, req->nfields, "referer");
+		relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
+		    f ? f->value : NULL, f ? f->value_len : 0);
+		relay_copy(q->host, sizeof(q->host), &q->host_len, req->host,
+		    req->host_len);
+		f = http_field_find(req->fields, req->nfields, "user-agent");
+		relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
+		    f ? f->value : NULL, f ? f->value_len : 0);
+	}
 	if (req->version == 11)
 		q->keepalive = !(req->flags & HTTP_F_CONN_CLOSE);
 	else
