@@ -6,6 +6,7 @@
 #include <strings.h>
 
 #include "http.h"
+#include "util.h"
 
 struct http_status {
 	int		 code;
@@ -120,14 +121,26 @@ http_put_str(struct http_out_buf *o, const char *s)
 static void
 http_put_u64(struct http_out_buf *o, unsigned long long v)
 {
-	char	 d[24];
-	size_t	 i = sizeof(d);
+	char	 d[21];
 
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v > 0);
-	http_put_mem(o, d + i, sizeof(d) - i);
+	http_put_str(o, util_u64_dec(v, d));
+}
+
+/* The route's added fields, then the framing porter chose. */
+static void
+http_put_tail(struct http_out_buf *o, const struct http_edit *ed,
+    enum http_out framing, uint64_t length)
+{
+	if (ed != NULL && ed->add != NULL)
+		http_put_str(o, ed->add);
+	if (ed != NULL && ed->add2 != NULL)
+		http_put_str(o, ed->add2);
+	if (framing == HTTP_OUT_LENGTH) {
+		http_put_lit(o, "Content-Length: ");
+		http_put_u64(o, (unsigned long long)length);
+		http_put_lit(o, "\r\n");
+	} else if (framing == HTTP_OUT_CHUNKED)
+		http_put_lit(o, "Transfer-Encoding: chunked\r\n");
 }
 
 /* "Name: value\r\n" */
@@ -267,18 +280,9 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 			http_put_pair(&o, "X-Client-Subject", 16,
 			    fwd->cert_subject, strlen(fwd->cert_subject));
 	}
-	if (ed != NULL && ed->add != NULL)
-		http_put_str(&o, ed->add);
-	if (ed != NULL && ed->add2 != NULL)
-		http_put_str(&o, ed->add2);
 	if (upgrade)
 		http_put_lit(&o, "Connection: upgrade\r\n");
-	if (framing == HTTP_OUT_LENGTH) {
-		http_put_lit(&o, "Content-Length: ");
-		http_put_u64(&o, (unsigned long long)req->content_length);
-		http_put_lit(&o, "\r\n");
-	} else if (framing == HTTP_OUT_CHUNKED)
-		http_put_lit(&o, "Transfer-Encoding: chunked\r\n");
+	http_put_tail(&o, ed, framing, req->content_length);
 	http_put_lit(&o, "\r\n");
 	return o.ok ? (int)o.len : -1;
 }
@@ -324,16 +328,7 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 		http_put_lit(&o, "Via: 1.0 porter\r\n");
 	else
 		http_put_lit(&o, "Via: 1.1 porter\r\n");
-	if (ed != NULL && ed->add != NULL)
-		http_put_str(&o, ed->add);
-	if (ed != NULL && ed->add2 != NULL)
-		http_put_str(&o, ed->add2);
-	if (framing == HTTP_OUT_LENGTH) {
-		http_put_lit(&o, "Content-Length: ");
-		http_put_u64(&o, (unsigned long long)resp->content_length);
-		http_put_lit(&o, "\r\n");
-	} else if (framing == HTTP_OUT_CHUNKED)
-		http_put_lit(&o, "Transfer-Encoding: chunked\r\n");
+	http_put_tail(&o, ed, framing, resp->content_length);
 	if (upgrade)
 		http_put_lit(&o, "Connection: upgrade\r\n");
 	else if (!keepalive)
