@@ -574,17 +574,24 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 	if ((e = cs_entry_alloc()) == CS_NONE)
 		return CS_PASS;
 	en = &cs_entries[e];
-	memset(en->meta, 0, sizeof(en->meta));
 	en->hash = h;
 	en->first = en->last = CS_NONE;
 	en->nblocks = 0;
+	atomic_store(&en->state, CS_S_FILLING);
+	/*
+	 * Ours from here on, as the slot says: a worker killed at any later
+	 * point leaves an entry cache_store_reap gives back (unlinked or
+	 * not), never one that stays FILLING in its bucket for good.
+	 */
+	atomic_store(&cs_slots[slot % CS_SLOTS].fill, e + 1);
+	memset(en->meta, 0, sizeof(en->meta));
 	en->len = 0;
 	en->key_len = 0;
 	en->head_len = 0;
 	atomic_store(&en->refs, 0);
 	atomic_store(&en->clock, 0);
-	atomic_store(&en->state, CS_S_FILLING);
 	if (cache_store_fill_append(e, key, klen) == -1) {
+		atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
 		cs_free(e);
 		return CS_PASS;
 	}
@@ -600,6 +607,7 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 		    now_ms < cs_entries[old].expires))) {
 			r = atomic_load(&cs_entries[old].state) ==
 			    CS_S_FILLING ? CS_FILLING : CS_PASS;
+			atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
 			cs_unlock(m);
 			cs_free(e);
 			*idx = old;
@@ -607,7 +615,6 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 		}
 	en->next = cs_buckets[h % cs->nentries];
 	cs_buckets[h % cs->nentries] = e;
-	atomic_store(&cs_slots[slot % CS_SLOTS].fill, e + 1);
 	cs_unlock(m);
 	*idx = e;
 	return CS_MISS;
