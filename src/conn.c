@@ -162,8 +162,16 @@ conn_tls_writev(struct conn *c, const struct iovec *iov, int iovcnt)
 {
 	static char	 rec[16384];
 	size_t		 fill = 0, off, n;
-	int		 i;
+	int		 i, used = 0;
 
+	for (i = 0; i < iovcnt; i++)
+		used += iov[i].iov_len > 0;
+	if (used == 1)
+		/* one piece: no gathering, OpenSSL cuts the records */
+		for (i = 0; i < iovcnt; i++)
+			if (iov[i].iov_len > 0)
+				return conn_tls_write_all(c, iov[i].iov_base,
+				    iov[i].iov_len);
 	for (i = 0; i < iovcnt; i++) {
 		for (off = 0; off < iov[i].iov_len; off += n) {
 			n = iov[i].iov_len - off;
