@@ -77,6 +77,20 @@ conn_tls_write_all(struct conn *c, const char *p, size_t len)
 	return 0;
 }
 
+/*
+ * After a failed blocking call: 1 to try again (EINTR), else 0 with a
+ * timeout (SO_RCVTIMEO/SO_SNDTIMEO give EAGAIN) turned into ETIMEDOUT.
+ */
+static int
+conn_retry(void)
+{
+	if (errno == EINTR)
+		return 1;
+	if (errno == EAGAIN || errno == EWOULDBLOCK)
+		errno = ETIMEDOUT;
+	return 0;
+}
+
 static int	conn_tls_writev(struct conn *, const struct iovec *, int);
 
 static int
@@ -219,10 +233,8 @@ conn_writev(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
 		msg.msg_iovlen = (size_t)iovcnt;
 		n = sendmsg(c->fd, &msg, MSG_NOSIGNAL);
 		if (n == -1) {
-			if (errno == EINTR)
+			if (conn_retry())
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
 			return -1;
 		}
 		while (iovcnt > 0 && (size_t)n >= iov->iov_len) {
@@ -279,10 +291,8 @@ conn_splice_out(struct conn *dst, int pipe_r, size_t len, int more,
 		n = splice(pipe_r, NULL, dst->fd, NULL, len, SPLICE_F_MOVE |
 		    (more ? SPLICE_F_MORE : 0));
 		if (n == -1) {
-			if (errno == EINTR)
+			if (conn_retry())
 				continue;
-			if (errno == EAGAIN || errno == EWOULDBLOCK)
-				errno = ETIMEDOUT;
 			return -1;
 		}
 		if (n == 0) {
