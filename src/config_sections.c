@@ -343,6 +343,8 @@ config_regex_size(const char **p, int depth)
 		} else if (*c == '{' && (isdigit((unsigned char)c[1]) ||
 		    c[1] == ',')) {
 			n = strtoll(c + 1, (char **)(uintptr_t)p, 10);
+			if (n < 0 || n > 100000)
+				return -1;	/* and n + 1 cannot overflow */
 			hi = n;
 			if (**p == ',') {
 				(*p)++;

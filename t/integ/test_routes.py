@@ -169,6 +169,8 @@ class RouteConfigErrorsTest(unittest.TestCase):
              "path_regex: too complex"),
             ("[route r]\npath_regex = a++++++++++++++++++++++\npool = app\n",
              6, "path_regex: too complex"),
+            ("[route r]\npath_regex = a{9223372036854775807,}\n"
+             "pool = app\n", 6, "path_regex: too complex"),
             ("[route r]\nlisten = nope\npool = app\n", 5,
              "[route r]: no [listen nope]"),
             ("[route r]\nheader = NoColon\npool = app\n", 6,
