@@ -1,6 +1,7 @@
 /*
- * relay_int.h - the state of the request flow, shared by relay.c and
- * relay_cache.c (the cache's side of the flow).  Not for other modules.
+ * relay_int.h - the state of the request flow, shared by relay.c,
+ * relay_body.c (bodies), relay_cache.c (the cache's side of the flow) and
+ * relay_local.c (what porter answers itself).  Not for other modules.
  */
 #ifndef RELAY_INT_H
 #define RELAY_INT_H
@@ -105,8 +106,28 @@ extern struct relay	 relay;
 
 /* relay.c */
 int	relay_put(struct relay *, struct conn *, const char *, size_t, int);
+/* data as one chunk ("size CRLF data CRLF") when chunked, else as is */
+int	relay_put_chunk(struct relay *, struct conn *, const char *data,
+	    size_t len, int chunked, int timeout);
 int	relay_flush(struct relay *, struct conn *, int);
 void	relay_error(struct relay *, struct relay_req *, int);
+/* Read more into c's buffer (EINTR retried); conn_fill's returns. */
+ssize_t	relay_fill(struct conn *c, int timeout_ms);
+/* Read more from the backend, noticing a client that left meanwhile. */
+ssize_t	relay_fill_backend(struct relay *, int timeout_ms);
+/* Has the client closed (or reset) its connection? */
+int	relay_client_gone(struct relay *);
+/* Is a request body arriving slower than client_min_rate (q->status)? */
+int	relay_too_slow(struct relay *, struct relay_req *, uint64_t got);
+
+/* relay_body.c */
+enum relay_err relay_body_chunked(struct relay *, struct relay_req *,
+	    struct conn *src, struct conn *dst, int rechunk, uint64_t max,
+	    int src_timeout, int dst_timeout, int src_is_client);
+enum relay_err relay_body_response(struct relay *, struct relay_req *,
+	    const struct http_response *, enum http_out framing);
+void	relay_body_tunnel(struct relay *);
+void	relay_body_pipe_close(struct relay *);
 /* A complete small response of porter's own. */
 void	relay_local_simple(struct relay *, struct relay_req *, int status,
 	    const char *type, const char *body, size_t len);
