@@ -39,15 +39,9 @@
 #include "cache.h"
 #include "http_parse.h"
 
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_cache: " __VA_ARGS__);			\
-	fputc('\n', stderr);						\
-	abort();							\
-} while (0)
-#define CHECK(c) do {							\
-	if (!(c))							\
-		FAIL("check failed at line %d: %s", __LINE__, #c);	\
-} while (0)
+#define FUZZ_NAME "fuzz_cache"
+#include "fuzz.h"
+
 
 #define DATE_MAX	INT64_C(253402300799)	/* 9999-12-31T23:59:59Z */
 #define DELTA_MAX	((int64_t)1 << 31)

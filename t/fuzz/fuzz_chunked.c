@@ -27,15 +27,9 @@
 
 #include "http_parse.h"
 
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_chunked: " __VA_ARGS__);			\
-	fputc('\n', stderr);						\
-	abort();							\
-} while (0)
-#define CHECK(c) do {							\
-	if (!(c))							\
-		FAIL("check failed at line %d: %s", __LINE__, #c);	\
-} while (0)
+#define FUZZ_NAME "fuzz_chunked"
+#include "fuzz.h"
+
 
 struct buf {
 	char		*p;

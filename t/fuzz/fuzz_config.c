@@ -51,15 +51,9 @@
 
 #include "config.h"
 
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_config: " __VA_ARGS__);			\
-	fputc('\n', stderr);						\
-	abort();							\
-} while (0)
-#define CHECK(c) do {							\
-	if (!(c))							\
-		FAIL("check failed at line %d: %s", __LINE__, #c);	\
-} while (0)
+#define FUZZ_NAME "fuzz_config"
+#include "fuzz.h"
+
 
 static char	 cfg_path[64];
 static int	 cfg_fd = -1;

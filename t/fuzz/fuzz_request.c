@@ -26,15 +26,9 @@
 
 #include "http_parse.h"
 
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_request: " __VA_ARGS__);			\
-	fputc('\n', stderr);						\
-	abort();							\
-} while (0)
-#define CHECK(c) do {							\
-	if (!(c))							\
-		FAIL("check failed at line %d: %s", __LINE__, #c);	\
-} while (0)
+#define FUZZ_NAME "fuzz_request"
+#include "fuzz.h"
+
 
 /* Prefixes checked past the point where the answer is settled. */
 #define TAIL_CHECKS	64
@@ -44,20 +38,6 @@ static const struct http_limits small_limits = {
 	24,	/* max_uri_length */
 	4	/* max_headers */
 };
-
-static int
-inside(const char *p, size_t n, const char *buf, size_t len)
-{
-	return p >= buf && p <= buf + len && n <= (size_t)(buf + len - p);
-}
-
-static int
-is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 static int
 ci_eq(const char *s, size_t n, const char *t)
@@ -82,7 +62,7 @@ static void
 check_request(const struct http_request *r, int rc, const char *buf,
     size_t len, const struct http_limits *lim)
 {
-	size_t		 head = (size_t)rc, j;
+	size_t		 head = (size_t)rc;
 	unsigned	 i, maxf;
 	int		 has_host = 0;
 
@@ -97,40 +77,24 @@ check_request(const struct http_request *r, int rc, const char *buf,
 		CHECK(head <= lim->max_header_size);
 	CHECK(r->version == 10 || r->version == 11);
 	CHECK(r->method_len > 0 &&
-	    inside(r->method_str, r->method_len, buf, head));
+	    fuzz_inside(r->method_str, r->method_len, buf, head));
 	CHECK(r->method == http_method_lookup(r->method_str, r->method_len));
 	CHECK(r->target != NULL && r->target_len > 0);
-	if (!inside(r->target, r->target_len, buf, head))
+	if (!fuzz_inside(r->target, r->target_len, buf, head))
 		/* the one exception: absolute-form URI without a path */
 		CHECK((r->flags & HTTP_F_ABSOLUTE_FORM) && r->target_len == 1 &&
 		    (r->target[0] == '/' || r->target[0] == '*'));
 	if (r->method == HTTP_M_CONNECT)
 		CHECK(!(r->flags & HTTP_F_ABSOLUTE_FORM));
 	if (r->host != NULL)
-		CHECK(inside(r->host, r->host_len, buf, head));
+		CHECK(fuzz_inside(r->host, r->host_len, buf, head));
 	else
 		CHECK(r->host_len == 0);
 	CHECK(r->nfields <= maxf);
-	for (i = 0; i < r->nfields; i++) {
-		const struct http_field *f = &r->fields[i];
-
-		CHECK(f->name_len > 0 && inside(f->name, f->name_len, buf,
-		    head));
-		CHECK(inside(f->value, f->value_len, buf, head));
-		CHECK(f->value > f->name + f->name_len);
-		for (j = 0; j < f->name_len; j++)
-			CHECK(is_tchar((unsigned char)f->name[j]));
-		for (j = 0; j < f->value_len; j++)
-			CHECK(f->value[j] != '\r' && f->value[j] != '\n' &&
-			    f->value[j] != '\0');
-		if (f->value_len > 0) {
-			CHECK(f->value[0] != ' ' && f->value[0] != '\t');
-			CHECK(f->value[f->value_len - 1] != ' ' &&
-			    f->value[f->value_len - 1] != '\t');
-		}
-		if (ci_eq(f->name, f->name_len, "host"))
+	fuzz_check_fields(r->fields, r->nfields, buf, head);
+	for (i = 0; i < r->nfields; i++)
+		if (ci_eq(r->fields[i].name, r->fields[i].name_len, "host"))
 			has_host++;
-	}
 	CHECK(has_host <= 1);
 	if (r->version == 11 && !(r->flags & HTTP_F_ABSOLUTE_FORM))
 		CHECK(has_host == 1);

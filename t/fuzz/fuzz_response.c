@@ -22,15 +22,9 @@
 
 #include "http_parse.h"
 
-#define FAIL(...) do {							\
-	fprintf(stderr, "fuzz_response: " __VA_ARGS__);			\
-	fputc('\n', stderr);						\
-	abort();							\
-} while (0)
-#define CHECK(c) do {							\
-	if (!(c))							\
-		FAIL("check failed at line %d: %s", __LINE__, #c);	\
-} while (0)
+#define FUZZ_NAME "fuzz_response"
+#include "fuzz.h"
+
 
 #define TAIL_CHECKS	64
 
@@ -40,26 +34,12 @@ static const struct http_limits small_limits = {
 	4	/* max_headers */
 };
 
-static int
-inside(const char *p, size_t n, const char *buf, size_t len)
-{
-	return p >= buf && p <= buf + len && n <= (size_t)(buf + len - p);
-}
-
-static int
-is_tchar(unsigned char c)
-{
-	return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 static void
 check_response(const struct http_response *r, int rc, const char *buf,
     size_t len, enum http_method m, const struct http_limits *lim)
 {
-	size_t		 head = (size_t)rc, j;
-	unsigned	 i, maxf;
+	size_t		 head = (size_t)rc;
+	unsigned	 maxf;
 	int		 nobody;
 
 	maxf = lim && lim->max_headers ? lim->max_headers : 100;
@@ -74,28 +54,11 @@ check_response(const struct http_response *r, int rc, const char *buf,
 	CHECK(r->status >= 100 && r->status <= 599);
 	CHECK(r->version == 10 || r->version == 11);
 	if (r->reason != NULL)
-		CHECK(inside(r->reason, r->reason_len, buf, head));
+		CHECK(fuzz_inside(r->reason, r->reason_len, buf, head));
 	else
 		CHECK(r->reason_len == 0);
 	CHECK(r->nfields <= maxf);
-	for (i = 0; i < r->nfields; i++) {
-		const struct http_field *f = &r->fields[i];
-
-		CHECK(f->name_len > 0 && inside(f->name, f->name_len, buf,
-		    head));
-		CHECK(inside(f->value, f->value_len, buf, head));
-		CHECK(f->value > f->name + f->name_len);
-		for (j = 0; j < f->name_len; j++)
-			CHECK(is_tchar((unsigned char)f->name[j]));
-		for (j = 0; j < f->value_len; j++)
-			CHECK(f->value[j] != '\r' && f->value[j] != '\n' &&
-			    f->value[j] != '\0');
-		if (f->value_len > 0) {
-			CHECK(f->value[0] != ' ' && f->value[0] != '\t');
-			CHECK(f->value[f->value_len - 1] != ' ' &&
-			    f->value[f->value_len - 1] != '\t');
-		}
-	}
+	fuzz_check_fields(r->fields, r->nfields, buf, head);
 	nobody = m == HTTP_M_HEAD || r->status < 200 || r->status == 204 ||
 	    r->status == 304;
 	if (nobody)
