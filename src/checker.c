@@ -78,17 +78,9 @@ checker_tls(const struct pool_config *pc, const struct server_config *sc,
     int fd)
 {
 	static void	*sessions[1024];
-	char		 name[128], *colon;
+	char		 name[128];
 
-	if (pc->tls_server_name != NULL)
-		snprintf(name, sizeof(name), "%s", pc->tls_server_name);
-	else {
-		snprintf(name, sizeof(name), "%s", sc->name[0] == '[' ?
-		    sc->name + 1 : sc->name);
-		if ((colon = strrchr(name, sc->name[0] == '[' ? ']' : ':')) !=
-		    NULL)
-			*colon = '\0';
-	}
+	config_tls_name(pc, sc, name, sizeof(name));
 	/* resumed sessions keep checks cheap */
 	return tls_connect(fd, pc->tls_ctx, name, &sessions[sc->hslot % 1024]);
 }

@@ -1048,3 +1048,18 @@ config_free(struct config *c)
 	free(c->chroot);
 	free(c);
 }
+
+void
+config_tls_name(const struct pool_config *pc, const struct server_config *sc,
+    char *buf, size_t len)
+{
+	char	*colon;
+
+	if (pc->tls_server_name != NULL) {
+		snprintf(buf, len, "%s", pc->tls_server_name);
+		return;
+	}
+	snprintf(buf, len, "%s", sc->name[0] == '[' ? sc->name + 1 : sc->name);
+	if ((colon = strrchr(buf, sc->name[0] == '[' ? ']' : ':')) != NULL)
+		*colon = '\0';
+}

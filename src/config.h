@@ -266,5 +266,11 @@ struct config {
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
 void		 config_free(struct config *);
+/*
+ * The name TLS toward server sc of pool pc sends (SNI) and verifies:
+ * tls_server_name, else the server's host without port or brackets.
+ */
+void		 config_tls_name(const struct pool_config *pc,
+		    const struct server_config *sc, char *buf, size_t len);
 
 #endif /* CONFIG_H */

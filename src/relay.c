@@ -655,27 +655,17 @@ relay_idempotent(enum http_method m)
 
 /* TLS toward a backend: the handshake, bounded by connect_timeout. */
 static void *
-relay_tls_connect(struct relay *r, struct relay_req *q,
-    const struct pool_config *pc, const struct server_config *s, int fd)
+relay_tls_connect(struct relay_req *q, const struct pool_config *pc,
+    const struct server_config *s, int fd)
 {
 	struct timeval	 tv;
-	char		 name[128], *colon;
+	char		 name[128];
 
 	tv.tv_sec = q->cto / 1000;
 	tv.tv_usec = (q->cto % 1000) * 1000;
 	(void)setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	(void)setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	/* the name to send and verify: tls_server_name, else the host */
-	if (pc->tls_server_name != NULL)
-		snprintf(name, sizeof(name), "%s", pc->tls_server_name);
-	else {
-		snprintf(name, sizeof(name), "%s", s->name[0] == '[' ?
-		    s->name + 1 : s->name);
-		if ((colon = strrchr(name, s->name[0] == '[' ? ']' : ':')) !=
-		    NULL)
-			*colon = '\0';
-	}
-	(void)r;
+	config_tls_name(pc, s, name, sizeof(name));
 	return tls_connect(fd, pc->tls_ctx, name, upstream_session(s->hslot));
 }
 
@@ -746,8 +736,8 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 		}
 		r->be_reused = 0;
 		if ((fd = upstream_connect(&s->addr, q->cto)) != -1) {
-			if (pc->tls_ctx == NULL || (ssl = relay_tls_connect(r,
-			    q, pc, s, fd)) != NULL)
+			if (pc->tls_ctx == NULL || (ssl = relay_tls_connect(q,
+			    pc, s, fd)) != NULL)
 				break;
 			close(fd);
 			q->status = 502;
