@@ -997,10 +997,10 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	    r->cf->keepalive_timeout == 0 || *r->stop)
 		q->keepalive = 0;
 	/* h2c is never passed on: the backend would speak HTTP/2 to us */
-	f = http_field_find(req->fields, req->nfields, "upgrade");
-	q->upgrade = (req->flags & HTTP_F_UPGRADE) &&
-	    (req->flags & HTTP_F_CONN_UPGRADE) && f != NULL &&
-	    !http_list_has(f->value, f->value_len, "h2c");
+	q->upgrade = 0;
+	if ((req->flags & HTTP_F_UPGRADE) && (req->flags & HTTP_F_CONN_UPGRADE) &&
+	    (f = http_field_find(req->fields, req->nfields, "upgrade")) != NULL)
+		q->upgrade = !http_list_has(f->value, f->value_len, "h2c");
 }
 
 /* A parsed request: answer it one way or another. */
