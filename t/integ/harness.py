@@ -133,8 +133,10 @@ class Porter:
         # a fixed pool of exactly `workers` unless a test says otherwise
         if "spare_workers" not in porter_extra:
             user += "min_spare_workers = 0\n"
+        if "log_level" not in porter_extra:
+            user += "log_level = info\n"
         return ("[porter]\nworkers = %d\npid_file = %s\n"
-                "access_log = %s\nlog_level = info\n%s%s\n"
+                "access_log = %s\n%s%s\n"
                 "[listen main]\naddress = %s\n%s\n%s\n" %
                 (workers, self.pidfile, self.accesslog, user, porter_extra,
                  listen, listen_extra, body))

@@ -39,6 +39,35 @@ class DynamicPoolTest(PorterTest):
         self.assertEqual(self.get("/bytes/1").status, 200)
 
 
+class QueueGrowthTest(PorterTest):
+    """Clients waiting in the accept queue get workers in one step."""
+    workers = 2
+    porter_extra = ("min_spare_workers = 1\nmax_spare_workers = 4\n"
+                    "max_workers = 60\nlog_level = debug\n")
+
+    def test_crowd_of_keepalive_clients(self):
+        import re
+        clients = []
+        try:
+            # 30 keep-alive clients arrive at once and stay connected
+            for _ in range(30):
+                c = harness.Client(self.port)
+                c.send(b"GET /bytes/1 HTTP/1.1\r\nHost: t\r\n\r\n")
+                clients.append(c)
+            for c in clients:
+                self.assertEqual(c.read_response().status, 200)
+            # spare-driven growth forks 1, 2, 4 ... a second; growth by
+            # the accept queue forks what waits, so one of the first steps
+            # is large
+            steps = [int(n) for n in re.findall(
+                r"idle workers: started (\d+)", self.porter.log())]
+            self.assertTrue(steps and max(steps[:3]) >= 8, steps)
+            self.assertLessEqual(nworkers(self.porter), 60)
+        finally:
+            for c in clients:
+                c.close()
+
+
 class MaxWorkersTest(PorterTest):
     workers = 1
     porter_extra = ("min_spare_workers = 2\nmax_spare_workers = 3\n"
