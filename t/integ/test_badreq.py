@@ -112,5 +112,23 @@ class HeaderTimeoutTest(PorterTest):
         c.close()
 
 
+class SilentConnectionTest(PorterTest):
+    """A connection that never sends holds no worker (TCP_DEFER_ACCEPT)."""
+    workers = 1
+    porter_extra = "client_header_timeout = 30s\n"
+
+    def test_silent_connection_does_not_block_the_worker(self):
+        import socket
+        silent = socket.create_connection(("127.0.0.1", self.port), 5)
+        try:
+            # the one worker serves others meanwhile, not the silent one
+            c = Client(self.port, timeout=10)
+            r = c.request(path="/bytes/5")
+            self.assertEqual(r.status, 200)
+            c.close()
+        finally:
+            silent.close()
+
+
 if __name__ == "__main__":
     harness.main()
