@@ -144,6 +144,33 @@ class HttpsTest(PorterTest):
             reused += "Reused, TLS" in out
         self.assertEqual(reused, 9)
 
+    def test_websocket_tunnel_over_tls(self):
+        # several records sent back to back arrive in one read (OpenSSL
+        # read-ahead): the tunnel must relay all of them, not wait
+        ctx = ssl.create_default_context(cafile=c("ca.pem"))
+        raw = socket.create_connection(("127.0.0.1", self.port), 10)
+        s = ctx.wrap_socket(raw, server_hostname="a.test")
+        s.settimeout(10)
+        s.sendall(b"GET /ws HTTP/1.1\r\nHost: a.test\r\n"
+                  b"Upgrade: websocket\r\nConnection: Upgrade\r\n\r\n")
+        got = b""
+        while b"\r\n\r\n" not in got:
+            d = s.recv(4096)
+            self.assertTrue(d)
+            got += d
+        head, _, got = got.partition(b"\r\n\r\n")
+        self.assertTrue(head.startswith(b"HTTP/1.1 101"), head)
+        msgs = [b"one", b"two", b"three" * 1000, b"four"]
+        for m in msgs:
+            s.sendall(m)
+        want = b"".join(msgs)
+        while len(got) < len(want):
+            d = s.recv(65536)
+            self.assertTrue(d)
+            got += d
+        self.assertEqual(got, want)
+        s.close()
+
     def test_garbage_handshake(self):
         s = socket.create_connection(("127.0.0.1", self.port), 10)
         s.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
