@@ -59,9 +59,12 @@ class QueueGrowthTest(PorterTest):
             # spare-driven growth forks 1, 2, 4 ... a second; growth by
             # the accept queue forks what waits, so one of the first steps
             # is large
-            steps = [int(n) for n in re.findall(
-                r"idle workers: started (\d+)", self.porter.log())]
-            self.assertTrue(steps and max(steps[:3]) >= 8, steps)
+            # (the master logs a step once it has forked all of it)
+            def steps():
+                return [int(n) for n in re.findall(
+                    r"idle workers: started (\d+)", self.porter.log())]
+            wait_for(lambda: steps() and max(steps()[:3]) >= 8, 10,
+                     "a large step among the first three")
             self.assertLessEqual(nworkers(self.porter), 60)
         finally:
             for c in clients:
