@@ -130,9 +130,12 @@ class Porter:
         # as root, workers stay root only when the config says so
         user = "user = root\n" if os.geteuid() == 0 and \
             "user =" not in porter_extra else ""
-        # a fixed pool of exactly `workers` unless a test says otherwise
+        # a fixed pool of exactly `workers` unless a test says otherwise:
+        # no spares, and no growth for clients waiting in the accept queue
         if "spare_workers" not in porter_extra:
             user += "min_spare_workers = 0\n"
+            if "max_workers" not in porter_extra:
+                user += "max_workers = %d\n" % workers
         if "log_level" not in porter_extra:
             user += "log_level = info\n"
         return ("[porter]\nworkers = %d\npid_file = %s\n"
