@@ -114,6 +114,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
 	{ S_LISTEN, "tls_certificate", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "tls_key", T_SPECIAL, 0, 0, 0 },
+	{ S_LISTEN, "tls_ocsp_response", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "tls_protocols", T_STRING, L(tls_protocols), 0, 0 },
 	{ S_LISTEN, "tls_ciphers", T_STRING, L(tls_ciphers), 0, 0 },
 	{ S_LISTEN, "tls_ciphersuites", T_STRING, L(tls_ciphersuites), 0, 0 },
@@ -485,20 +486,30 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 			config_error(p, p->lineno, "tls_verify_client: expected "
 			    "off, on or optional");
 	} else if (p->sec == S_LISTEN && (strcmp(name, "tls_certificate") ==
-	    0 || strcmp(name, "tls_key") == 0)) {
+	    0 || strcmp(name, "tls_key") == 0 ||
+	    strcmp(name, "tls_ocsp_response") == 0)) {
 		struct listen_config *l = p->obj;
+		struct tls_pair *last = l->ncerts ? &l->certs[l->ncerts - 1] :
+		    NULL;
 
-		/* each certificate, then (optionally) its key */
+		/* each certificate, then (optionally) its key and OCSP */
 		if (name[4] == 'c') {
 			l->certs = config_grow(l->certs, l->ncerts,
 			    sizeof(*l->certs));
 			l->certs[l->ncerts].cert = config_strdup(value);
 			l->certs[l->ncerts++].line = p->lineno;
-		} else if (l->ncerts == 0 || l->certs[l->ncerts - 1].key) {
+		} else if (name[4] == 'k' && (last == NULL || last->key))
 			config_error(p, p->lineno, "tls_key must follow its "
 			    "tls_certificate");
-		} else
-			l->certs[l->ncerts - 1].key = config_strdup(value);
+		else if (name[4] == 'k')
+			last->key = config_strdup(value);
+		else if (last == NULL || last->ocsp)
+			config_error(p, p->lineno, "tls_ocsp_response must "
+			    "follow its tls_certificate");
+		else {
+			last->ocsp = config_strdup(value);
+			last->ocsp_line = p->lineno;
+		}
 	} else if ((p->sec == S_ADMIN && strcmp(name, "allow") == 0) ||
 	    (p->sec == S_CACHE && strcmp(name, "purge_allow") == 0) ||
 	    (p->sec == S_ROUTE && (strcmp(name, "allow") == 0 ||
@@ -597,7 +608,8 @@ cfg_repeatable(const struct cfg_key *k)
 {
 	static const char *const rep[] = {
 		"address", "server", "host", "allow", "methods", "header",
-		"purge_allow", "tls_certificate", "tls_key", "deny",
+		"purge_allow", "tls_certificate", "tls_key",
+		"tls_ocsp_response", "deny",
 		"allow_methods", "deny_header", "hide_headers", "error_page",
 		"trusted_proxies",
 		"add_request_header", "remove_request_header",
@@ -973,6 +985,7 @@ config_free(struct config *c)
 		for (j = 0; j < l->ncerts; j++) {
 			free(l->certs[j].cert);
 			free(l->certs[j].key);
+			free(l->certs[j].ocsp);
 		}
 		free(l->certs);
 		free(l->tls_protocols);

@@ -19,7 +19,9 @@
 struct tls_pair {
 	char		*cert;		/* PEM: certificate and its chain */
 	char		*key;		/* NULL: the key is in cert's file */
+	char		*ocsp;		/* DER OCSP response to staple */
 	int		 line;
+	int		 ocsp_line;
 };
 
 #define TLS_VC_OFF	0

@@ -31,6 +31,7 @@
 #include "config.h"
 #include "log.h"
 #include "tls.h"
+#include "tls_ocsp.h"
 
 #define TLS_CIPHERS_12 \
 	"ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:" \
@@ -57,6 +58,7 @@ struct tls_cert {
 	SSL_CTX		*ctx;
 	char		**names;
 	size_t		 nnames;
+	struct tls_ocsp	*ocsp;		/* stapled responses, or NULL */
 };
 
 struct tls_server {
@@ -358,15 +360,16 @@ tls_cert_drop(struct tls_cert *tc)
 	for (j = 0; j < tc->nnames; j++)
 		free(tc->names[j]);
 	free(tc->names);
+	tls_ocsp_free(tc->ocsp);
 	memset(tc, 0, sizeof(*tc));
 }
 
 /*
  * An RSA and an ECDSA certificate for the same names go into one context,
- * which then offers whichever the client supports.  Returns 1 when pair
- * i (the last context) was added to an earlier one.
+ * which then offers whichever the client supports.  Returns the earlier
+ * context pair i (the last context) was added to, or NULL.
  */
-static int
+static struct tls_cert *
 tls_merge(struct tls_server *ts, const struct listen_config *l, size_t i)
 {
 	struct tls_cert	*last = &ts->certs[ts->ncerts - 1], *tc;
@@ -388,26 +391,22 @@ tls_merge(struct tls_server *ts, const struct listen_config *l, size_t i)
 		    l->certs[i].cert) == 1 && SSL_CTX_use_PrivateKey_file(
 		    tc->ctx, l->certs[i].key ? l->certs[i].key :
 		    l->certs[i].cert, SSL_FILETYPE_PEM) == 1)
-			return 1;
+			return tc;
 		ERR_clear_error();
 	}
-	return 0;
+	return NULL;
 }
 
 void
 tls_ctx_free(void *p)
 {
 	struct tls_server	*ts = p;
-	size_t			 i, j;
+	size_t			 i;
 
 	if (ts == NULL)
 		return;
-	for (i = 0; i < ts->ncerts; i++) {
-		SSL_CTX_free(ts->certs[i].ctx);
-		for (j = 0; j < ts->certs[i].nnames; j++)
-			free(ts->certs[i].names[j]);
-		free(ts->certs[i].names);
-	}
+	for (i = 0; i < ts->ncerts; i++)
+		tls_cert_drop(&ts->certs[i]);
 	free(ts->certs);
 	free(ts);
 }
@@ -416,7 +415,7 @@ int
 tls_server_ctx(struct listen_config *l, int *line, char *err, size_t errlen)
 {
 	struct tls_server	*ts;
-	struct tls_cert		*tc;
+	struct tls_cert		*tc, *into;
 	size_t			 i;
 
 	if ((ts = calloc(1, sizeof(*ts))) == NULL ||
@@ -452,10 +451,16 @@ tls_server_ctx(struct listen_config *l, int *line, char *err, size_t errlen)
 			    l->certs[i].cert);
 			goto fail;
 		}
-		if (tls_merge(ts, l, i) == 1) {
+		if ((into = tls_merge(ts, l, i)) != NULL) {
 			/* same names: one context holds both key types */
 			tls_cert_drop(&ts->certs[--ts->ncerts]);
+			tc = into;
 		}
+		if (l->certs[i].ocsp != NULL)
+			*line = l->certs[i].ocsp_line;
+		if (l->certs[i].ocsp != NULL && tls_ocsp_add(&tc->ocsp,
+		    tc->ctx, l->certs[i].ocsp, err, errlen) == -1)
+			goto fail;
 	}
 	/* SNI is looked at in the first context, the default */
 	SSL_CTX_set_tlsext_servername_callback(ts->certs[0].ctx, tls_sni_cb);

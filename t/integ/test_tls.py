@@ -50,6 +50,28 @@ def make_cert(name, ca, sans, ec=False):
        os.path.join(CERTS, name + ".pem"), "-days", "2", "-extfile", ext)
 
 
+def make_ocsp(name, ca, status="V"):
+    """A DER OCSP response about certificate name, signed by ca (the
+    openssl ocsp command as a responder over an index of one line)."""
+    serial = subprocess.run(
+        ["openssl", "x509", "-in", c(name + ".pem"), "-noout", "-serial"],
+        check=True, capture_output=True, text=True,
+        timeout=60).stdout.strip().split("=")[1]
+    index = c(name + ".index")
+    with open(index, "w") as f:
+        f.write("%s\t301231235959Z\t%s\t%s\tunknown\t/CN=%s\n" % (
+            status, "261101000000Z" if status == "R" else "", serial, name))
+    sh("openssl", "ocsp", "-index", index, "-rsigner", c(ca + ".pem"),
+       "-rkey", c(ca + ".key"), "-CA", c(ca + ".pem"), "-issuer",
+       c(ca + ".pem"), "-cert", c(name + ".pem"), "-respout",
+       c(name + ".ocsp"), "-ndays", "1")
+    # the chain a server sends: the certificate, then its issuer
+    with open(c(name + "-chain.pem"), "w") as f:
+        f.write(open(c(name + ".pem")).read() +
+                open(c(ca + ".pem")).read())
+    return serial
+
+
 def setUpModule():
     make_ca("ca")
     make_ca("otherca")
@@ -200,6 +222,69 @@ class HttpsTest(PorterTest):
                  what="new default certificate")
 
 
+class OcspStaplingTest(PorterTest):
+    """tls_ocsp_response: a response from a file, stapled for clients
+    that ask, per certificate of a context holding RSA and ECDSA."""
+    workers = 2
+
+    def setUp(self):
+        self.serial = make_ocsp("a", "ca")
+        self.ec_serial = make_ocsp("a-ec", "ca")
+        make_ocsp("b", "ca", status="R")
+        self.listen_extra = (
+            "tls_certificate = %s\ntls_key = %s\ntls_ocsp_response = %s\n"
+            "tls_certificate = %s\ntls_key = %s\ntls_ocsp_response = %s\n"
+            "tls_certificate = %s\ntls_key = %s\n" % (
+                c("a-chain.pem"), c("a.key"), c("a.ocsp"),
+                c("a-ec-chain.pem"), c("a-ec.key"), c("a-ec.ocsp"),
+                c("b-chain.pem"), c("b.key")))
+        super().setUp()
+
+    def status(self, *args):
+        return s_client(self.port, "-status", *args)
+
+    def test_stapled_per_certificate(self):
+        out = self.status("-servername", "a.test", "-tls1_2", "-sigalgs",
+                          "RSA+SHA256")
+        self.assertIn("OCSP Response Status: successful", out)
+        self.assertIn("Cert Status: good", out)
+        self.assertIn("Serial Number: " + self.serial, out)
+        out = self.status("-servername", "a.test", "-tls1_2", "-sigalgs",
+                          "ECDSA+SHA256")
+        self.assertIn("Serial Number: " + self.ec_serial, out)
+        self.assertNotIn("Serial Number: " + self.serial, out)
+        # TLS 1.3 carries it in the Certificate message
+        out = self.status("-servername", "a.test", "-tls1_3")
+        self.assertIn("OCSP Response Status: successful", out)
+        # not asked for: not sent; no response configured: none
+        self.assertNotIn("OCSP Response Status",
+                         s_client(self.port, "-servername", "a.test"))
+        out = self.status("-servername", "b.test")
+        self.assertIn("CN = b.test", out)
+        self.assertIn("OCSP response: no response sent", out)
+
+    def test_reload_reads_new_response_and_refuses_wrong_one(self):
+        text = open(self.porter.conf).read()
+        # b's (revoked) response for a's certificate: refused, old kept
+        self.porter.expect_errors = r"reload failed"
+        with open(self.porter.conf, "w") as f:
+            f.write(text.replace(c("a.ocsp"), c("b.ocsp")))
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "not about the certificate" in self.porter.log(),
+                 what="reload refused")
+        self.assertIn("Serial Number: " + self.serial,
+                      self.status("-servername", "a.test", "-tls1_2",
+                                  "-sigalgs", "RSA+SHA256"))
+        # a revoked status for a itself is stapled as it is
+        make_ocsp("a", "ca", status="R")
+        with open(self.porter.conf, "w") as f:
+            f.write(text)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "Cert Status: revoked" in self.status(
+            "-servername", "a.test", "-tls1_2", "-sigalgs", "RSA+SHA256"),
+            what="new response after reload")
+
+
 class ClientCertBase(PorterTest):
     """A TLS listener asking for client certificates (no tests here)."""
 
@@ -269,6 +354,33 @@ class ConfigErrorsTest(unittest.TestCase):
                            capture_output=True, text=True, timeout=30)
         self.assertEqual(r.returncode, 1)
         self.assertIn(conf + ":3: ", r.stderr)
+        # an OCSP response needs the issuer in the chain, and must be one
+        make_ocsp("a", "ca")
+        make_ocsp("b", "ca")
+        for cert, resp, msg in (
+                ("b.pem", "b.ocsp", "the issuer's certificate is not in"),
+                ("b-chain.pem", "b.pem", "not a DER OCSP response"),
+                ("b-chain.pem", "/nonexistent", "cannot open"),
+                ("b-chain.pem", "a.ocsp", "not about the certificate")):
+            with open(conf, "w") as f:
+                f.write("[listen a]\naddress = 127.0.0.1:0\n"
+                        "tls_certificate = %s\ntls_key = %s\n"
+                        "tls_ocsp_response = %s\n"
+                        "[pool p]\nserver = 127.0.0.1:9\n" %
+                        (c(cert), c("b.key"), c(resp)))
+            r = subprocess.run([harness.PORTER, "-t", "-c", conf],
+                               capture_output=True, text=True, timeout=30)
+            self.assertEqual(r.returncode, 1, resp)
+            self.assertIn(conf + ":5: tls_ocsp_response", r.stderr)
+            self.assertIn(msg, r.stderr)
+        with open(conf, "w") as f:
+            f.write("[listen a]\naddress = 127.0.0.1:0\n"
+                    "tls_ocsp_response = %s\n"
+                    "[pool p]\nserver = 127.0.0.1:9\n" % c("b.ocsp"))
+        r = subprocess.run([harness.PORTER, "-t", "-c", conf],
+                           capture_output=True, text=True, timeout=30)
+        self.assertIn(conf + ":3: tls_ocsp_response must follow its "
+                      "tls_certificate", r.stderr)
         shutil.rmtree(tmp, ignore_errors=True)
 
 
