@@ -321,12 +321,16 @@ cs_evict_one(void)
 		    cs->nentries;
 		en = &cs_entries[e];
 		if (atomic_load(&en->state) == CS_S_PASS &&
-		    util_now_ms() >= en->expires) {
-			/* an expired "go to the origin" marker */
+		    (util_now_ms() >= en->expires ||
+		    atomic_exchange(&en->clock, 0) == 0)) {
+			/*
+			 * A "go to the origin" marker that expired, or that
+			 * no request met since the hand last passed: markers
+			 * for many distinct URLs cannot crowd objects out.
+			 */
 			m = cs_stripe(en->hash);
 			cs_lock(m, 0);
-			if (atomic_load(&en->state) == CS_S_PASS &&
-			    util_now_ms() >= en->expires) {
+			if (atomic_load(&en->state) == CS_S_PASS) {
 				cs_unlink(e);
 				cs_free(e);
 				cs_unlock(m);
@@ -473,8 +477,11 @@ cs_found(uint32_t e, int64_t now_ms, unsigned slot, void *meta)
 	case CS_S_FILLING:
 		return CS_FILLING;
 	case CS_S_PASS:
-		if (now_ms < en->expires)
+		if (now_ms < en->expires) {
+			atomic_store_explicit(&en->clock, 1,
+			    memory_order_relaxed);
 			return CS_PASS;
+		}
 		cs_kill(e);
 		return CS_MISS;
 	default:
@@ -691,6 +698,7 @@ cache_store_fill_abort(uint32_t idx, unsigned slot, int64_t pass_ms)
 	if (pass_ms > 0) {
 		/* the key stays, as a "go to the origin" marker */
 		en->expires = util_now_ms() + pass_ms;
+		atomic_store(&en->clock, 1);
 		atomic_store(&en->state, CS_S_PASS);
 		cs_unlock(m);
 		return;

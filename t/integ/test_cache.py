@@ -292,5 +292,37 @@ class CacheRobustnessTest(PorterTest):
         self.assertGreater(ok, 100)
 
 
+class CacheIdentityTest(PorterTest):
+    """Answers from the cache look like forwarded ones: Server, hidden
+    fields and the route's response edits, and the access log says so."""
+    porter_extra = ("hide_headers = X-Origin\n"
+                    "access_log_format = $status $cache\n")
+
+    def config_body(self):
+        return ("[cache]\nsize = 8M\n\n" + super().config_body() +
+                "[route r]\npool = app\ncache = on\n"
+                "add_response_header = X-Served-By: edge\n"
+                "remove_response_header = X-Req\n")
+
+    def test_hit_like_miss(self):
+        p = "/counter?cc=max-age%3D60"
+        for want in ("porter; fwd=miss; stored", "porter; hit"):
+            r = self.get(p)
+            self.assertEqual(r.header("cache-status"), want)
+            self.assertEqual(r.header("server"), "porter")
+            self.assertEqual(len(r.headers_named("server")), 1)
+            self.assertIsNone(r.header("x-origin"))
+            self.assertIsNone(r.header("x-req"))
+            self.assertEqual(r.header("x-served-by"), "edge")
+        # a 304 made from the stored object gets them too
+        r = self.get(p, headers={"If-None-Match": "*"})
+        self.assertEqual(r.status, 304)
+        self.assertEqual(r.header("x-served-by"), "edge")
+        self.assertIsNone(r.header("x-origin"))
+        wait_for(lambda: len(self.porter.access()) >= 3, what="access log")
+        lines = self.porter.access()
+        self.assertEqual(lines, ["200 fwd=miss; stored", "200 hit", "304 hit"])
+
+
 if __name__ == "__main__":
     harness.main()

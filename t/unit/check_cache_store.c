@@ -178,6 +178,41 @@ START_TEST(test_filling_and_pass)
 }
 END_TEST
 
+/*
+ * Markers of many uncacheable URLs, none met again, do not keep new
+ * objects out of a full store; a marker in use outlives a sweep.
+ */
+START_TEST(test_pass_markers_evicted)
+{
+	char		 key[32], last[32] = "";
+	uint32_t	 idx;
+	int		 i, marked = 0;
+
+	setup(256 * 1024);			/* 64 blocks */
+	for (i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "pass%d", i);
+		if (cache_store_fill_begin(key, strlen(key), 1, util_now_ms(),
+		    &idx) != CS_MISS)
+			continue;
+		cache_store_fill_abort(idx, 1, 3600 * 1000);
+		marked++;
+		memcpy(last, key, sizeof(last));
+	}
+	ck_assert_int_gt(marked, 32);
+	/* the last marker is met again and again while objects come in */
+	for (i = 0; i < 20; i++) {
+		snprintf(key, sizeof(key), "obj%d", i);
+		ck_assert_int_eq(cache_store_lookup(last, strlen(last),
+		    util_now_ms(), 1, &idx, NULL), CS_PASS);
+		ck_assert_int_eq(put(key, 'o', 8000), 0);
+		ck_assert_int_eq(get(key, 'o'), 8000);
+	}
+	ck_assert_int_eq(cache_store_lookup(last, strlen(last), util_now_ms(),
+	    1, &idx, NULL), CS_PASS);
+	teardown();
+}
+END_TEST
+
 /* Children store and read the same few keys; every read is whole. */
 START_TEST(test_children_hammer)
 {
@@ -266,6 +301,7 @@ main(void)
 	tcase_add_test(tc, test_put_get_replace);
 	tcase_add_test(tc, test_eviction);
 	tcase_add_test(tc, test_filling_and_pass);
+	tcase_add_test(tc, test_pass_markers_evicted);
 	tcase_add_test(tc, test_children_hammer);
 	tcase_add_test(tc, test_killed_children);
 	suite_add_tcase(s, tc);
