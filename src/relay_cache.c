@@ -21,6 +21,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "cache_range.h"
 #include "cache_store.h"
 #include "config.h"
 #include "log.h"
@@ -291,7 +292,7 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	int64_t			 age;
 	size_t			 nrm, i;
 	enum http_out		 framing = HTTP_OUT_LENGTH;
-	uint64_t		 off, left, covered, body;
+	uint64_t		 off, left, covered, body, first, last;
 	size_t			 head;
 	int			 hlen, k, head_only;
 
@@ -318,6 +319,37 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	util_append(add, sizeof(add), "Age: ", util_u64_dec(age > 0 ?
 	    (uint64_t)age : 0, num), "\r\nCache-Status: porter; ", status,
 	    "\r\n", (char *)NULL);
+	off = head;
+	left = head_only ? 0 : body;
+	if (resp.status == 200 && framing == HTTP_OUT_LENGTH)
+		switch (cache_range(&q->req, resp.fields, resp.nfields, body,
+		    &first, &last)) {
+		case CACHE_RANGE_PART:
+			resp.status = 206;
+			resp.reason = "Partial Content";
+			resp.reason_len = 15;
+			resp.content_length = last - first + 1;
+			off = head + first;
+			left = head_only ? 0 : resp.content_length;
+			util_append(add, sizeof(add), "Content-Range: bytes ",
+			    util_u64_dec(first, num), "-", (char *)NULL);
+			util_append(add, sizeof(add), util_u64_dec(last, num),
+			    "/", (char *)NULL);
+			util_append(add, sizeof(add), util_u64_dec(body, num),
+			    "\r\n", (char *)NULL);
+			break;
+		case CACHE_RANGE_UNSAT:
+			resp.status = 416;
+			resp.reason = "Range Not Satisfiable";
+			resp.reason_len = 21;
+			resp.content_length = 0;
+			left = 0;
+			util_append(add, sizeof(add), "Content-Range: bytes */",
+			    util_u64_dec(body, num), "\r\n", (char *)NULL);
+			break;
+		default:
+			break;
+		}
 	rc_status(q, status, "");
 	/* what a forwarded response gets: Server, hidden fields, the route */
 	relay_local_identity(r, &ed);
@@ -343,8 +375,6 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	}
 	q->status = resp.status;
 	r->olen = (size_t)hlen;
-	left = head_only ? 0 : body;
-	off = head;
 	while (left > 0) {
 		k = cache_store_iov(idx, off, left, iov, 64, &covered);
 		if (k == 0)

@@ -224,6 +224,33 @@ class CacheTest(PorterTest):
         self.get(p)
         self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
 
+    def test_range_served_from_stored(self):
+        p = "/bytes/1000?cc=max-age%3D60&etag=r1&rng=1"
+        whole = harness.pattern(1000)
+        self.reset()
+        self.get(p)
+        c = Client(self.port)
+        r = c.request(path=p, headers={"Range": "bytes=10-19"})
+        self.assertEqual(r.status, 206)
+        self.assertEqual(r.header("content-range"), "bytes 10-19/1000")
+        self.assertEqual(r.body, whole[10:20])
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        r = c.request(path=p, headers={"Range": "bytes=-3"})
+        self.assertEqual((r.status, r.body), (206, whole[-3:]))
+        r = c.request(path=p, headers={"Range": "bytes=1000-"})
+        self.assertEqual(r.status, 416)
+        self.assertEqual(r.header("content-range"), "bytes */1000")
+        self.assertEqual(r.body, b"")
+        # a validator that does not match: the whole response
+        r = c.request(path=p, headers={"Range": "bytes=0-1",
+                                       "If-Range": '"other"'})
+        self.assertEqual((r.status, r.body), (200, whole))
+        r = c.request(path=p, headers={"Range": "bytes=0-1",
+                                       "If-Range": '"r1"'})
+        self.assertEqual((r.status, r.body), (206, whole[:2]))
+        c.close()
+        self.assertEqual(self.fetches(), 1)
+
     def test_uncacheable_markers_do_not_fill_the_store(self):
         for i in range(40):
             self.get("/bytes/10?cookie=1&cc=max-age%%3D60&u=%d" % i)

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cache_range.h"
 #include "http_parse.h"
 
 #define NELEM(a)	(sizeof(a) / sizeof((a)[0]))
@@ -802,6 +803,100 @@ START_TEST(test_cond)
 }
 END_TEST
 
+/* Byte ranges of a stored 200 of 100 bytes (RFC 9110 14). */
+struct range_case {
+	const char	*name;
+	const char	*method;
+	const char	*req_fields;
+	const char	*stored;
+	int		 want;		/* enum cache_range_kind */
+	uint64_t	 first, last;
+};
+
+#define LM_OLD	"Last-Modified: " DS "\nDate: Sun, 06 Nov 1994 09:00:00 GMT"
+#define LM_NOW	"Last-Modified: " DS "\nDate: " DS
+
+static const struct range_case range_cases[] = {
+	{ "none", "GET", "X: y", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "first-last", "GET", "Range: bytes=0-9", "", CACHE_RANGE_PART,
+	  0, 9 },
+	{ "one byte", "GET", "Range: bytes=50-50", "", CACHE_RANGE_PART,
+	  50, 50 },
+	{ "open end", "GET", "Range: bytes=90-", "", CACHE_RANGE_PART,
+	  90, 99 },
+	{ "last past the end", "GET", "Range: bytes=95-1000", "",
+	  CACHE_RANGE_PART, 95, 99 },
+	{ "huge last", "GET", "Range: bytes=1-99999999999999999999999", "",
+	  CACHE_RANGE_PART, 1, 99 },
+	{ "suffix", "GET", "Range: bytes=-5", "", CACHE_RANGE_PART, 95, 99 },
+	{ "suffix longer than all", "GET", "Range: bytes=-500", "",
+	  CACHE_RANGE_PART, 0, 99 },
+	{ "unit case", "GET", "Range: Bytes=0-0", "", CACHE_RANGE_PART,
+	  0, 0 },
+	{ "empty elements", "GET", "Range: bytes=, 3-4 ,", "",
+	  CACHE_RANGE_PART, 3, 4 },
+	{ "first past the end", "GET", "Range: bytes=100-", "",
+	  CACHE_RANGE_UNSAT, 0, 0 },
+	{ "huge first", "GET", "Range: bytes=99999999999999999999999-", "",
+	  CACHE_RANGE_UNSAT, 0, 0 },
+	{ "zero suffix", "GET", "Range: bytes=-0", "", CACHE_RANGE_UNSAT,
+	  0, 0 },
+	{ "last before first", "GET", "Range: bytes=5-2", "",
+	  CACHE_RANGE_ALL, 0, 0 },
+	{ "two ranges", "GET", "Range: bytes=0-1,5-6", "", CACHE_RANGE_ALL,
+	  0, 0 },
+	{ "two fields", "GET", "Range: bytes=0-1\nRange: bytes=0-1", "",
+	  CACHE_RANGE_ALL, 0, 0 },
+	{ "other unit", "GET", "Range: items=0-1", "", CACHE_RANGE_ALL,
+	  0, 0 },
+	{ "no dash", "GET", "Range: bytes=5", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "garbage after", "GET", "Range: bytes=0-1x", "", CACHE_RANGE_ALL,
+	  0, 0 },
+	{ "sign", "GET", "Range: bytes=+1-2", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "no digits", "GET", "Range: bytes=-", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "HEAD", "HEAD", "Range: bytes=0-9", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range etag", "GET", "Range: bytes=0-9\nIf-Range: \"a\"",
+	  "ETag: \"a\"", CACHE_RANGE_PART, 0, 9 },
+	{ "If-Range other etag", "GET", "Range: bytes=0-9\nIf-Range: \"b\"",
+	  "ETag: \"a\"", CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range weak stored", "GET", "Range: bytes=0-9\nIf-Range: \"a\"",
+	  "ETag: W/\"a\"", CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range weak asked", "GET",
+	  "Range: bytes=0-9\nIf-Range: W/\"a\"", "ETag: W/\"a\"",
+	  CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range etag, none stored", "GET",
+	  "Range: bytes=0-9\nIf-Range: \"a\"", "", CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range date, strong LM", "GET",
+	  "Range: bytes=0-9\nIf-Range: " DS, LM_OLD, CACHE_RANGE_PART, 0, 9 },
+	{ "If-Range date, LM same as Date", "GET",
+	  "Range: bytes=0-9\nIf-Range: " DS, LM_NOW, CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range other date", "GET", "Range: bytes=0-9\nIf-Range: "
+	  "Sun, 06 Nov 1994 08:49:38 GMT", LM_OLD, CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range garbage", "GET", "Range: bytes=0-9\nIf-Range: soon",
+	  LM_OLD, CACHE_RANGE_ALL, 0, 0 },
+	{ "If-Range without Range", "GET", "If-Range: \"a\"",
+	  "ETag: \"a\"", CACHE_RANGE_ALL, 0, 0 },
+};
+
+START_TEST(test_range)
+{
+	const struct range_case *tc = &range_cases[_i];
+	uint64_t	 first = 0, last = 0;
+	int		 v;
+
+	mkreq(tc->method, tc->req_fields);
+	mkresp(200, tc->stored);
+	v = (int)cache_range(&req, resp.fields, resp.nfields, 100, &first,
+	    &last);
+	ck_assert_msg(v == tc->want, "%s: %d, want %d", tc->name, v,
+	    tc->want);
+	if (v == CACHE_RANGE_PART)
+		ck_assert_msg(first == tc->first && last == tc->last,
+		    "%s: %llu-%llu", tc->name, (unsigned long long)first,
+		    (unsigned long long)last);
+}
+END_TEST
+
 /* Fields a 304 may update (RFC 9111 3.2). */
 struct update_case {
 	const char	*name;
@@ -969,6 +1064,7 @@ cache_suite(void)
 
 	tc = tcase_create("validation");
 	tcase_add_loop_test(tc, test_cond, 0, (int)NELEM(cond_cases));
+	tcase_add_loop_test(tc, test_range, 0, (int)NELEM(range_cases));
 	tcase_add_loop_test(tc, test_update, 0, (int)NELEM(update_cases));
 	tcase_add_loop_test(tc, test_vary, 0, (int)NELEM(vary_cases));
 	tcase_add_test(tc, test_vary_cap0);
