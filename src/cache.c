@@ -119,6 +119,7 @@ cc_apply(struct cache_cc *cc, const char *n, size_t nlen, const char *arg,
 		{ "only-if-cached", CC_ONLY_IF_CACHED },
 		{ "no-transform", CC_NO_TRANSFORM },
 		{ "immutable", CC_IMMUTABLE },
+		{ "must-understand", CC_MUST_UNDERSTAND },
 	};
 	int64_t		 v;
 	size_t		 i;
@@ -166,10 +167,7 @@ cc_apply(struct cache_cc *cc, const char *n, size_t nlen, const char *arg,
 		if (v >= 0)
 			set_min(&cc->sie, v);
 	}
-	/*
-	 * Anything else is ignored (5.2.3), must-understand included: a
-	 * cache that does not implement it obeys the no-store it comes with.
-	 */
+	/* Anything else is ignored (5.2.3). */
 #undef IS
 }
 
@@ -320,14 +318,14 @@ num(const char *s, int n)
 	return v;
 }
 
-/* 1 + the index of s[0..len) in names[0..n), case-sensitive; else 0. */
+/* 1 + the index of s[0..len) in names[0..n), case aside; else 0. */
 static int
 lookup(const char *s, size_t len, const char *const *names, int n)
 {
 	int		 i;
 
 	for (i = 0; i < n; i++)
-		if (strlen(names[i]) == len && memcmp(s, names[i], len) == 0)
+		if (ci_eqn(s, len, names[i], strlen(names[i])))
 			return i + 1;
 	return 0;
 }
@@ -371,8 +369,10 @@ mktime_utc(int64_t y, int m, int d, int64_t tod)
  *   IMF-fixdate  "Sun, 06 Nov 1994 08:49:37 GMT"
  *   rfc850-date  "Sunday, 06-Nov-94 08:49:37 GMT"
  *   asctime-date "Sun Nov  6 08:49:37 1994"
- * Names and "GMT" are case-sensitive (%s"..." in the ABNF).  The day name is
- * checked to be one but not against the date: only the date matters.
+ * Names and "GMT" are case-sensitive in the ABNF (%s"..."), but recipients
+ * are encouraged to be robust (5.6.7) and origins do send "gmt" or "NOV":
+ * case is ignored.  The day name is checked to be one but not against the
+ * date: only the date matters.
  */
 int64_t
 cache_date_parse(const char *s, size_t len)
@@ -384,7 +384,7 @@ cache_date_parse(const char *s, size_t len)
 
 	if (len == 29 && s[3] == ',' && s[4] == ' ' && s[7] == ' ' &&
 	    s[11] == ' ' && s[16] == ' ' && s[25] == ' ' &&
-	    memcmp(s + 26, "GMT", 3) == 0 && lookup(s, 3, wkday, 7)) {
+	    ci_eqn(s + 26, 3, "GMT", 3) && lookup(s, 3, wkday, 7)) {
 		if ((y = num(s + 12, 4)) < 0 || (d = num(s + 5, 2)) < 0)
 			return -1;
 		return mktime_utc(y, MONTH(s + 8), d, time_of_day(s + 17));
@@ -403,7 +403,7 @@ cache_date_parse(const char *s, size_t len)
 		return -1;
 	/* c: ", 06-Nov-94 08:49:37 GMT" */
 	if (c[1] != ' ' || c[4] != '-' || c[8] != '-' || c[11] != ' ' ||
-	    c[20] != ' ' || memcmp(c + 21, "GMT", 3) != 0 ||
+	    c[20] != ' ' || !ci_eqn(c + 21, 3, "GMT", 3) ||
 	    (d = num(c + 2, 2)) < 0 || (y = num(c + 9, 2)) < 0)
 		return -1;
 	/*
@@ -458,6 +458,14 @@ default_cacheable(int status)
 	return 0;
 }
 
+/* Statuses whose caching rules porter knows (must-understand). */
+static int
+understood_status(int status)
+{
+	return default_cacheable(status) || status == 302 || status == 303 ||
+	    status == 307;
+}
+
 /* RFC 9111 section 3 and 3.5, then porter's own two rules. */
 const char *
 cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
@@ -479,7 +487,15 @@ cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
 	/* Request no-store covers any response to it (5.2.1.5). */
 	if (req_cc->flags & CC_NO_STORE)
 		return "no-store in request";
-	if (resp_cc->flags & CC_NO_STORE)
+	/*
+	 * must-understand (5.2.2.3): stored only with a status whose rules
+	 * porter follows, and then its no-store is moot.
+	 */
+	if ((resp_cc->flags & CC_MUST_UNDERSTAND) &&
+	    !understood_status(resp->status))
+		return "must-understand with an unknown status";
+	if ((resp_cc->flags & (CC_NO_STORE | CC_MUST_UNDERSTAND)) ==
+	    CC_NO_STORE)
 		return "no-store in response";
 	/* A shared cache never stores private responses (5.2.2.7). */
 	if (resp_cc->flags & (CC_PRIVATE | CC_QUALIFIED_PRIVATE))
@@ -503,7 +519,8 @@ cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
 		return "Set-Cookie";
 	if (default_cacheable(resp->status) || resp_cc->max_age >= 0 ||
 	    resp_cc->s_maxage >= 0 || (resp_cc->flags & CC_PUBLIC) ||
-	    http_field_find(f, n, "expires") != NULL)
+	    (!(resp_cc->flags & CC_TARGETED) &&
+	    http_field_find(f, n, "expires") != NULL))
 		return NULL;
 	return "status not cacheable by default, no explicit freshness";
 }
@@ -534,13 +551,25 @@ cache_meta_fill(struct cache_meta *m, const struct http_response *resp,
 	/* No usable Date: the time it was received (RFC 9110 6.6.1). */
 	if ((m->date = field_date(f, n, "date")) < 0)
 		m->date = response_time;
-	/* Age = delta-seconds (5.1); the first valid one counts. */
-	for (i = 0; i < n; i++)
-		if (name_is(&f[i], "age") &&
-		    (v = parse_delta(f[i].value, f[i].value_len, 0)) >= 0) {
+	/*
+	 * Age = delta-seconds (5.1); the first valid one counts, and of a
+	 * list ("Age: 7200, 0") its first member.
+	 */
+	for (i = 0; i < n; i++) {
+		const char	*comma;
+		size_t		 alen = f[i].value_len;
+
+		if (!name_is(&f[i], "age"))
+			continue;
+		if ((comma = memchr(f[i].value, ',', alen)) != NULL)
+			for (alen = (size_t)(comma - f[i].value); alen > 0 &&
+			    IS_OWS(f[i].value[alen - 1]); alen--)
+				;
+		if ((v = parse_delta(f[i].value, alen, 0)) >= 0) {
 			m->age = v;
 			break;
 		}
+	}
 
 	/* Freshness lifetime, first match wins (4.2.1). */
 	lm = field_date(f, n, "last-modified");
@@ -548,16 +577,16 @@ cache_meta_fill(struct cache_meta *m, const struct http_response *resp,
 		m->lifetime = cc->s_maxage;
 	else if (cc->max_age >= 0)
 		m->lifetime = cc->max_age;
-	else if ((exp = http_field_find(f, n, "expires")) != NULL) {
+	else if (!(cc->flags & CC_TARGETED) &&
+	    (exp = http_field_find(f, n, "expires")) != NULL) {
 		/* An invalid Expires ("0") means already expired (5.3). */
 		v = cache_date_parse(exp->value, exp->value_len);
 		m->lifetime = v > m->date ? v - m->date : 0;
-	} else if (default_cacheable(resp->status) && lm >= 0 &&
-	    lm < m->date) {
+	} else if ((default_cacheable(resp->status) ||
+	    (cc->flags & CC_PUBLIC)) && lm >= 0 && lm < m->date) {
 		/*
-		 * 4.2.2: a fraction of the time since the last change.  RFC
-		 * 9111 would also allow it for "public" responses of other
-		 * statuses; porter guesses only for the default-cacheable.
+		 * 4.2.2: a fraction of the time since the last change, for
+		 * the statuses cacheable by default and "public" responses.
 		 */
 		m->lifetime = (m->date - lm) / 10;
 		if (m->lifetime > HEURISTIC_MAX)

@@ -38,12 +38,18 @@ struct cache_cc {
 					   no-cache (revalidate), the safe
 					   reading for a shared cache */
 #define CC_QUALIFIED_PRIVATE	0x0800	/* private="field": not stored */
+#define CC_MUST_UNDERSTAND	0x1000
+#define CC_TARGETED		0x2000	/* response: from CDN-Cache-Control
+					   or Surrogate-Control, which
+					   replace Cache-Control and Expires */
 
 /*
  * Parse every Cache-Control field of fields[0..n) (and, for requests,
  * Pragma: no-cache when there is no Cache-Control).  Unknown directives
  * are ignored; a malformed or duplicated value makes the directive count
- * in its most conservative reading (e.g. an invalid max-age is 0).
+ * in its most conservative reading (e.g. an invalid max-age is 0).  In a
+ * response, a valid CDN-Cache-Control or else Surrogate-Control is used
+ * instead (see cache_target.h), with CC_TARGETED set.
  */
 void	cache_cc_parse(const struct http_field *fields, unsigned n,
 	    int is_request, struct cache_cc *cc);

@@ -16,8 +16,8 @@
  *
  * Over the two messages the target runs cache_cc_parse, cache_storable,
  * cache_meta_fill, cache_age, cache_judge, cache_stale_if_error,
- * cache_not_modified, cache_update_field, cache_vary_key, cache_date_parse
- * and cache_date_format, and checks what cache.h promises of them.  Every
+ * cache_not_modified, cache_range, cache_update_field, cache_vary_key,
+ * cache_date_parse and cache_date_format, and checks what cache.h promises of them.  Every
  * string handed to cache.c is a heap block of exactly its length, so
  * reading past one is an AddressSanitizer report.
  *
@@ -37,6 +37,7 @@
 #include <strings.h>
 
 #include "cache.h"
+#include "cache_range.h"
 #include "http_parse.h"
 
 #define FUZZ_NAME "fuzz_cache"
@@ -352,6 +353,20 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		CHECK(req.method == HTTP_M_GET || req.method == HTTP_M_HEAD);
 	nm = cache_not_modified(&req, req.fields, req.nfields);
 	CHECK(nm == 0 || nm == 1);
+
+	/* byte ranges of a stored body of some size */
+	{
+		uint64_t	 rsize = (uint64_t)size * 7 % 1000, a = 0, b = 0;
+		int		 k = (int)cache_range(&req, resp.fields,
+				    resp.nfields, rsize, &a, &b);
+
+		CHECK(k == CACHE_RANGE_ALL || k == CACHE_RANGE_PART ||
+		    k == CACHE_RANGE_UNSAT);
+		if (k != CACHE_RANGE_ALL)
+			CHECK(req.method == HTTP_M_GET);
+		if (k == CACHE_RANGE_PART)
+			CHECK(a <= b && b < rsize);
+	}
 
 	/* 304 merging */
 	for (i = 0; i < resp.nfields; i++) {

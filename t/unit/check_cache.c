@@ -224,9 +224,12 @@ static const struct date_case date_cases[] = {
 	{ "-1", -1 },
 	{ "784111777", -1 },
 	{ "Sun, 06 Nov 1994 08:49:37 UTC", -1 },
-	{ "Sun, 06 Nov 1994 08:49:37 gmt", -1 },
-	{ "sun, 06 Nov 1994 08:49:37 GMT", -1 },
-	{ "Sun, 06 nov 1994 08:49:37 GMT", -1 },
+	/* case is ignored: origins do send these (RFC 9110 5.6.7) */
+	{ "Sun, 06 Nov 1994 08:49:37 gmt", 784111777 },
+	{ "sun, 06 Nov 1994 08:49:37 GMT", 784111777 },
+	{ "Sun, 06 nov 1994 08:49:37 GMT", 784111777 },
+	{ "SUNDAY, 06-NOV-94 08:49:37 GMT", 784111777 },
+	{ "sun nov  6 08:49:37 1994", 784111777 },
 	{ "Sun, 06 Nox 1994 08:49:37 GMT", -1 },
 	{ "Sun, 6 Nov 1994 08:49:37 GMT", -1 },
 	{ "Sun, 06 Nov 94 08:49:37 GMT", -1 },
@@ -379,8 +382,14 @@ static const struct store_case store_cases[] = {
 	{ "500 immutable only", "GET", "", 500, "Cache-Control: immutable",
 	  R_NOT },
 	{ "201", "GET", "", 201, "Last-Modified: " DS, R_NOT },
-	{ "must-understand keeps no-store", "GET", "", 200,
-	  "Cache-Control: must-understand, no-store", "no-store in response" },
+	{ "must-understand, known status: stored", "GET", "", 200,
+	  "Cache-Control: must-understand, no-store", NULL },
+	{ "must-understand, unknown status", "GET", "", 299,
+	  "Cache-Control: must-understand, max-age=60",
+	  "must-understand with an unknown status" },
+	{ "must-understand, unknown status, no-store", "GET", "", 599,
+	  "Cache-Control: must-understand, no-store",
+	  "must-understand with an unknown status" },
 };
 
 START_TEST(test_storable)
@@ -476,8 +485,9 @@ static const struct meta_case meta_cases[] = {
 	  "Last-Modified: Sun, 06 Nov 1984 08:49:37 GMT", D, 0, 86400,
 	  CM_HEURISTIC | HV, NONE, NONE },
 	{ "no heuristic for 302", 302, LM_1000, D, 0, 0, HV, NONE, NONE },
-	{ "no heuristic for public 500", 500, "Cache-Control: public\n"
-	  LM_1000, D, 0, 0, HV, NONE, NONE },
+	{ "heuristic for public 500", 500, "Cache-Control: public\n"
+	  LM_1000, D, 0, 100, HV | CM_HEURISTIC, NONE, NONE },
+	{ "no heuristic for 500", 500, LM_1000, D, 0, 0, HV, NONE, NONE },
 	{ "no heuristic, LM after Date", 200, "Date: " DS "\n"
 	  "Last-Modified: Sun, 06 Nov 1994 09:49:37 GMT", D, 0, 0, HV, NONE,
 	  NONE },
@@ -493,7 +503,10 @@ static const struct meta_case meta_cases[] = {
 	{ "first valid Age", 200, "Age: x\nAge: 50\nAge: 70", D, 50, 0, 0,
 	  NONE, NONE },
 	{ "invalid Age", 200, "Age: -5", D, 0, 0, 0, NONE, NONE },
-	{ "Age list invalid", 200, "Age: 5, 6", D, 0, 0, 0, NONE, NONE },
+	{ "Age list: first member", 200, "Age: 5, 6", D, 5, 0, 0, NONE,
+	  NONE },
+	{ "Age list, bad first member", 200, "Age: x, 6", D, 0, 0, 0, NONE,
+	  NONE },
 	{ "huge Age saturates", 200, "Age: 99999999999", D, BIG, 0, 0, NONE,
 	  NONE },
 	{ "no-cache", 200, "Cache-Control: no-cache, max-age=60", D, 0, 60,
