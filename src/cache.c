@@ -18,6 +18,7 @@
 #include <time.h>
 
 #include "cache.h"
+#include "cache_target.h"
 #include "http_parse.h"
 
 #define IS_DIGIT(c)	((c) >= '0' && (c) <= '9')
@@ -245,6 +246,21 @@ cc_parse_value(struct cache_cc *cc, const char *v, size_t len)
 }
 
 void
+cache_cc_init(struct cache_cc *cc)
+{
+	memset(cc, 0, sizeof(*cc));
+	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
+	cc->swr = cc->sie = -1;
+}
+
+void
+cache_cc_directive(struct cache_cc *cc, const char *name, size_t nlen,
+    const char *arg, size_t alen, int has_arg)
+{
+	cc_apply(cc, name, nlen, arg, alen, has_arg, 0, 0);
+}
+
+void
 cache_cc_parse(const struct http_field *fields, unsigned n, int is_request,
     struct cache_cc *cc)
 {
@@ -252,9 +268,10 @@ cache_cc_parse(const struct http_field *fields, unsigned n, int is_request,
 	unsigned	 i;
 	int		 have_cc = 0, pragma = 0;
 
-	memset(cc, 0, sizeof(*cc));
-	cc->max_age = cc->s_maxage = cc->max_stale = cc->min_fresh = -1;
-	cc->swr = cc->sie = -1;
+	/* a response's targeted field replaces Cache-Control (RFC 9213) */
+	if (!is_request && cache_target_parse(fields, n, cc))
+		return;
+	cache_cc_init(cc);
 	/* Several field lines are one comma-joined list (RFC 9110 5.3). */
 	for (i = 0; i < n; i++) {
 		f = &fields[i];

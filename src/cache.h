@@ -53,6 +53,11 @@ struct cache_cc {
  */
 void	cache_cc_parse(const struct http_field *fields, unsigned n,
 	    int is_request, struct cache_cc *cc);
+/* An empty set: every value absent. */
+void	cache_cc_init(struct cache_cc *cc);
+/* Apply one directive name[=arg] as Cache-Control would. */
+void	cache_cc_directive(struct cache_cc *cc, const char *name, size_t nlen,
+	    const char *arg, size_t alen, int has_arg);
 
 /* Parse an HTTP-date (IMF-fixdate, RFC 850, asctime); -1 if invalid. */
 int64_t	cache_date_parse(const char *s, size_t len);

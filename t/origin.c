@@ -379,6 +379,10 @@ cache_fields(struct req *r)
 		XH("Cache-Control: %s\r\n", v);
 	if (qstr(r, "vary", v, sizeof(v)))
 		XH("Vary: %s\r\n", v);
+	if (qstr(r, "cdn", v, sizeof(v)))
+		XH("CDN-Cache-Control: %s\r\n", v);
+	if (qstr(r, "sc", v, sizeof(v)))
+		XH("Surrogate-Control: %s\r\n", v);
 	if (qstr(r, "age", v, sizeof(v)))
 		XH("Age: %s\r\n", v);
 	if (qstr(r, "exp", v, sizeof(v))) {

@@ -224,6 +224,25 @@ class CacheTest(PorterTest):
         self.get(p)
         self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
 
+    def test_targeted_fields_replace_cache_control(self):
+        # CDN-Cache-Control (RFC 9213) and Surrogate-Control speak to
+        # porter; the client still sees them and Cache-Control
+        for q, stored in (("cc=no-store&cdn=max-age%3D60", True),
+                          ("cc=max-age%3D60&cdn=no-store", False),
+                          ("cc=max-age%3D60&cdn=private", False),
+                          ("cc=no-store&cdn=max-age%3D%2260%22", False),
+                          ("cc=no-store&sc=max-age%3D60%3Bdev", True),
+                          ("cc=max-age%3D60&sc=no-store", False),
+                          ("cc=max-age%3D60&sc=foo", True)):
+            p = "/counter?" + q
+            a = self.get(p)
+            self.assertIsNotNone(a.header("cdn-cache-control") or
+                                 a.header("surrogate-control"), q)
+            self.assertIsNotNone(a.header("cache-control"), q)
+            b = self.get(p)
+            self.assertEqual(b.header("cache-status") == "porter; hit",
+                             stored, q)
+
     def test_range_served_from_stored(self):
         p = "/bytes/1000?cc=max-age%3D60&etag=r1&rng=1"
         whole = harness.pattern(1000)

@@ -169,6 +169,66 @@ static const struct cc_case cc_cases[] = {
 	  "Pragma: no-cache", 0, ABSENT },
 	{ "request no-cache", 1, "Cache-Control: no-cache, max-age=0",
 	  CC_NO_CACHE, 0, NONE, NONE, NONE, NONE, NONE },
+	/* CDN-Cache-Control (RFC 9213): replaces Cache-Control when valid */
+#define T	CC_TARGETED
+#define CC_NS	"Cache-Control: no-store, max-age=5\n"
+	{ "CDN max-age", 0, CC_NS "CDN-Cache-Control: max-age=3600", T, 3600,
+	  NONE, NONE, NONE, NONE, NONE },
+	{ "CDN flags", 0, "Cache-Control: max-age=5\n"
+	  "CDN-Cache-Control: private, no-cache;a=1, must-revalidate=?1",
+	  T | CC_PRIVATE | CC_NO_CACHE | CC_MUST_REVALIDATE, ABSENT },
+	{ "CDN ?0 is not set", 0, "CDN-Cache-Control: no-store=?0, max-age=9",
+	  T, 9, NONE, NONE, NONE, NONE, NONE },
+	{ "CDN qualified private", 0, "CDN-Cache-Control: private=\"x\"",
+	  T | CC_QUALIFIED_PRIVATE, ABSENT },
+	{ "CDN extension and huge", 0,
+	  "CDN-Cache-Control: foobar, max-age=99999999999, x=:AAA=:, y=1.5,"
+	  " z=tok/en", T, (int64_t)1 << 31, NONE, NONE, NONE, NONE, NONE },
+	{ "CDN two lines", 0, "CDN-Cache-Control: max-age=10\n"
+	  "CDN-Cache-Control: s-maxage=20", T, 10, 20, NONE, NONE, NONE, NONE },
+	{ "CDN uppercase key: invalid", 0, CC_NS
+	  "CDN-Cache-Control: MaX-aGe=3600", CC_NO_STORE, 5, NONE, NONE, NONE,
+	  NONE, NONE },
+	{ "CDN space before =: invalid", 0, CC_NS
+	  "CDN-Cache-Control: max-age =100", CC_NO_STORE, 5, NONE, NONE, NONE,
+	  NONE, NONE },
+	{ "CDN space after =: invalid", 0, CC_NS
+	  "CDN-Cache-Control: max-age= 100", CC_NO_STORE, 5, NONE, NONE, NONE,
+	  NONE, NONE },
+	{ "CDN unknown type: invalid", 0, CC_NS
+	  "CDN-Cache-Control: max-age=10000, &&&&&", CC_NO_STORE, 5, NONE,
+	  NONE, NONE, NONE, NONE },
+	{ "CDN wrong type: invalid", 0, CC_NS
+	  "CDN-Cache-Control: max-age=\"10000\"", CC_NO_STORE, 5, NONE, NONE,
+	  NONE, NONE, NONE },
+	{ "CDN negative: invalid", 0, CC_NS "CDN-Cache-Control: max-age=-1",
+	  CC_NO_STORE, 5, NONE, NONE, NONE, NONE, NONE },
+	{ "CDN trailing comma: invalid", 0, CC_NS
+	  "CDN-Cache-Control: max-age=1,", CC_NO_STORE, 5, NONE, NONE, NONE,
+	  NONE, NONE },
+	{ "CDN inner list: invalid", 0, CC_NS
+	  "CDN-Cache-Control: private=(\"a\")", CC_NO_STORE, 5, NONE, NONE,
+	  NONE, NONE, NONE },
+	{ "CDN in a request: ignored", 1, "CDN-Cache-Control: max-age=1", 0,
+	  ABSENT },
+	/* Surrogate-Control: the same, looser */
+	{ "SC max-age", 0, CC_NS "Surrogate-Control: max-age=3600", T, 3600,
+	  NONE, NONE, NONE, NONE, NONE },
+	{ "SC no-store", 0, "Cache-Control: max-age=60\n"
+	  "Surrogate-Control: no-store", T | CC_NO_STORE, ABSENT },
+	{ "SC case, device, +M", 0, "Surrogate-Control: foo, "
+	  "MaX-aGe=30+60;dev1, content=\"ESI/1.0\"", T, 30, NONE, NONE,
+	  NONE, NONE, NONE },
+	{ "SC malformed: ignored", 0, CC_NS "Surrogate-Control: max-age =100",
+	  CC_NO_STORE, 5, NONE, NONE, NONE, NONE, NONE },
+	{ "SC nothing known: ignored", 0, CC_NS "Surrogate-Control: foo",
+	  CC_NO_STORE, 5, NONE, NONE, NONE, NONE, NONE },
+	{ "CDN wins over SC", 0, "Surrogate-Control: max-age=1\n"
+	  "CDN-Cache-Control: max-age=2", T, 2, NONE, NONE, NONE, NONE, NONE },
+	{ "SC after an invalid CDN", 0, "Surrogate-Control: max-age=1\n"
+	  "CDN-Cache-Control: max-age=x", T, 1, NONE, NONE, NONE, NONE, NONE },
+#undef T
+#undef CC_NS
 };
 
 START_TEST(test_cc)
@@ -503,6 +563,12 @@ static const struct meta_case meta_cases[] = {
 	{ "first valid Age", 200, "Age: x\nAge: 50\nAge: 70", D, 50, 0, 0,
 	  NONE, NONE },
 	{ "invalid Age", 200, "Age: -5", D, 0, 0, 0, NONE, NONE },
+	{ "CDN-Cache-Control: Expires does not count", 200,
+	  "CDN-Cache-Control: max-age=0\nExpires: Sun, 06 Nov 1994 09:49:37 GMT",
+	  D, 0, 0, 0, NONE, NONE },
+	{ "CDN-Cache-Control without lifetime: Expires does not count", 200,
+	  "CDN-Cache-Control: public\nExpires: Sun, 06 Nov 1994 09:49:37 GMT",
+	  D, 0, 0, 0, NONE, NONE },
 	{ "Age list: first member", 200, "Age: 5, 6", D, 5, 0, 0, NONE,
 	  NONE },
 	{ "Age list, bad first member", 200, "Age: x, 6", D, 0, 0, 0, NONE,
