@@ -106,6 +106,23 @@ upstream_drop(size_t i)
 	up_idle[i] = up_idle[--up_nidle];
 }
 
+/*
+ * Has an idle connection stayed silent?  Bytes a server sent after its
+ * response (or its close) must never be read as the answer to the next
+ * request, which may be another client's (RFC 9112 6.3).
+ */
+static int
+upstream_quiet(const struct upstream_idle *u)
+{
+	char	 c;
+	ssize_t	 n;
+
+	if (u->ssl != NULL && tls_pending(u->ssl))
+		return 0;
+	n = recv(u->fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+	return n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
 int
 upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
     void **ssl, int timeo[2])
@@ -122,6 +139,10 @@ upstream_take(size_t pool, size_t srv, const struct pool_config *pc,
 			continue;
 		}
 		if (up_idle[i].pool == pool && up_idle[i].srv == srv) {
+			if (!upstream_quiet(&up_idle[i])) {
+				upstream_drop(i);
+				continue;
+			}
 			fd = up_idle[i].fd;
 			*ssl = up_idle[i].ssl;
 			timeo[0] = up_idle[i].timeo[0];

@@ -830,6 +830,16 @@ route(struct conn *c, struct req *r)
 		text(c, r, 200, "bye\n");
 		return -1;
 	}
+	if (strcmp(p, "/extra") == 0) {
+		/* a whole response, then, a little later, one nobody asked */
+		static const char poison[] = "HTTP/1.1 200 OK\r\n"
+		    "Content-Length: 8\r\n\r\nPOISONED";
+
+		if (text(c, r, 200, "ok\n") == -1)
+			return -1;
+		usleep(200 * 1000);
+		return write_all(c->fd, poison, sizeof(poison) - 1);
+	}
 	if (strcmp(p, "/ws") == 0)
 		return route_ws(c, r);
 	if (strncmp(p, "/slow/", 6) == 0)

@@ -2,7 +2,6 @@
 mid-body, reused connections closed under us, clients that leave."""
 import os
 import socket
-import time
 import unittest
 
 import harness
@@ -122,6 +121,17 @@ class BrokenBackendTest(PorterTest):
             self.assertEqual(r.status, 200)
         c.close()
 
+    def test_late_bytes_never_answer_another_request(self):
+        # the backend sends an unasked response after a whole one: the
+        # kept connection must not answer the next client with it
+        self.assertEqual(self.get("/extra").body, b"ok\n")
+        wait_for(lambda: unread_from(self.o["o1"].port) > 0,
+                 what="the stray response in porter's socket")
+        for i in range(4):
+            r = self.get("/echo?victim=%d" % i)
+            self.assertEqual(r.status, 200)
+            self.assertNotIn(b"POISONED", r.body)
+
     def test_client_gone_leaks_nothing(self):
         # warm up: the worker then holds one idle backend connection
         self.assertEqual(self.get("/bytes/1").status, 200)
@@ -148,6 +158,17 @@ class BrokenBackendTest(PorterTest):
                 {p: sorted(os.readlink("/proc/%s/fd/%s" % (p, fd))
                            for fd in os.listdir("/proc/%s/fd" % p))
                  for p in pids if os.path.exists("/proc/" + p)}))
+
+
+def unread_from(port):
+    """Bytes waiting unread in sockets connected to 127.0.0.1:port."""
+    n = 0
+    with open("/proc/net/tcp") as f:
+        for line in f.readlines()[1:]:
+            col = line.split()
+            if col[2] == "0100007F:%04X" % port:
+                n += int(col[4].split(":")[1], 16)
+    return n
 
 
 def worker_pipes(porter):
