@@ -230,6 +230,8 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 		    http_removed(f, ed))
 			continue;
 		switch (f->id) {
+		case HTTP_H_LOOKALIKE:
+			continue;	/* Content_Length and the like */
 		case HTTP_H_HOST:
 			/* absolute-form: the authority wins over Host */
 			if (!have_host)

@@ -346,6 +346,19 @@ http_hdr_lookup(const char *name, size_t len)
 	return HTTP_H_OTHER;
 }
 
+/* HTTP_H_LOOKALIKE when name, "_" read as "-", is a name we act on. */
+static enum http_hdr
+field_lookalike(const char *name, size_t len)
+{
+	char	 dashed[17];
+	size_t	 i;
+
+	for (i = 0; i < len; i++)
+		dashed[i] = name[i] == '_' ? '-' : name[i];
+	return http_hdr_lookup(dashed, len) != HTTP_H_OTHER ?
+	    HTTP_H_LOOKALIKE : HTTP_H_OTHER;
+}
+
 /*
  * Scan one field line "name: value CRLF" at p[0..avail).  Shared by the
  * head parsers and the trailer section of the chunked decoder.  Returns
@@ -370,6 +383,8 @@ scan_field_line(const char *p, size_t avail, struct http_field *f,
 	f->name = p;
 	f->name_len = i;
 	f->id = http_hdr_lookup(p, i);
+	if (f->id == HTTP_H_OTHER && i <= 17 && memchr(p, '_', i) != NULL)
+		f->id = field_lookalike(p, i);
 	for (i++; i < avail && IS_OWS(p[i]); i++)
 		;
 	/* The value runs to the first CR; every byte before it must fit. */
@@ -491,7 +506,9 @@ on_field(struct head *h, const struct http_field *f)
 	case HTTP_H_CONNECTION:
 		return on_connection(h, v, len);
 	case HTTP_H_UPGRADE:
-		h->flags |= HTTP_F_UPGRADE;
+		/* RFC 9110 7.8: Upgrade in an HTTP/1.0 request is ignored */
+		if (!(h->is_req && h->version == 10))
+			h->flags |= HTTP_F_UPGRADE;
 		return OK;
 	default:
 		break;
@@ -648,7 +665,8 @@ parse_request_line(struct head *h, struct http_request *req, size_t max_uri)
 		ch = b[pos];
 		if (ch == ' ')
 			break;
-		if (ch <= 0x20 || ch == 0x7f)
+		/* a fragment is never sent (RFC 9112 3.2) */
+		if (ch <= 0x20 || ch == 0x7f || ch == '#')
 			return -400;
 		if (pos - start >= max_uri)
 			return -414;
@@ -665,9 +683,10 @@ parse_request_line(struct head *h, struct http_request *req, size_t max_uri)
 		return rc;
 	if ((rc = expect_crlf(h)) != OK)
 		return rc;
-	if (maj != 1 || min > 1)
+	/* HTTP/1.2 and later minors read as 1.1 (RFC 9110 2.5) */
+	if (maj != 1)
 		return -505;
-	h->version = req->version = 10 + min;
+	h->version = req->version = 10 + (min > 1 ? 1 : min);
 	return OK;
 }
 
@@ -772,9 +791,9 @@ parse_status_line(struct head *h, struct http_response *resp)
 
 	if ((rc = parse_version(h, &maj, &min)) != OK)
 		return rc;
-	if (maj != 1 || min > 1)
+	if (maj != 1)
 		return -505;
-	h->version = resp->version = 10 + min;
+	h->version = resp->version = 10 + (min > 1 ? 1 : min);
 	if (h->pos >= h->end)
 		return NEED;
 	if (b[h->pos++] != ' ')

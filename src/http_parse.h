@@ -63,7 +63,14 @@ enum http_hdr {
 	HTTP_H_X_CLIENT_VERIFY,
 	HTTP_H_X_FORWARDED_FOR,
 	HTTP_H_X_FORWARDED_HOST,
-	HTTP_H_X_FORWARDED_PROTO
+	HTTP_H_X_FORWARDED_PROTO,
+	/*
+	 * A name that reads as one of the above with "_" for "-" (for
+	 * example Transfer_Encoding or X_Client_Verify): servers that map
+	 * names to CGI-style variables cannot tell the two apart, so such
+	 * fields are not forwarded in requests.
+	 */
+	HTTP_H_LOOKALIKE
 };
 
 struct http_field {
@@ -157,7 +164,10 @@ int	http_parse_request(struct http_request *req, const char *buf, size_t len,
 int	http_parse_response(struct http_response *resp, const char *buf,
 	    size_t len, enum http_method req_method, const struct http_limits *lim);
 
-/* The HTTP_H_* of a field name (HTTP_H_OTHER for any other name). */
+/*
+ * The HTTP_H_* of a field name (HTTP_H_OTHER for any other name); not
+ * HTTP_H_LOOKALIKE, which the parser sets on top.
+ */
 enum http_hdr http_hdr_lookup(const char *name, size_t len);
 
 /* Case-insensitive lookup of the first field named name; NULL if none. */

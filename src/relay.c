@@ -878,7 +878,9 @@ relay_forward(struct relay *r, struct relay_req *q,
 				relay_error(r, q, q->status);
 			return;
 		}
-		if (rt != NULL && rt->set_host)
+		/* HTTP/1.1 needs a Host: without one, the server's name */
+		if ((rt != NULL && rt->set_host) || req->host == NULL ||
+		    req->host_len == 0)
 			red.host = relay_server_host(r->be_sc);
 		red.add2 = relay_cache_conditional(q);
 		hlen = http_request_head(r->obuf, r->ocap, req, &r->fwd,

@@ -159,6 +159,41 @@ class HeadersTest(PorterTest):
         self.assertNotIn("Host: other.test", lines)
         c.close()
 
+    def test_lookalike_names_not_forwarded(self):
+        # "_" for "-": CGI-style servers would read these as the real
+        # fields (a forged client certificate verdict, a second framing)
+        first, fields = self.head_seen(headers={
+            "X_Client_Verify": "SUCCESS", "Transfer_Encoding": "chunked",
+            "Content_Length": "5", "X_Forwarded_For": "6.6.6.6",
+            "X_Custom": "kept"})
+        names = [f.split(":")[0].lower() for f in fields]
+        for bad in ("x_client_verify", "transfer_encoding",
+                    "content_length", "x_forwarded_for"):
+            self.assertNotIn(bad, names)
+        self.assertIn("X_Custom: kept", fields)
+
+    def test_http10_without_host_gets_one(self):
+        c = Client(self.port)
+        c.send(b"GET /headers HTTP/1.0\r\n\r\n")
+        lines = c.read_response().body.decode().split("\r\n")
+        self.assertEqual(lines[0], "GET /headers HTTP/1.1")
+        self.assertIn("Host: " + self.o["o1"].hostport, lines)
+        c.close()
+
+    def test_http10_upgrade_ignored(self):
+        c = Client(self.port)
+        c.send(b"GET /ws HTTP/1.0\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\n\r\n")
+        r = c.read_response()
+        self.assertNotEqual(r.status, 101)
+        c.close()
+
+    def test_fragment_refused(self):
+        c = Client(self.port)
+        c.send(b"GET /headers#frag HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.assertEqual(c.read_response().status, 400)
+        c.close()
+
     def test_response_hop_by_hop_removed(self):
         r = self.get("/bytes/1")
         self.assertIsNone(r.header("keep-alive"))

@@ -126,6 +126,13 @@ static const struct req_case req_cases[] = {
 	  "Upgrade: websocket\r\n\r\n"),
 	  GOOD, 0, NULL, HTTP_M_GET, "/", "h", 11, HTTP_BODY_NONE, 0,
 	  HTTP_F_CONN_KEEPALIVE | HTTP_F_CONN_UPGRADE | HTTP_F_UPGRADE, 3 },
+	{ "HTTP/1.0 Upgrade ignored", RAW("GET / HTTP/1.0\r\n"
+	  "Connection: Upgrade\r\nUpgrade: websocket\r\n\r\n"),
+	  GOOD, 0, NULL, HTTP_M_GET, "/", NULL, 10, HTTP_BODY_NONE, 0,
+	  HTTP_F_CONN_UPGRADE, 2 },
+	{ "HTTP/1.2 reads as 1.1", RAW("GET / HTTP/1.2\r\nHost: h\r\n\r\n"),
+	  GOOD, 0, NULL, HTTP_M_GET, "/", "h", 11, HTTP_BODY_NONE, 0, 0, 1 },
+	{ "HTTP/1.9 needs Host as 1.1", RAW("GET / HTTP/1.9\r\n\r\n"), -400 },
 	{ "connection close, TE", RAW(H11 "Connection: ,close,\r\n"
 	  "TE: trailers\r\n\r\n"),
 	  GOOD, 0, NULL, HTTP_M_GET, "/", "h", 11, HTTP_BODY_NONE, 0,
@@ -174,7 +181,8 @@ static const struct req_case req_cases[] = {
 	{ "bad method char", RAW("G(T / HTTP/1.1\r\nHost: h\r\n\r\n"), -400 },
 	{ "HTTP/0.9", RAW("GET /\r\n\r\n"), -400 },
 	{ "HTTP/2.0", RAW("GET / HTTP/2.0\r\nHost: h\r\n\r\n"), -505 },
-	{ "HTTP/1.2", RAW("GET / HTTP/1.2\r\nHost: h\r\n\r\n"), -505 },
+	{ "fragment in the target", RAW("GET /a#b HTTP/1.1\r\nHost: h\r\n\r\n"),
+	  -400 },
 	{ "HTTP/0.9 spelled", RAW("GET / HTTP/0.9\r\n\r\n"), -505 },
 	{ "HTTP/1.10", RAW("GET / HTTP/1.10\r\nHost: h\r\n\r\n"), -400 },
 	{ "http/1.1", RAW("GET / http/1.1\r\nHost: h\r\n\r\n"), -400 },
@@ -924,6 +932,19 @@ START_TEST(test_field_ids)
 	    HTTP_F_CONN_UPGRADE);
 	r = "GET / HTTP/1.1\r\nHost: a\r\nConnection: a b\r\n\r\n";
 	ck_assert_int_eq(http_parse_request(&req, r, strlen(r), NULL), -400);
+
+	/* "_" for "-" in a name porter acts on: a look-alike */
+	r = "GET / HTTP/1.1\r\nHost: a\r\nTransfer_Encoding: chunked\r\n"
+	    "x_client_verify: SUCCESS\r\nX_Other: 1\r\nContent_Length: 5\r\n"
+	    "X-Forwarded_For: 1.2.3.4\r\n\r\n";
+	ck_assert_int_gt(http_parse_request(&req, r, strlen(r), NULL), 0);
+	ck_assert_uint_eq(req.nfields, 6);
+	ck_assert_int_eq(req.fields[1].id, HTTP_H_LOOKALIKE);
+	ck_assert_int_eq(req.fields[2].id, HTTP_H_LOOKALIKE);
+	ck_assert_int_eq(req.fields[3].id, HTTP_H_OTHER);
+	ck_assert_int_eq(req.fields[4].id, HTTP_H_LOOKALIKE);
+	ck_assert_int_eq(req.fields[5].id, HTTP_H_LOOKALIKE);
+	ck_assert_int_eq(req.body, HTTP_BODY_NONE);
 }
 END_TEST
 
