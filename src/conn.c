@@ -22,6 +22,7 @@ conn_init(struct conn *c, int fd, char *buf, size_t cap)
 	c->buf = buf;
 	c->cap = cap;
 	c->start = c->end = 0;
+	c->sink = 0;
 }
 
 void
@@ -218,6 +219,8 @@ conn_writev(struct conn *c, struct iovec *iov, int iovcnt, int timeout_ms)
 	struct msghdr	 msg;
 	ssize_t		 n;
 
+	if (c->sink)
+		return 0;
 	if (conn_set_sndtimeo(c, timeout_ms) == -1)
 		return -1;
 	if (c->ssl != NULL)

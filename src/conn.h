@@ -21,6 +21,7 @@ struct conn {
 	size_t		 cap;
 	size_t		 start;		/* unconsumed data is buf[start..end) */
 	size_t		 end;
+	int		 sink;		/* writes vanish (a background fetch) */
 };
 
 void	conn_init(struct conn *, int fd, char *buf, size_t cap);

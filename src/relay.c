@@ -133,6 +133,8 @@ relay_client_gone(struct relay *r)
 	char	 c;
 	ssize_t	 n;
 
+	if (r->cl.sink)
+		return 0;	/* a background fetch goes on regardless */
 	n = recv(r->cl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
 	return n == 0 || (n == -1 && errno != EAGAIN && errno != EWOULDBLOCK &&
 	    errno != EINTR);
@@ -1069,6 +1071,36 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 }
 
 /*
+ * stale-while-revalidate: the client got the stale object and its log
+ * line; now revalidate it as a forwarded request whose answer goes
+ * nowhere, before the connection's next request is read.  The request
+ * still lies in the input buffer; what came after it is kept aside.
+ */
+static void
+relay_refresh(struct relay *r, struct relay_req *q)
+{
+	const struct route_config *rt;
+	size_t		 start = r->cl.start, end = r->cl.end;
+	int		 keepalive = q->keepalive;
+
+	if (!relay_cache_refresh(r, q, &rt))
+		return;
+	q->status = 0;
+	q->bytes = 0;
+	q->upstream = NULL;
+	q->up0 = q->up1 = 0;
+	r->cl.sink = 1;
+	r->cl.start = r->cl.end = 0;	/* nothing of the client is read */
+	relay_forward(r, q, rt);
+	relay_cache_done(r, q, 0);
+	r->cl.sink = 0;
+	r->cl.start = start;
+	r->cl.end = end;
+	r->olen = 0;
+	q->keepalive = keepalive;
+}
+
+/*
  * The connection's first bytes: the PROXY header if the listener wants
  * one, the TLS handshake if it is a TLS listener.  0 to go on, -1 to
  * close.
@@ -1186,6 +1218,8 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		relay_prepare(r, &q);
 		relay_dispatch(r, &q, l);
 		relay_log(r, &q);
+		if (q.refresh_later)
+			relay_refresh(r, &q);
 		if (!q.keepalive)
 			break;
 	}

@@ -451,6 +451,62 @@ rc_conditional(uint32_t idx, struct relay_req *q)
 	q->revalidating = n > 0;
 }
 
+/*
+ * Can this request's forwarding refresh the stored object?  A plain GET
+ * without a body, without the client's own validators or a Range.
+ */
+static int
+rc_can_refresh(const struct relay_req *q)
+{
+	static const char *const no[] = {
+		"if-none-match", "if-modified-since", "range", "if-range",
+		"if-match", "if-unmodified-since"
+	};
+	size_t		 i;
+
+	if (q->req.method != HTTP_M_GET || q->req.body != HTTP_BODY_NONE ||
+	    q->upgrade)
+		return 0;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (http_field_find(q->req.fields, q->req.nfields, no[i]) !=
+		    NULL)
+			return 0;
+	return 1;
+}
+
+int
+relay_cache_refresh(struct relay *r, struct relay_req *q,
+    const struct route_config **rt)
+{
+	struct rc_meta		 meta;
+	uint32_t		 idx;
+	enum cs_lookup		 got;
+
+	q->refresh_later = 0;
+	*rt = rc.route;
+	if (!rc.refresh)
+		return 0;
+	q->filling = q->have_stale = q->revalidating = 0;
+	got = cache_store_lookup(rc.objkey, rc.objkey_len, util_now_ms(),
+	    r->slot, &idx, &meta);
+	if (got != CS_HIT) {
+		/* purged or replaced meanwhile: nothing to refresh */
+		cache_store_fill_abort(rc.refresh_idx, r->slot, 0);
+		rc.refresh = 0;
+		return 0;
+	}
+	q->stale = idx;
+	q->have_stale = 1;
+	rc.stale_meta = meta;
+	rc.request_time = rc_now();
+	rc_conditional(idx, q);
+	got = cache_store_fill_begin(rc.objkey, rc.objkey_len, r->slot,
+	    util_now_ms(), &q->fill);
+	q->filling = got == CS_MISS;
+	rc_status(q, "fwd=", "stale");
+	return 1;
+}
+
 const char *
 relay_cache_conditional(struct relay_req *q)
 {
@@ -488,16 +544,22 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 		if (got == CS_HIT) {
 			v = cache_judge(&meta.m, &rc.req_cc, rc_now());
 			if (v == CACHE_STALE_SWR) {
-				/* one request refreshes; the others get it
-				 * stale meanwhile */
-				r->ckey[0] = 'R';
-				if (cache_store_fill_begin(rc.objkey,
-				    rc.objkey_len, r->slot, util_now_ms(),
-				    &rc.refresh_idx) == CS_MISS)
-					rc.refresh = 1;
-				r->ckey[0] = 'O';
-				v = rc.refresh ? CACHE_REVALIDATE :
-				    CACHE_STALE_OK;
+				/*
+				 * Everyone gets it stale now; one request
+				 * then refreshes it, after its answer went
+				 * out (RFC 5861 3).
+				 */
+				if (rc_can_refresh(q)) {
+					r->ckey[0] = 'R';
+					if (cache_store_fill_begin(rc.objkey,
+					    rc.objkey_len, r->slot,
+					    util_now_ms(), &rc.refresh_idx) ==
+					    CS_MISS)
+						rc.refresh = 1;
+					r->ckey[0] = 'O';
+				}
+				q->refresh_later = rc.refresh;
+				v = CACHE_STALE_OK;
 			}
 			if (v == CACHE_FRESH || v == CACHE_STALE_OK) {
 				atomic_fetch_add(&st->cache_hits, 1);
@@ -807,7 +869,8 @@ relay_cache_done(struct relay *r, struct relay_req *q, int ok)
 		cache_store_release(q->stale, r->slot);
 		q->have_stale = 0;
 	}
-	if (rc.refresh) {
+	/* a refresh still to come keeps its marker until it is done */
+	if (rc.refresh && !q->refresh_later) {
 		cache_store_fill_abort(rc.refresh_idx, r->slot, 0);
 		rc.refresh = 0;
 	}

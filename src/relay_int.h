@@ -50,6 +50,7 @@ struct relay_req {
 	uint32_t		 stale;		/* stored object, referenced */
 	int			 have_stale;
 	int			 revalidating;	/* sent our own validators */
+	int			 refresh_later;	/* served stale: refresh next */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
 	 * the parser sets up req, and the buffers hold what their lengths
@@ -155,6 +156,14 @@ void	relay_cache_fini(struct relay *);
  */
 int	relay_cache_request(struct relay *, struct relay_req *,
 	    const struct route_config *);
+/*
+ * After a stale answer (stale-while-revalidate) was sent and logged:
+ * set up the revalidation of that object, as relay_cache_request does
+ * for a stale one, with *rt the request's route.  0 when there is
+ * nothing to do.
+ */
+int	relay_cache_refresh(struct relay *, struct relay_req *,
+	    const struct route_config **rt);
 /* Our validators for a revalidation, to add to the request head. */
 const char *relay_cache_conditional(struct relay_req *);
 /*

@@ -2,6 +2,7 @@
 mid-body, reused connections closed under us, clients that leave."""
 import os
 import socket
+import time
 import unittest
 
 import harness
