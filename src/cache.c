@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -880,11 +881,125 @@ sb_add(struct sbuf *b, const char *s, size_t n)
 	b->len += n;
 }
 
+#define VARY_MEMBERS	64
+
+struct vary_member {
+	const char	*p;
+	size_t		 len;
+};
+
+static int
+vary_member_cmp(const void *a, const void *b)
+{
+	const struct vary_member *x = a, *y = b;
+	size_t		 i;
+
+	for (i = 0; i < x->len && i < y->len; i++)
+		if (LOWER(x->p[i]) != LOWER(y->p[i]))
+			return LOWER(x->p[i]) - LOWER(y->p[i]);
+	return (x->len > y->len) - (x->len < y->len);
+}
+
+/*
+ * The list members of one field value (commas inside quoted strings
+ * kept), OWS around them dropped, empty ones skipped, appended to m;
+ * -1 when there are more than VARY_MEMBERS.
+ */
+static int
+vary_members(const char *v, size_t len, struct vary_member *m, size_t *n)
+{
+	size_t		 i = 0, s, e;
+	int		 inq;
+
+	while (i <= len) {
+		for (s = i, inq = 0; i < len && (inq || v[i] != ','); i++) {
+			if (inq && v[i] == '\\')
+				i++;
+			else if (v[i] == '"')
+				inq = !inq;
+		}
+		e = i > len ? len : i;
+		while (s < e && IS_OWS(v[s]))
+			s++;
+		while (e > s && IS_OWS(v[e - 1]))
+			e--;
+		if (e > s) {
+			if (*n == VARY_MEMBERS)
+				return -1;
+			m[*n].p = v + s;
+			m[(*n)++].len = e - s;
+		}
+		i++;
+	}
+	return 0;
+}
+
+/*
+ * One Vary'd field of the request into the key: its members joined by
+ * ",", whatever white space and line breaks the client used (RFC 9111
+ * 4.1 lets a cache normalize); Accept-Encoding, Accept-Language and
+ * Accept-Charset, whose members ignore case, lowercased, and
+ * Accept-Encoding, whose order means nothing, sorted.
+ */
+static void
+vary_value(struct sbuf *b, const char *name, size_t nlen,
+    const struct http_request *req)
+{
+	struct vary_member m[VARY_MEMBERS];
+	const struct http_field *f;
+	size_t		 n = 0, i, k;
+	unsigned	 j;
+	int		 present = 0, ci, sorted, ok = 1;
+	char		 c;
+
+	ci = ci_eqn(name, nlen, "accept-encoding", 15) ||
+	    ci_eqn(name, nlen, "accept-language", 15) ||
+	    ci_eqn(name, nlen, "accept-charset", 14);
+	sorted = ci_eqn(name, nlen, "accept-encoding", 15);
+	for (j = 0; j < req->nfields; j++) {
+		f = &req->fields[j];
+		if (!ci_eqn(f->name, f->name_len, name, nlen))
+			continue;
+		present = 1;
+		if (ok && vary_members(f->value, f->value_len, m, &n) == -1)
+			ok = 0;
+	}
+	if (!present)
+		return;
+	sb_add(b, ":", 1);
+	if (!ok) {
+		/* too many members to normalize: the lines as they are */
+		for (j = 0, k = 0; j < req->nfields; j++) {
+			f = &req->fields[j];
+			if (!ci_eqn(f->name, f->name_len, name, nlen))
+				continue;
+			if (k++ > 0)
+				sb_add(b, ", ", 2);
+			sb_add(b, f->value, f->value_len);
+		}
+		return;
+	}
+	if (sorted)
+		qsort(m, n, sizeof(m[0]), vary_member_cmp);
+	for (i = 0; i < n; i++) {
+		if (i > 0)
+			sb_add(b, ",", 1);
+		if (!ci) {
+			sb_add(b, m[i].p, m[i].len);
+			continue;
+		}
+		for (k = 0; k < m[i].len; k++) {
+			c = (char)LOWER(m[i].p[k]);
+			sb_add(b, &c, 1);
+		}
+	}
+}
+
 /*
  * The secondary key (RFC 9111 4.1): "name:values\n" per Vary member, in
- * Vary's order, names lowercased.  The values of several request lines
- * are joined with ", ", the way RFC 9110 5.3 combines them, so that one
- * "a, b" line and two lines "a" and "b" give the same key.  A field the
+ * Vary's order, names lowercased, and the values normalized (vary_value)
+ * so that one "a, b" line, two lines "a" and "b" and "a,b" give the same
+ * key.  A field the
  * request lacks is "name\n", without the colon: 4.1 lets an absent field
  * match only an absent one, and an empty Accept-Encoding (identity only)
  * is not a missing one (anything goes).  The key is NUL-terminated (not
@@ -896,10 +1011,7 @@ cache_vary_key(const char *vary, size_t vary_len,
     const struct http_request *req, char *buf, size_t cap)
 {
 	struct sbuf	 b = { buf, cap, 0, 0 };
-	const struct http_field *f;
 	size_t		 i = 0, s, e, k;
-	unsigned	 j;
-	int		 first;
 	char		 c;
 
 	if (cap == 0)
@@ -922,17 +1034,7 @@ cache_vary_key(const char *vary, size_t vary_len,
 		}
 		/* Empty list members are allowed and mean nothing (5.6.1). */
 		if (e > s) {
-			first = 1;
-			for (j = 0; j < req->nfields; j++) {
-				f = &req->fields[j];
-				if (!ci_eqn(f->name, f->name_len, vary + s,
-				    e - s))
-					continue;
-				/* The parser trimmed the value's OWS. */
-				sb_add(&b, first ? ":" : ", ", first ? 1 : 2);
-				sb_add(&b, f->value, f->value_len);
-				first = 0;
-			}
+			vary_value(&b, vary + s, e - s, req);
 			sb_add(&b, "\n", 1);
 		}
 		if (i >= vary_len)
