@@ -126,6 +126,17 @@ class CacheTest(PorterTest):
         self.assertEqual(again.header("cache-status"), "porter; hit")
         again = self.get(p, headers={"Accept-Encoding": "br"})
         self.assertEqual(again.body, br.body)
+        # the same values written otherwise find the same variant
+        p = "/headers?cc=max-age%3D60&vary=Accept-Encoding,Foo&n=2"
+        a = self.get(p, headers={"Accept-Encoding": "gzip, br",
+                                 "Foo": "1,2"})
+        for ae, foo in (("BR,gzip", " 1 ,  2"), ("br ,GZIP", "1,,2")):
+            again = self.get(p, headers={"Accept-Encoding": ae, "Foo": foo})
+            self.assertEqual(again.header("cache-status"), "porter; hit")
+            self.assertEqual(again.body, a.body)
+        other = self.get(p, headers={"Accept-Encoding": "gzip, br",
+                                     "Foo": "2,1"})
+        self.assertNotEqual(other.header("cache-status"), "porter; hit")
 
     def test_head_from_get_and_conditional_client(self):
         p = "/bytes/5000?cc=max-age%3D60&etag=abc"
