@@ -55,6 +55,47 @@ http_name_is(const struct http_field *f, const char *name)
 	    strncasecmp(f->name, name, f->name_len) == 0;
 }
 
+/*
+ * May this trailer field line ("Name: value\r\n") be passed on?  Not
+ * the fields RFC 9110 6.5.1 forbids in trailers (framing, routing,
+ * request modifiers, authentication, response control, content
+ * processing), nor those porter sets itself, nor their look-alikes with
+ * "_" for "-": a recipient that merged one into the head would read the
+ * message otherwise than porter did.
+ */
+int
+http_trailer_allowed(const char *line, size_t len)
+{
+	static const char *const no[] = {
+		"content-length", "transfer-encoding", "host", "connection",
+		"keep-alive", "proxy-connection", "te", "trailer", "upgrade",
+		"content-encoding", "content-type", "content-range",
+		"authorization", "proxy-authorization", "proxy-authenticate",
+		"www-authenticate", "set-cookie", "cookie", "cache-control",
+		"expires", "date", "age", "location", "retry-after", "vary",
+		"pragma", "expect", "max-forwards", "range", "if-match",
+		"if-none-match", "if-modified-since", "if-unmodified-since",
+		"if-range", "x-forwarded-for", "x-forwarded-host",
+		"x-forwarded-proto", "x-client-verify", "x-client-subject",
+		"via", "server"
+	};
+	const char	*colon = memchr(line, ':', len);
+	char		 name[32];
+	size_t		 n, i;
+
+	if (colon == NULL)
+		return 0;
+	n = (size_t)(colon - line);
+	if (n >= sizeof(name))
+		return 1;		/* longer than any of them */
+	for (i = 0; i < n; i++)
+		name[i] = line[i] == '_' ? '-' : line[i];
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (strlen(no[i]) == n && strncasecmp(name, no[i], n) == 0)
+			return 0;
+	return 1;
+}
+
 int
 http_hop_by_hop(const struct http_field *f, const struct http_field *fields,
     unsigned n, unsigned flags)

@@ -52,6 +52,12 @@ const char *http_reason(int status);
  */
 int	http_hop_by_hop(const struct http_field *f,
 	    const struct http_field *fields, unsigned n, unsigned flags);
+/*
+ * May a trailer field line (name, colon, value, CRLF) be passed on?  0
+ * for fields not allowed in trailers (RFC 9110 6.5.1) and those porter
+ * sets itself, "_" read as "-".
+ */
+int	http_trailer_allowed(const char *line, size_t len);
 
 /*
  * Write the request head porter sends to a backend into out[0..cap).

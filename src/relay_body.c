@@ -74,7 +74,8 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 				    dst_timeout) == -1)
 					goto dst_fail;
 				last_sent = 1;
-				if (relay_put(r, dst, out, olen,
+				if (http_trailer_allowed(out, olen) &&
+				    relay_put(r, dst, out, olen,
 				    dst_timeout) == -1)
 					goto dst_fail;
 			}

@@ -664,7 +664,7 @@ route_chunked(struct conn *c, struct req *r, unsigned long long n)
 
 	size = qnum(r, "size", 4000);
 	size = size < 1 ? 1 : size > PIECE ? PIECE : size;
-	trailer = qnum(r, "trailer", 0) != 0;
+	trailer = (int)qnum(r, "trailer", 0);
 	if ((rv = send_head(c, r, 200, "text/plain", FR_CHUNKED, 0,
 	    trailer ? "Trailer: X-Trailer\r\n" : NULL)) <= 0)
 		return rv;
@@ -676,6 +676,14 @@ route_chunked(struct conn *c, struct req *r, unsigned long long n)
 		memcpy(cb + hl + k, "\r\n", 2);
 		if (write_all(c->fd, cb, (size_t)hl + k + 2) == -1)
 			return -1;
+	}
+	if (trailer == 2) {
+		/* and fields a trailer must not carry */
+		static const char bad[] = "0\r\nX-Trailer: done\r\n"
+		    "Content-Length: 50\r\nSet-Cookie: a=b\r\n"
+		    "Content_Length: 9\r\nHost: evil\r\n\r\n";
+
+		return write_all(c->fd, bad, sizeof(bad) - 1);
 	}
 	if (trailer)
 		return write_all(c->fd, "0\r\nX-Trailer: done\r\n\r\n", 22);

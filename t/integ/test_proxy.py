@@ -55,6 +55,12 @@ class BodiesTest(PorterTest):
         r = c.request(path="/chunked/1000?trailer=1")
         self.assertEqual(r.body, pattern(1000))
         self.assertIn(b"X-Trailer: done", r.trailers)
+        # framing, routing and cookies never come as trailers
+        r = c.request(path="/chunked/1000?trailer=2")
+        self.assertEqual(r.body, pattern(1000))
+        self.assertIn(b"X-Trailer: done", r.trailers)
+        self.assertEqual([l.split(b":")[0] for l in r.trailers],
+                         [b"X-Trailer"])
         c.close()
 
     def test_request_bodies(self):
