@@ -50,7 +50,8 @@
 
 #define MAX_EMPTY_LINES	4	/* skipped before a request line */
 #define CL_MAX		((uint64_t)1 << 62)
-#define CHUNK_DIGITS	15	/* 15 hex digits cannot overflow */
+#define CHUNK_DIGITS	15	/* 15 significant hex digits cannot overflow */
+#define CHUNK_DIGITS_MAX 64	/* all digits, leading zeros included */
 #define TRAILER_LINES	16	/* trailer total <= this * max_line */
 
 #define DEF_HEADER_SIZE	8192
@@ -231,12 +232,13 @@ host_valid(const char *s, size_t len, int need_port)
 		return !need_port;
 	if (s[i] != ':')
 		return 0;
+	/* port = *DIGIT (RFC 3986 3.2.3): empty, or with leading zeros */
 	for (i++, digits = 0; i < len; i++, digits++) {
-		if (!IS_DIGIT(s[i]) || digits == 5)
+		if (!IS_DIGIT(s[i]) || digits == 10)
 			return 0;
 		port = port * 10 + (unsigned long)(s[i] - '0');
 	}
-	return digits > 0 && port <= 65535;
+	return (digits > 0 || !need_port) && port <= 65535;
 }
 
 /*
@@ -1047,7 +1049,9 @@ chunk_step(struct http_chunked *c, unsigned char ch)
 		return 0;
 	case CS_SIZE:
 		if ((v = hexval(ch)) != -1) {
-			if (c->digits == CHUNK_DIGITS)
+			/* leading zeros are allowed, a few of them */
+			if (c->digits == CHUNK_DIGITS_MAX ||
+			    (c->remaining >> (4 * (CHUNK_DIGITS - 1))) != 0)
 				return -1;
 			c->digits++;
 			c->remaining = c->remaining << 4 | (uint64_t)v;

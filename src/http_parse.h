@@ -182,10 +182,10 @@ enum http_method http_method_lookup(const char *s, size_t len);
 /*
  * Chunked transfer coding decoder (RFC 9112 section 7.1), resumable at any
  * byte boundary.  Chunk sizes are hex digits only (no sign, no 0x, no
- * spaces), at most 15 digits; chunk extensions are syntax-checked and
- * dropped; chunk data must be followed by CRLF; trailer fields are
- * syntax-checked like header fields and their raw bytes are handed back so
- * the caller can re-serialise them.
+ * spaces), at most 15 significant digits and 64 in all; chunk extensions
+ * are syntax-checked and dropped; chunk data must be followed by CRLF;
+ * trailer fields are syntax-checked like header fields and their raw
+ * bytes are handed back so the caller can re-serialise them.
  */
 enum http_chunk_rc {
 	HTTP_CHUNK_AGAIN = 0,	/* all input consumed, need more */

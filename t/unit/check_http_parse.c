@@ -256,7 +256,13 @@ static const struct req_case req_cases[] = {
 	{ "Host userinfo", RAW("GET / HTTP/1.1\r\nHost: u@h\r\n\r\n"), -400 },
 	{ "Host inner SP", RAW("GET / HTTP/1.1\r\nHost: a b\r\n\r\n"), -400 },
 	{ "Host bad port", RAW("GET / HTTP/1.1\r\nHost: h:8x\r\n\r\n"), -400 },
-	{ "Host empty port", RAW("GET / HTTP/1.1\r\nHost: h:\r\n\r\n"), -400 },
+	{ "Host empty port", RAW("GET / HTTP/1.1\r\nHost: h:\r\n\r\n"),
+	  GOOD, 0, NULL, HTTP_M_GET, "/", "h:", 11, HTTP_BODY_NONE, 0, 0, 1 },
+	{ "Host port, leading zeros", RAW("GET / HTTP/1.1\r\n"
+	  "Host: h:0000080\r\n\r\n"), GOOD, 0, NULL, HTTP_M_GET, "/",
+	  "h:0000080", 11, HTTP_BODY_NONE, 0, 0, 1 },
+	{ "Host port, 11 digits", RAW("GET / HTTP/1.1\r\n"
+	  "Host: h:00000000080\r\n\r\n"), -400 },
 	{ "Host big port", RAW("GET / HTTP/1.1\r\nHost: h:65536\r\n\r\n"),
 	  -400 },
 	{ "Host no name", RAW("GET / HTTP/1.1\r\nHost: :80\r\n\r\n"), -400 },
@@ -474,8 +480,14 @@ static const struct chunk_case chunk_cases[] = {
 	{ "leading SP", RAW(" 5\r\nhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
 	{ "trailing SP", RAW("5 \r\nhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
 	{ "empty size", RAW("\r\nhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
-	{ "16 digits", RAW("0000000000000005\r\nhello\r\n0\r\n\r\n"),
+	{ "16 digits, leading zeros", RAW("0000000000000005\r\nhello\r\n0\r\n"
+	  "\r\n"), HTTP_CHUNK_DONE, "hello", "" },
+	{ "16 significant digits", RAW("1000000000000000\r\n"),
 	  HTTP_CHUNK_ERROR },
+	{ "15 significant digits", RAW("fffffffffffffff\r\n"),
+	  HTTP_CHUNK_AGAIN },
+	{ "65 digits", RAW("00000000000000000000000000000000000000000000000000"
+	  "000000000000005\r\nhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
 	{ "huge size", RAW("ffffffffffffffffff\r\n"), HTTP_CHUNK_ERROR },
 	{ "bare LF after size", RAW("5\nhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
 	{ "bare CR after size", RAW("5\rhello\r\n0\r\n\r\n"), HTTP_CHUNK_ERROR },
