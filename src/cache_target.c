@@ -314,21 +314,23 @@ int
 cache_target_parse(const struct http_field *fields, unsigned n,
     struct cache_cc *cc)
 {
+	/* in order of precedence (RFC 9213 2.1's target list) */
+	static const struct {
+		const char	*name;
+		int		(*parse)(const char *, size_t, struct cache_cc *);
+	} tgt[] = {
+		{ "cdn-cache-control", cdn_parse },
+		{ "surrogate-control", sc_parse }
+	};
 	char		 buf[TGT_MAX];
-	size_t		 len;
+	size_t		 len, i;
 
-	if ((len = tgt_join(fields, n, "cdn-cache-control", buf,
-	    sizeof(buf))) > 0) {
+	for (i = 0; i < sizeof(tgt) / sizeof(tgt[0]); i++) {
+		if ((len = tgt_join(fields, n, tgt[i].name, buf,
+		    sizeof(buf))) == 0)
+			continue;
 		cache_cc_init(cc);
-		if (cdn_parse(buf, len, cc)) {
-			cc->flags |= CC_TARGETED;
-			return 1;
-		}
-	}
-	if ((len = tgt_join(fields, n, "surrogate-control", buf,
-	    sizeof(buf))) > 0) {
-		cache_cc_init(cc);
-		if (sc_parse(buf, len, cc)) {
+		if (tgt[i].parse(buf, len, cc)) {
 			cc->flags |= CC_TARGETED;
 			return 1;
 		}
