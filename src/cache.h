@@ -13,6 +13,13 @@
 
 #include "http_parse.h"
 
+/*
+ * The format of what the cache store holds for porter (keys, meta
+ * records): a store handed over by a binary upgrade is taken only by a
+ * binary of the same format.  Change it with any change to them.
+ */
+#define CACHE_FORMAT	2
+
 /* Cache-Control directives porter understands, parsed from one message. */
 struct cache_cc {
 	unsigned	 flags;		/* CC_* */

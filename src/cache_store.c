@@ -24,7 +24,8 @@
 #define CS_MAGIC	0x43414348u	/* "CACH" */
 #define CS_BLOCK	4096
 #define CS_STRIPES	64
-#define CS_SLOTS	8448		/* >= scoreboard slots */
+#define CS_HALF		8448		/* >= scoreboard slots */
+#define CS_SLOTS	(2 * CS_HALF)	/* a half for each of two masters */
 #define CS_NONE		UINT32_MAX
 
 enum cs_state {
@@ -59,6 +60,9 @@ struct cs_slot {
 
 struct cs_header {
 	uint32_t	 magic;
+	uint32_t	 base;		/* cs_base of the last master to adopt */
+	uint64_t	 layout;	/* cs_layout(): who may adopt it */
+	uint64_t	 size;		/* the size asked for */
 	uint32_t	 nentries;	/* also the number of buckets */
 	uint32_t	 nblocks;
 	uint32_t	 free_entry;	/* free lists, chained by next */
@@ -84,6 +88,14 @@ static uint32_t		*cs_buckets;
 static struct cs_entry	*cs_entries;
 static struct cs_link	*cs_links;
 static unsigned char	*cs_data;
+
+/*
+ * The slots of this master's workers: the first half, or the second in
+ * a master that took the store over from an older binary that still
+ * runs with the first (cache_store_adopt), so the two never mix.
+ */
+static unsigned		 cs_base;
+#define CS_SLOT(s)	(&cs_slots[cs_base + (s) % CS_HALF])
 
 #define CS_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
@@ -136,8 +148,41 @@ cache_store_attach(void *mem)
 	cs_data = (unsigned char *)(base + cs->off_data);
 }
 
+/* What a store must agree on to be taken over by another binary. */
+static uint64_t
+cs_layout(uint64_t size, uint32_t format)
+{
+	const uint64_t	 v[] = {
+		CS_MAGIC, CS_BLOCK, CS_STRIPES, CS_SLOTS, CS_META,
+		sizeof(struct cs_header), sizeof(struct cs_entry),
+		sizeof(struct cs_link), sizeof(pthread_mutex_t), size, format
+	};
+
+	return util_hash64(v, sizeof(v), 0x6c61796f);
+}
+
 int
-cache_store_init(void *mem, size_t len, uint64_t size)
+cache_store_adopt(void *mem, size_t len, uint64_t size, uint32_t format)
+{
+	struct cs_header *h = mem;
+	unsigned	 i;
+
+	if (len < sizeof(*h) || h->magic != CS_MAGIC ||
+	    h->layout != cs_layout(size, format) || h->size != size ||
+	    len < cache_store_size(size))
+		return -1;
+	cache_store_attach(mem);
+	/* the other half from the master that had it until now */
+	cs_base = h->base == 0 ? CS_HALF : 0;
+	h->base = cs_base;
+	/* what a generation before that one left in this half */
+	for (i = 0; i < CS_HALF; i++)
+		cache_store_reap(i);
+	return 0;
+}
+
+int
+cache_store_init(void *mem, size_t len, uint64_t size, uint32_t format)
 {
 	uint64_t	 nblocks = size / CS_BLOCK, nentries, off;
 	uint32_t	 i;
@@ -150,6 +195,9 @@ cache_store_init(void *mem, size_t len, uint64_t size)
 	cs = mem;
 	memset(cs, 0, sizeof(*cs));
 	cs->magic = CS_MAGIC;
+	cs->layout = cs_layout(size, format);
+	cs->size = size;
+	cs->base = cs_base = 0;
 	cs->nentries = (uint32_t)nentries;
 	cs->nblocks = (uint32_t)nblocks;
 	off = CS_ALIGN(sizeof(struct cs_header));
@@ -469,7 +517,7 @@ cs_found(uint32_t e, int64_t now_ms, unsigned slot, void *meta)
 	switch (atomic_load(&en->state)) {
 	case CS_S_READY:
 		atomic_fetch_add(&en->refs, 1);
-		atomic_store(&cs_slots[slot % CS_SLOTS].ref, e + 1);
+		atomic_store(&CS_SLOT(slot)->ref, e + 1);
 		atomic_store_explicit(&en->clock, 1, memory_order_relaxed);
 		if (meta != NULL)
 			memcpy(meta, en->meta, CS_META);
@@ -515,7 +563,7 @@ cache_store_release(uint32_t idx, unsigned slot)
 	struct cs_entry	*en = &cs_entries[idx];
 	pthread_mutex_t	*m = cs_stripe(en->hash);
 
-	atomic_store(&cs_slots[slot % CS_SLOTS].ref, 0);
+	atomic_store(&CS_SLOT(slot)->ref, 0);
 	if (atomic_fetch_sub(&en->refs, 1) == 1 &&
 	    atomic_load(&en->state) == CS_S_DEAD) {
 		cs_lock(m, 0);
@@ -590,7 +638,7 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 	 * point leaves an entry cache_store_reap gives back (unlinked or
 	 * not), never one that stays FILLING in its bucket for good.
 	 */
-	atomic_store(&cs_slots[slot % CS_SLOTS].fill, e + 1);
+	atomic_store(&CS_SLOT(slot)->fill, e + 1);
 	memset(en->meta, 0, sizeof(en->meta));
 	en->len = 0;
 	en->key_len = 0;
@@ -598,7 +646,7 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 	atomic_store(&en->refs, 0);
 	atomic_store(&en->clock, 0);
 	if (cache_store_fill_append(e, key, klen) == -1) {
-		atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+		atomic_store(&CS_SLOT(slot)->fill, 0);
 		cs_free(e);
 		return CS_PASS;
 	}
@@ -614,7 +662,7 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 		    now_ms < cs_entries[old].expires))) {
 			r = atomic_load(&cs_entries[old].state) ==
 			    CS_S_FILLING ? CS_FILLING : CS_PASS;
-			atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+			atomic_store(&CS_SLOT(slot)->fill, 0);
 			cs_unlock(m);
 			cs_free(e);
 			*idx = old;
@@ -683,7 +731,7 @@ cache_store_fill_commit(uint32_t idx, size_t head_len, const void *meta,
 	atomic_fetch_add(&cs->bytes, en->len);
 	atomic_store(&en->clock, 1);
 	atomic_store(&en->state, CS_S_READY);
-	atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+	atomic_store(&CS_SLOT(slot)->fill, 0);
 	cs_unlock(m);
 }
 
@@ -694,7 +742,7 @@ cache_store_fill_abort(uint32_t idx, unsigned slot, int64_t pass_ms)
 	pthread_mutex_t	*m = cs_stripe(en->hash);
 
 	cs_lock(m, 0);
-	atomic_store(&cs_slots[slot % CS_SLOTS].fill, 0);
+	atomic_store(&CS_SLOT(slot)->fill, 0);
 	if (pass_ms > 0) {
 		/* the key stays, as a "go to the origin" marker */
 		en->expires = util_now_ms() + pass_ms;
@@ -796,7 +844,7 @@ cache_store_reap(unsigned slot)
 
 	if (cs == NULL)
 		return;
-	s = &cs_slots[slot % CS_SLOTS];
+	s = CS_SLOT(slot);
 	if ((e = atomic_exchange(&s->ref, 0)) != 0)
 		cache_store_release(e - 1, slot);
 	if ((e = atomic_exchange(&s->fill, 0)) != 0 &&

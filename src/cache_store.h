@@ -36,7 +36,17 @@ struct cs_stats {
 /* Bytes of shared memory for a store of about size bytes of data. */
 size_t	cache_store_size(uint64_t size);
 /* Lay out a new store in mem (master, before forking). -1 on failure. */
-int	cache_store_init(void *mem, size_t len, uint64_t size);
+int	cache_store_init(void *mem, size_t len, uint64_t size,
+	    uint32_t format);
+/*
+ * Take over the store at mem that another binary laid out (a binary
+ * upgrade): only when it was made for the same size, by a store of the
+ * same layout, holding keys and meta of the same format (the caller's
+ * number).  Its workers' slots are then the half the other master does
+ * not use.  -1 when it does not fit: make a new one.
+ */
+int	cache_store_adopt(void *mem, size_t len, uint64_t size,
+	    uint32_t format);
 /* Attach to the store at mem (every process, after init or fork). */
 void	cache_store_attach(void *mem);
 int	cache_store_enabled(void);

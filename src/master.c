@@ -630,11 +630,21 @@ master_upgrade(struct master *m)
 		    (long)m->upgrade);
 		return;
 	}
+	/*
+	 * The master this one replaced must be gone first: the cache store
+	 * has room for the workers of two masters, not three.
+	 */
+	snprintf(old, sizeof(old), "%s.oldbin", m->cf->pid_file);
+	if ((pid = proc_pidfile_read(old, env, sizeof(env))) > 0 &&
+	    pid != getpid()) {
+		log_error("upgrade: the binary of an earlier upgrade still "
+		    "runs (pid %ld): stop it first", (long)pid);
+		return;
+	}
 	if (listener_export(m->ls, m->nls, env, sizeof(env)) == -1) {
 		log_error("upgrade: too many listening sockets to hand over");
 		return;
 	}
-	snprintf(old, sizeof(old), "%s.oldbin", m->cf->pid_file);
 	if (rename(m->cf->pid_file, old) == -1) {
 		log_warn("upgrade: rename %s", m->cf->pid_file);
 		return;
@@ -653,6 +663,7 @@ master_upgrade(struct master *m)
 		for (i = 0; i < m->nls; i++)
 			(void)fcntl(m->ls[i].fd, F_SETFD, 0);
 		setenv(MASTER_ENV_LISTEN, env, 1);
+		(void)shm_cache_handover();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(m->exe, m->argv);

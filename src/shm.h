@@ -2,7 +2,9 @@
  * shm.h - the shared segment: one anonymous MAP_SHARED mapping made by the
  * master before the first fork, inherited by every worker of every
  * generation.  It holds no pointers, only fixed-size records located by
- * offsets from its start, so it means the same in every process.
+ * offsets from its start, so it means the same in every process.  The
+ * cache store is mapped beside it, from a memfd a binary upgrade hands
+ * on (shm.c).
  */
 #ifndef SHM_H
 #define SHM_H
@@ -26,8 +28,6 @@ struct shm_header {
 	uint64_t	 pl_off;	/* offset of the pool table */
 	uint32_t	 pl_slots;
 	uint32_t	 pad;
-	uint64_t	 cache_off;	/* the cache store, 0 = none */
-	uint64_t	 cache_len;
 	uint64_t	 tls_off;	/* TLS ticket keys */
 	uint64_t	 limit_off;	/* per-client limits */
 	struct stats_shm stats;
@@ -39,6 +39,11 @@ struct shm_header {
  */
 struct shm_header *shm_create(unsigned nslots, unsigned nbackends,
 		    uint64_t cache_size, char *err, size_t errlen);
+/*
+ * In the child about to exec a new binary (upgrade): let the cache store
+ * pass to it.  -1 when there is none to pass.
+ */
+int		 shm_cache_handover(void);
 void		*shm_at(struct shm_header *, uint64_t off);
 
 #endif /* SHM_H */

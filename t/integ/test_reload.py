@@ -198,5 +198,47 @@ class UpgradeTest(PorterTest):
         self.porter.expect_errors = r"upgrade failed"
 
 
+class CacheUpgradeTest(PorterTest):
+    """The cache store passes to the new binary of an upgrade."""
+
+    def config_body(self):
+        return "[cache]\nsize = 8M\n\n" + super().config_body()
+
+    def test_cache_survives_upgrade(self):
+        p = "/counter?cc=max-age%3D600"
+        first = self.get(p)
+        self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                    else None)(read(self.porter.pidfile)
+                                               .strip()),
+                           what="new master's pid file"))
+        wait_for(lambda: "cache: kept from the previous binary (1 objects)"
+                 in self.porter.log(), what="the store taken over")
+        try:
+            # a third binary while the first still runs: refused
+            self.porter.expect_errors = r"earlier upgrade still runs"
+            os.kill(new, signal.SIGUSR2)
+            wait_for(lambda: "earlier upgrade still runs" in
+                     self.porter.log(), what="second upgrade refused")
+            os.kill(old, signal.SIGQUIT)
+            self.assertEqual(self.porter.proc.wait(30), 0)
+            # the new binary's workers answer from the old one's store
+            for _ in range(3):
+                r = self.get(p)
+                self.assertEqual(r.header("cache-status"), "porter; hit")
+                self.assertEqual(r.body, first.body)
+            # and store new objects in it
+            q = "/counter?cc=max-age%3D600&after=1"
+            self.get(q)
+            self.assertEqual(self.get(q).header("cache-status"),
+                             "porter; hit")
+        finally:
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
+
 if __name__ == "__main__":
     harness.main()

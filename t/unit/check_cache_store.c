@@ -27,7 +27,7 @@ setup(uint64_t size)
 	mem = mmap(NULL, memlen, PROT_READ | PROT_WRITE,
 	    MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ck_assert_ptr_ne(mem, MAP_FAILED);
-	ck_assert_int_eq(cache_store_init(mem, memlen, size), 0);
+	ck_assert_int_eq(cache_store_init(mem, memlen, size, 1), 0);
 }
 
 static void
@@ -213,6 +213,35 @@ START_TEST(test_pass_markers_evicted)
 }
 END_TEST
 
+/*
+ * Another binary takes the store over only when size and format agree,
+ * and finds what the first one stored; a reference the first one's
+ * worker holds is not dropped by the newcomer's reaping of its slots.
+ */
+START_TEST(test_adopt)
+{
+	struct cs_stats	 st;
+	uint32_t	 idx;
+
+	setup(1024 * 1024);
+	ck_assert_int_eq(put("kept", 'k', 5000), 0);
+	ck_assert_int_eq(cache_store_adopt(mem, memlen, 1024 * 1024, 2), -1);
+	ck_assert_int_eq(cache_store_adopt(mem, memlen, 2048 * 1024, 1), -1);
+	ck_assert_int_eq(cache_store_adopt(mem, memlen - 4096, 1024 * 1024,
+	    1), -1);
+	/* the first master's worker in slot 3 holds a reference */
+	ck_assert_int_eq(cache_store_lookup("kept", 4, util_now_ms(), 3, &idx,
+	    NULL), CS_HIT);
+	ck_assert_int_eq(cache_store_adopt(mem, memlen, 1024 * 1024, 1), 0);
+	ck_assert_int_eq(get("kept", 'k'), 5000);
+	/* removed while referenced: it stays until that reference goes */
+	ck_assert_uint_eq(cache_store_remove("kept", 4), 1);
+	cache_store_stats(&st);
+	ck_assert_uint_eq(st.objects, 1);
+	teardown();
+}
+END_TEST
+
 /* Children store and read the same few keys; every read is whole. */
 START_TEST(test_children_hammer)
 {
@@ -302,6 +331,7 @@ main(void)
 	tcase_add_test(tc, test_eviction);
 	tcase_add_test(tc, test_filling_and_pass);
 	tcase_add_test(tc, test_pass_markers_evicted);
+	tcase_add_test(tc, test_adopt);
 	tcase_add_test(tc, test_children_hammer);
 	tcase_add_test(tc, test_killed_children);
 	suite_add_tcase(s, tc);
