@@ -2,6 +2,7 @@
  * http.c - message rules for forwarding.
  */
 #include <stdio.h>
+#include <limits.h>
 #include <string.h>
 #include <strings.h>
 
@@ -385,7 +386,7 @@ http_response_head(char *out, size_t cap, const struct http_response *resp,
 int
 http_error_response(char *out, size_t cap, int status, int keepalive,
     int server_tokens, int head_only, const char *page, size_t page_len,
-    const char *extra)
+    const char *extra, int *body_after)
 {
 	struct http_out_buf	 o = { out, cap, 0, 1 };
 	char			 buf[256];
@@ -397,7 +398,7 @@ http_error_response(char *out, size_t cap, int status, int keepalive,
 	    http_reason(status), status, http_reason(status));
 	if (blen < 0 || (size_t)blen >= sizeof(buf))
 		blen = 0;
-	if (page != NULL && page_len + 1024 < cap) {
+	if (page != NULL && page_len <= INT_MAX) {
 		/* the operator's own page (error_page) */
 		body = page;
 		blen = (int)page_len;
@@ -417,7 +418,12 @@ http_error_response(char *out, size_t cap, int status, int keepalive,
 		http_put_lit(&o, "Connection: keep-alive\r\n\r\n");
 	else
 		http_put_lit(&o, "Connection: close\r\n\r\n");
-	if (!head_only)
-		http_put_mem(&o, body, (size_t)blen);
+	*body_after = 0;
+	if (!head_only) {
+		if (o.ok && (size_t)blen > cap - o.len)
+			*body_after = 1;	/* the caller sends it */
+		else
+			http_put_mem(&o, body, (size_t)blen);
+	}
 	return o.ok ? (int)o.len : -1;
 }

@@ -83,11 +83,13 @@ int	http_response_head(char *out, size_t cap,
 	    int upgrade);
 
 /*
- * A complete error response made by porter (head and small HTML body),
- * always with "Connection: close" unless keepalive.  Returns the length.
+ * A complete error response made by porter (head and small HTML body, or
+ * page when given), always with "Connection: close" unless keepalive.
+ * Returns the length.  *body_after is set when page did not fit after
+ * the head: the caller sends page itself, after the head.
  */
 int	http_error_response(char *out, size_t cap, int status, int keepalive,
 	    int server_tokens, int head_only, const char *page, size_t page_len,
-	    const char *extra);
+	    const char *extra, int *body_after);
 
 #endif /* HTTP_H */

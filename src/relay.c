@@ -218,8 +218,9 @@ void
 relay_error(struct relay *r, struct relay_req *q, int status)
 {
 	const struct error_page	*ep = NULL;
+	struct iovec		 iov[2];
 	size_t			 i;
-	int			 n;
+	int			 n, after;
 
 	q->status = status;
 	for (i = 0; i < r->cf->nerror_pages; i++)
@@ -227,9 +228,15 @@ relay_error(struct relay *r, struct relay_req *q, int status)
 			ep = &r->cf->error_pages[i];
 	n = http_error_response(r->obuf, r->ocap, status, q->keepalive,
 	    r->cf->server_tokens, q->req.method == HTTP_M_HEAD,
-	    ep ? ep->body : NULL, ep ? ep->len : 0, r->err_extra);
-	if (n > 0 && conn_write(&r->cl, r->obuf, (size_t)n,
-	    r->cf->send_timeout) == -1)
+	    ep ? ep->body : NULL, ep ? ep->len : 0, r->err_extra, &after);
+	if (n <= 0)
+		return;
+	iov[0].iov_base = r->obuf;
+	iov[0].iov_len = (size_t)n;
+	iov[1].iov_base = after ? ep->body : NULL;
+	iov[1].iov_len = after ? ep->len : 0;
+	if (conn_writev(&r->cl, iov, after ? 2 : 1, r->cf->send_timeout) ==
+	    -1)
 		q->keepalive = 0;
 }
 

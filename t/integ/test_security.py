@@ -40,6 +40,40 @@ class IdentityTest(PorterTest):
         self.assertEqual(r.body, b"<p>we are sorry</p>\n")
 
 
+class BigErrorPageTest(PorterTest):
+    """An error_page as large as the key allows is sent whole."""
+
+    def setUp(self):
+        self.page = tempfile.NamedTemporaryFile("w", suffix=".html",
+                                                delete=False)
+        # 64 KiB, the most the key takes, with the smallest buffers
+        self.text = "<p>" + "s" * (65536 - 8) + "</p>\n"
+        self.page.write(self.text)
+        self.page.close()
+        self.porter_extra = ("error_page = 404 %s\nmax_header_size = 1k\n"
+                             % self.page.name)
+        super().setUp()
+
+    def tearDown(self):
+        os.unlink(self.page.name)
+        super().tearDown()
+
+    def config_body(self):
+        return super().config_body() + \
+            "[route r]\nhost = known.test\npool = app\n"
+
+    def test_whole_page_and_keepalive(self):
+        self.assertEqual(len(self.text), 65536)
+        c = Client(self.port)
+        for _ in range(2):
+            r = c.request(path="/", headers={"Host": "unknown.test"})
+            self.assertEqual(r.status, 404)
+            self.assertEqual(r.body, self.text.encode())
+        r = c.request("HEAD", "/", headers={"Host": "unknown.test"})
+        self.assertEqual(r.header("content-length"), str(len(self.text)))
+        c.close()
+
+
 class NoTokensTest(PorterTest):
     porter_extra = "server_tokens = off\n"
 
