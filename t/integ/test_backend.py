@@ -177,12 +177,16 @@ def worker_pipes(porter):
     n = 0
     for pid in worker_fds(porter):
         try:
-            for fd in os.listdir("/proc/%s/fd" % pid):
-                if os.readlink("/proc/%s/fd/%s" % (pid, fd)).startswith(
-                        "pipe:"):
-                    n += 1
+            fds = os.listdir("/proc/%s/fd" % pid)
         except OSError:
-            pass
+            continue
+        for fd in fds:
+            # a descriptor may close meanwhile (the client's socket)
+            try:
+                link = os.readlink("/proc/%s/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            n += link.startswith("pipe:")
     return n
 
 
