@@ -579,12 +579,10 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 			q->have_stale = 1;
 			rc.stale_meta = meta;
 			rc_conditional(idx, q);
-			if (q->req.method == HTTP_M_GET) {
-				got = cache_store_fill_begin(rc.objkey,
-				    rc.objkey_len, r->slot, util_now_ms(),
-				    &q->fill);
-				q->filling = got == CS_MISS;
-			}
+			/* a HEAD's answer can refresh the object too (4.3.5) */
+			got = cache_store_fill_begin(rc.objkey, rc.objkey_len,
+			    r->slot, util_now_ms(), &q->fill);
+			q->filling = got == CS_MISS;
 			rc_status(q, "fwd=", "stale");
 			return 0;
 		}
@@ -677,6 +675,91 @@ rc_merge_304(const struct http_response *stored,
 	return n + 2;
 }
 
+/*
+ * Commit the fill q holds as the stale object's body under the new head
+ * mhead (with meta): the object refreshed.  -1 when the store cannot
+ * take it (the fill is still q's to abort).
+ */
+static int
+rc_refill(struct relay *r, struct relay_req *q, const char *mhead,
+    size_t hl, const struct rc_meta *meta)
+{
+	char		 chunk[16384];
+	size_t		 head, n;
+	uint64_t	 body, off;
+
+	cache_store_sizes(q->stale, &head, &body);
+	if (cache_store_fill_append(q->fill, mhead, hl) == -1)
+		return -1;
+	for (off = 0; off < body; off += n) {
+		n = rc_read(q->stale, head + off, chunk, body - off <
+		    sizeof(chunk) ? (size_t)(body - off) : sizeof(chunk));
+		if (n == 0 || cache_store_fill_append(q->fill, chunk, n) == -1)
+			return -1;
+	}
+	cache_store_fill_commit(q->fill, hl, meta, r->slot);
+	q->filling = 0;
+	return 0;
+}
+
+/*
+ * RFC 9111 4.3.5: a 200 to the HEAD sent for a stale object.  When it
+ * describes the stored representation (each validator it has equal to
+ * the stored one, its Content-Length that of the stored body), its
+ * fields refresh the object; otherwise the object is out of date and
+ * goes.  The answer itself is relayed as it is.
+ */
+static void
+rc_head_update(struct relay *r, struct relay_req *q,
+    const struct http_response *resp)
+{
+	static const char *const vf[] = { "etag", "last-modified" };
+	struct http_response	 stored, merged;
+	struct http_limits	 lim = { RC_HEAD_MAX, 0, HTTP_MAX_HEADERS };
+	const struct http_field	*a, *b;
+	struct cache_cc		 cc;
+	struct rc_meta		 meta;
+	static char		 mhead[RC_HEAD_MAX];
+	char			 num[21];
+	size_t			 hl, head, i;
+	uint64_t		 body;
+	int			 same;
+
+	same = rc_parse_head(q->stale, &stored) == 0;
+	for (i = 0; same && i < sizeof(vf) / sizeof(vf[0]); i++)
+		if ((a = http_field_find(resp->fields, resp->nfields,
+		    vf[i])) != NULL)
+			same = (b = rc_stored_field(&stored, vf[i])) != NULL &&
+			    a->value_len == b->value_len &&
+			    memcmp(a->value, b->value, a->value_len) == 0;
+	cache_store_sizes(q->stale, &head, &body);
+	if (same && (a = http_field_find(resp->fields, resp->nfields,
+	    "content-length")) != NULL)
+		same = strlen(util_u64_dec(body, num)) == a->value_len &&
+		    memcmp(num, a->value, a->value_len) == 0;
+	if (same && (hl = rc_merge_304(&stored, resp, mhead,
+	    sizeof(mhead))) > 0 && http_parse_response(&merged, mhead, hl,
+	    HTTP_M_GET, &lim) > 0) {
+		cache_cc_parse(merged.fields, merged.nfields, 0, &cc);
+		memset(&meta, 0, sizeof(meta));
+		cache_meta_fill(&meta.m, &merged, &cc, rc.request_time,
+		    rc_now());
+		meta.epoch = rc.epoch;
+		/* fields that now forbid storing it take it out */
+		if (cc.flags & (CC_NO_STORE | CC_PRIVATE |
+		    CC_QUALIFIED_PRIVATE))
+			same = 0;
+		else if (rc_refill(r, q, mhead, hl, &meta) == 0)
+			return;
+	}
+	if (q->filling) {
+		cache_store_fill_abort(q->fill, r->slot, 0);
+		q->filling = 0;
+	}
+	if (!same)
+		(void)cache_store_remove(rc.objkey, rc.objkey_len);
+}
+
 /* A 304 to our revalidation: refresh the stored object and serve it. */
 static int
 rc_revalidated(struct relay *r, struct relay_req *q,
@@ -687,9 +770,7 @@ rc_revalidated(struct relay *r, struct relay_req *q,
 	struct cache_cc		 cc;
 	struct rc_meta		 meta;
 	static char		 mhead[RC_HEAD_MAX];
-	char			 chunk[16384];
-	size_t			 hl, head, n;
-	uint64_t		 body, off;
+	size_t			 hl;
 
 	atomic_fetch_add(&stats_get()->cache_revalidated, 1);
 	if (rc_parse_head(q->stale, &stored) == -1 ||
@@ -705,20 +786,8 @@ rc_revalidated(struct relay *r, struct relay_req *q,
 	cache_meta_fill(&meta.m, &merged, &cc, rc.request_time, rc_now());
 	meta.epoch = rc.epoch;
 	if (q->filling) {
-		/* a new object: the merged head and the stored body */
-		cache_store_sizes(q->stale, &head, &body);
-		if (cache_store_fill_append(q->fill, mhead, hl) == -1)
+		if (rc_refill(r, q, mhead, hl, &meta) == -1)
 			goto nofill;
-		for (off = 0; off < body; off += n) {
-			n = rc_read(q->stale, head + off, chunk,
-			    body - off < sizeof(chunk) ? (size_t)(body - off) :
-			    sizeof(chunk));
-			if (n == 0 || cache_store_fill_append(q->fill, chunk,
-			    n) == -1)
-				goto nofill;
-		}
-		cache_store_fill_commit(q->fill, hl, &meta, r->slot);
-		q->filling = 0;
 		/* serve the new object under a reference of our own */
 		cache_store_release(q->stale, r->slot);
 		q->have_stale = 0;
@@ -754,6 +823,11 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 
 	if (q->have_stale && resp->status == 304 && q->revalidating)
 		return rc_revalidated(r, q, resp);
+	if (q->have_stale && q->req.method == HTTP_M_HEAD &&
+	    resp->status == 200) {
+		rc_head_update(r, q, resp);
+		return 0;
+	}
 	if (q->have_stale && resp->status >= 500 &&
 	    cache_stale_if_error(&rc.stale_meta.m, &rc.req_cc, rc_now())) {
 		atomic_fetch_add(&stats_get()->cache_stale, 1);
@@ -773,6 +847,7 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 		 */
 		cache_store_fill_abort(q->fill, r->slot, resp->status >= 500 ||
 		    resp->status == 304 || resp->status == 206 ||
+		    q->req.method != HTTP_M_GET ||
 		    (rc.req_cc.flags & CC_NO_STORE) ? 0 : r->cf->cache.pass_ttl);
 		q->filling = 0;
 		rc_status_why(q, why);

@@ -375,7 +375,9 @@ cache_fields(struct req *r)
 		if (w_ > 0 && (size_t)w_ < sizeof(r->xh) - n)	\
 			n += (size_t)w_;			\
 	} while (0)
-	if (qstr(r, "cc", v, sizeof(v)))
+	/* HEAD requests may be told other fields: hcc=, hetag= */
+	if ((r->head && qstr(r, "hcc", v, sizeof(v))) ||
+	    qstr(r, "cc", v, sizeof(v)))
 		XH("Cache-Control: %s\r\n", v);
 	if (qstr(r, "vary", v, sizeof(v)))
 		XH("Vary: %s\r\n", v);
@@ -395,7 +397,8 @@ cache_fields(struct req *r)
 	}
 	if (qstr(r, "cookie", v, sizeof(v)))
 		XH("Set-Cookie: session=%s\r\n", v);
-	if (qstr(r, "etag", v, sizeof(v))) {
+	if ((r->head && qstr(r, "hetag", v, sizeof(v))) ||
+	    qstr(r, "etag", v, sizeof(v))) {
 		XH("ETag: \"%s\"\r\n", v);
 		if ((inm = hdr(r, "if-none-match")) != NULL &&
 		    strstr(inm, v) != NULL)

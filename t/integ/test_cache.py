@@ -259,6 +259,34 @@ class CacheTest(PorterTest):
             self.assertEqual(b.header("cache-status") == "porter; hit",
                              stored, q)
 
+    def test_head_refreshes_or_drops_stale_object(self):
+        # RFC 9111 4.3.5: a 200 to a HEAD for a stale object updates it
+        # when it describes the same representation
+        p = "/counter?cc=max-age%3D0&hcc=max-age%3D600&h=1"
+        first = self.get(p)
+        r = self.get(p, method="HEAD")
+        self.assertEqual(r.status, 200)
+        r = self.get(p)
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        self.assertEqual(r.body, first.body)
+        self.assertEqual(r.header("cache-control"), "max-age=600")
+        # a 304 to the HEAD's revalidation does too
+        p = "/counter?cc=max-age%3D0&hcc=max-age%3D600&etag=e1&h=2"
+        first = self.get(p)
+        self.get(p, method="HEAD")
+        r = self.get(p)
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        self.assertEqual(r.body, first.body)
+        # another ETag: the stored object is out of date and goes
+        p = "/counter?cc=max-age%3D0&hcc=max-age%3D600&etag=e1&hetag=e2&h=3"
+        first = self.get(p)
+        self.reset()
+        self.get(p, method="HEAD")
+        r = self.get(p)
+        self.assertNotEqual(r.header("cache-status"), "porter; hit")
+        self.assertNotEqual(r.body, first.body)
+        self.assertEqual(self.fetches(), 2)
+
     def test_range_served_from_stored(self):
         p = "/bytes/1000?cc=max-age%3D60&etag=r1&rng=1"
         whole = harness.pattern(1000)
