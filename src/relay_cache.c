@@ -703,13 +703,33 @@ rc_refill(struct relay *r, struct relay_req *q, const char *mhead,
 }
 
 /*
+ * Answer from the object just refreshed (rc_refill), under a reference
+ * of our own in place of the stale one.  0 when it is gone already.
+ */
+static int
+rc_serve_fresh(struct relay *r, struct relay_req *q, const char *status)
+{
+	struct rc_meta	 meta;
+
+	cache_store_release(q->stale, r->slot);
+	q->have_stale = 0;
+	if (cache_store_lookup(rc.objkey, rc.objkey_len, util_now_ms(),
+	    r->slot, &q->stale, &meta) != CS_HIT)
+		return 0;
+	q->have_stale = 1;
+	rc_serve(r, q, q->stale, &meta, status);
+	return 1;
+}
+
+/*
  * RFC 9111 4.3.5: a 200 to the HEAD sent for a stale object.  When it
  * describes the stored representation (each validator it has equal to
  * the stored one, its Content-Length that of the stored body), its
- * fields refresh the object; otherwise the object is out of date and
- * goes.  The answer itself is relayed as it is.
+ * fields refresh the object, and the client gets the refreshed head
+ * (1); otherwise the object is out of date and goes, and the answer is
+ * relayed as it is (0).
  */
-static void
+static int
 rc_head_update(struct relay *r, struct relay_req *q,
     const struct http_response *resp)
 {
@@ -749,8 +769,9 @@ rc_head_update(struct relay *r, struct relay_req *q,
 		if (cc.flags & (CC_NO_STORE | CC_PRIVATE |
 		    CC_QUALIFIED_PRIVATE))
 			same = 0;
-		else if (rc_refill(r, q, mhead, hl, &meta) == 0)
-			return;
+		else if (q->filling && rc_refill(r, q, mhead, hl, &meta) ==
+		    0 && rc_serve_fresh(r, q, "hit; fwd=stale; fwd-status=200"))
+			return 1;
 	}
 	if (q->filling) {
 		cache_store_fill_abort(q->fill, r->slot, 0);
@@ -758,6 +779,7 @@ rc_head_update(struct relay *r, struct relay_req *q,
 	}
 	if (!same)
 		(void)cache_store_remove(rc.objkey, rc.objkey_len);
+	return 0;
 }
 
 /* A 304 to our revalidation: refresh the stored object and serve it. */
@@ -788,17 +810,8 @@ rc_revalidated(struct relay *r, struct relay_req *q,
 	if (q->filling) {
 		if (rc_refill(r, q, mhead, hl, &meta) == -1)
 			goto nofill;
-		/* serve the new object under a reference of our own */
-		cache_store_release(q->stale, r->slot);
-		q->have_stale = 0;
-		if (cache_store_lookup(rc.objkey, rc.objkey_len, util_now_ms(),
-		    r->slot, &q->stale, &meta) == CS_HIT) {
-			q->have_stale = 1;
-			rc_serve(r, q, q->stale, &meta,
-			    "hit; fwd=stale; fwd-status=304");
-			return 1;
-		}
-		relay_error(r, q, 502);
+		if (!rc_serve_fresh(r, q, "hit; fwd=stale; fwd-status=304"))
+			relay_error(r, q, 502);
 		return 1;
 	}
 nofill:
@@ -824,10 +837,8 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 	if (q->have_stale && resp->status == 304 && q->revalidating)
 		return rc_revalidated(r, q, resp);
 	if (q->have_stale && q->req.method == HTTP_M_HEAD &&
-	    resp->status == 200) {
-		rc_head_update(r, q, resp);
-		return 0;
-	}
+	    resp->status == 200)
+		return rc_head_update(r, q, resp);
 	if (q->have_stale && resp->status >= 500 &&
 	    cache_stale_if_error(&rc.stale_meta.m, &rc.req_cc, rc_now())) {
 		atomic_fetch_add(&stats_get()->cache_stale, 1);

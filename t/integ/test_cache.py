@@ -266,6 +266,9 @@ class CacheTest(PorterTest):
         first = self.get(p)
         r = self.get(p, method="HEAD")
         self.assertEqual(r.status, 200)
+        # answered from the refreshed object
+        self.assertEqual(r.header("cache-status"),
+                         "porter; hit; fwd=stale; fwd-status=200")
         r = self.get(p)
         self.assertEqual(r.header("cache-status"), "porter; hit")
         self.assertEqual(r.body, first.body)
