@@ -694,9 +694,12 @@ cache_judge(const struct cache_meta *m, const struct cache_cc *req_cc,
 	return CACHE_REVALIDATE;
 }
 
-/* RFC 5861 section 4, within the limits of RFC 9111 4.2.4. */
+/*
+ * RFC 5861 section 4, within the limits of RFC 9111 4.2.4.  dflt > 0 is
+ * the operator's stale-if-error for responses that give none.
+ */
 int
-cache_stale_if_error(const struct cache_meta *m,
+cache_stale_if_error(const struct cache_meta *m, int64_t dflt,
     const struct cache_cc *req_cc, int64_t now)
 {
 	int64_t		 age, limit;
@@ -715,7 +718,7 @@ cache_stale_if_error(const struct cache_meta *m,
 	 * request for itself), so the larger window applies; but a client
 	 * that asked for validation gets stale only if it said so.
 	 */
-	limit = m->sie;
+	limit = m->sie >= 0 ? m->sie : dflt > 0 ? dflt : -1;
 	if (req_cc->flags &
 	    (CC_NO_CACHE | CC_QUALIFIED_NO_CACHE | CC_PRAGMA_NO_CACHE))
 		limit = -1;

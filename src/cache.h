@@ -136,7 +136,7 @@ enum cache_verdict cache_judge(const struct cache_meta *m,
 	    const struct cache_cc *req_cc, int64_t now);
 
 /* May m be served when the origin fails (stale-if-error) at now? */
-int	cache_stale_if_error(const struct cache_meta *m,
+int	cache_stale_if_error(const struct cache_meta *m, int64_t dflt,
 	    const struct cache_cc *req_cc, int64_t now);
 
 /*

@@ -182,6 +182,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_CACHE, "max_object_size", T_SIZE, C(max_object_size), 1, 0 },
 	{ S_CACHE, "lock_timeout", T_DURATION, C(lock_timeout), 0, 0 },
 	{ S_CACHE, "pass_ttl", T_DURATION, C(pass_ttl), 0, 0 },
+	{ S_CACHE, "stale_if_error", T_DURATION, C(stale_if_error), 0, 0 },
 	{ S_CACHE, "purge_allow", T_SPECIAL, 0, 0, 0 },
 
 	{ S_ADMIN, "address", T_SPECIAL, 0, 0, 0 },

@@ -195,6 +195,7 @@ struct cache_config {
 	uint64_t	 max_object_size;
 	int		 lock_timeout;	/* ms a request waits for a fill */
 	int		 pass_ttl;	/* ms an uncacheable URL bypasses */
+	int		 stale_if_error; /* ms: the default stale-if-error */
 	struct cidr	*purge_allow;	/* none set: loopback only */
 	size_t		 npurge_allow;
 };

@@ -407,6 +407,13 @@ fail:
 		q->status = 499;
 }
 
+/* The operator's default stale-if-error, in seconds. */
+static int64_t
+rc_sie(const struct relay *r)
+{
+	return r->cf->cache.stale_if_error / 1000;
+}
+
 /* Wait for another worker's fill of key; the state at the end. */
 static enum cs_lookup
 rc_wait(struct relay *r, uint32_t idx)
@@ -840,7 +847,8 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 	    resp->status == 200)
 		return rc_head_update(r, q, resp);
 	if (q->have_stale && resp->status >= 500 &&
-	    cache_stale_if_error(&rc.stale_meta.m, &rc.req_cc, rc_now())) {
+	    cache_stale_if_error(&rc.stale_meta.m, rc_sie(r), &rc.req_cc,
+	    rc_now())) {
 		atomic_fetch_add(&stats_get()->cache_stale, 1);
 		rc_serve(r, q, q->stale, &rc.stale_meta,
 		    "hit; detail=stale-if-error");
@@ -966,7 +974,8 @@ int
 relay_cache_error(struct relay *r, struct relay_req *q)
 {
 	if (!q->have_stale ||
-	    !cache_stale_if_error(&rc.stale_meta.m, &rc.req_cc, rc_now()))
+	    !cache_stale_if_error(&rc.stale_meta.m, rc_sie(r), &rc.req_cc,
+	    rc_now()))
 		return 0;
 	atomic_fetch_add(&stats_get()->cache_stale, 1);
 	rc_serve(r, q, q->stale, &rc.stale_meta, "hit; detail=stale-if-error");

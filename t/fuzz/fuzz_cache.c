@@ -245,7 +245,7 @@ judge_at(const struct cache_meta *m, const struct cache_cc *rcc,
 		CHECK(age >= m->lifetime && !(m->flags & CM_MUST_REVALIDATE));
 	if (v == CACHE_STALE_SWR)
 		CHECK(m->swr >= 0 && age - m->lifetime <= m->swr);
-	sie = cache_stale_if_error(m, rcc, now);
+	sie = cache_stale_if_error(m, 0, rcc, now);
 	CHECK(sie == 0 || sie == 1);
 	if (sie && age >= m->lifetime)
 		CHECK(!(m->flags & (CM_MUST_REVALIDATE | CM_NO_CACHE)));

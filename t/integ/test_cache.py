@@ -385,6 +385,29 @@ class CacheRobustnessTest(PorterTest):
         self.assertGreater(ok, 100)
 
 
+class StaleIfErrorDefaultTest(PorterTest):
+    """[cache] stale_if_error: stale objects stand in for a failed server
+    even when their responses did not say stale-if-error."""
+
+    def config_body(self):
+        return ("[cache]\nsize = 8M\nstale_if_error = 1h\n\n" +
+                super().config_body())
+
+    def test_origin_stopped(self):
+        p = "/counter?cc=max-age%3D1"
+        a = self.get(p)
+        q = "/counter?cc=max-age%3D1,must-revalidate"
+        self.get(q)
+        self.o["o1"].proc.kill()
+        self.o["o1"].proc.wait()
+        wait_for(lambda: self.get(p).header("cache-status") ==
+                 "porter; hit; detail=stale-if-error", 10, "stale served")
+        r = self.get(p)
+        self.assertEqual((r.status, r.body), (200, a.body))
+        # must-revalidate still means never stale
+        self.assertEqual(self.get(q).status, 502)
+
+
 class CacheIdentityTest(PorterTest):
     """Answers from the cache look like forwarded ones: Server, hidden
     fields and the route's response edits, and the access log says so."""

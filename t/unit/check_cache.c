@@ -790,7 +790,7 @@ START_TEST(test_sie)
 	int		 v;
 
 	judge_meta(tc, &m, &cc);
-	v = cache_stale_if_error(&m, &cc, 1000 + tc->age);
+	v = cache_stale_if_error(&m, 0, &cc, 1000 + tc->age);
 	ck_assert_msg(v == tc->want, "%s: %d, want %d", tc->name, v,
 	    tc->want);
 }
@@ -1118,7 +1118,17 @@ START_TEST(test_flow)
 	ck_assert_int_eq(cache_judge(&m, &rqc, D + 49), CACHE_FRESH);
 	ck_assert_int_eq(cache_judge(&m, &rqc, D + 50), CACHE_STALE_SWR);
 	ck_assert_int_eq(cache_judge(&m, &rqc, D + 81), CACHE_REVALIDATE);
-	ck_assert_int_eq(cache_stale_if_error(&m, &rqc, D + 81), 0);
+	ck_assert_int_eq(cache_stale_if_error(&m, 0, &rqc, D + 81), 0);
+	/* the operator's default: 31 s stale (age 91, lifetime 60) */
+	ck_assert_int_eq(cache_stale_if_error(&m, 30, &rqc, D + 81), 0);
+	ck_assert_int_eq(cache_stale_if_error(&m, 31, &rqc, D + 81), 1);
+	/* the response's own stale-if-error wins over it */
+	m.sie = 5;
+	ck_assert_int_eq(cache_stale_if_error(&m, 3600, &rqc, D + 81), 0);
+	m.sie = -1;
+	/* must-revalidate still forbids it */
+	m.flags |= CM_MUST_REVALIDATE;
+	ck_assert_int_eq(cache_stale_if_error(&m, 3600, &rqc, D + 81), 0);
 }
 END_TEST
 
