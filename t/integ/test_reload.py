@@ -75,9 +75,14 @@ class ReloadTest(PorterTest):
         # accepted connections inherit the timeouts from the listening
         # socket: a reload must change them there too
         body = "[pool app]\nserver = %s\n" % self.o["a"].hostport
+        old = children(self.porter.proc.pid)
         self.porter.rewrite(body, workers=2,
                             porter_extra="client_header_timeout = 400ms\n")
         self.reload(1)
+        # a retiring worker may still take one connection, with the old
+        # settings: wait until only the new generation accepts
+        wait_for(lambda: not (old & children(self.porter.proc.pid)),
+                 what="old workers gone")
         c = Client(self.port)
         c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
         t0 = time.monotonic()
