@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "cache_date.h"
 #include "http_parse.h"
 
 /*
@@ -66,10 +67,6 @@ void	cache_cc_init(struct cache_cc *cc);
 void	cache_cc_directive(struct cache_cc *cc, const char *name, size_t nlen,
 	    const char *arg, size_t alen, int has_arg);
 
-/* Parse an HTTP-date (IMF-fixdate, RFC 850, asctime); -1 if invalid. */
-int64_t	cache_date_parse(const char *s, size_t len);
-/* Format t as IMF-fixdate into buf (at least 30 bytes). */
-void	cache_date_format(int64_t t, char *buf, size_t len);
 
 /*
  * May the response be answered from/looked up in the cache?  GET and HEAD
