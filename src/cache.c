@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "cache.h"
+#include "cache_range.h"
 #include "cache_target.h"
 #include "http_parse.h"
 
@@ -292,6 +293,23 @@ default_cacheable(int status)
 	return 0;
 }
 
+static int
+storable_part(const struct http_request *req, const struct http_response *resp)
+{
+	const struct http_field *cr;
+	uint64_t	 a, b, n;
+	unsigned	 i, k = 0;
+
+	for (i = 0; i < resp->nfields; i++)
+		if (name_is(&resp->fields[i], "content-range"))
+			k++;
+	return k == 1 && http_field_find(req->fields, req->nfields,
+	    "range") != NULL && (cr = http_field_find(resp->fields,
+	    resp->nfields, "content-range")) != NULL &&
+	    cache_range_content(cr->value, cr->value_len, &a, &b, &n) &&
+	    resp->body == HTTP_BODY_LENGTH && resp->content_length == b - a + 1;
+}
+
 /* Statuses whose caching rules porter knows (must-understand). */
 static int
 understood_status(int status)
@@ -313,8 +331,13 @@ cache_storable(const struct http_request *req, const struct cache_cc *req_cc,
 		return "method is not GET";
 	if (resp->status < 200)
 		return "status is not final";
-	/* Storing partial content needs range logic porter lacks (3.3). */
-	if (resp->status == 206)
+	/*
+	 * A part is kept when it says plainly which (3.3): one range of a
+	 * representation of known length, asked for by the request, whose
+	 * body is exactly that long.  It answers later requests for ranges
+	 * inside it.
+	 */
+	if (resp->status == 206 && !storable_part(req, resp))
 		return "partial content";
 	if (resp->status == 304)
 		return "304 Not Modified";

@@ -19,7 +19,7 @@
  * records): a store handed over by a binary upgrade is taken only by a
  * binary of the same format.  Change it with any change to them.
  */
-#define CACHE_FORMAT	2
+#define CACHE_FORMAT	3
 
 /* Cache-Control directives porter understands, parsed from one message. */
 struct cache_cc {

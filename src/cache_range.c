@@ -135,3 +135,18 @@ cache_range(const struct http_request *req, const struct http_field *stored,
 	*last = b >= size ? size - 1 : b;
 	return CACHE_RANGE_PART;
 }
+
+int
+cache_range_content(const char *v, size_t len, uint64_t *first,
+    uint64_t *last, uint64_t *total)
+{
+	size_t		 i = 6;
+
+	/* Content-Range = "bytes" SP first "-" last "/" complete-length */
+	if (len < 6 || strncasecmp(v, "bytes ", 6) != 0 ||
+	    !range_num(v, len, &i, first) || i >= len || v[i++] != '-' ||
+	    !range_num(v, len, &i, last) || i >= len || v[i++] != '/' ||
+	    !range_num(v, len, &i, total) || i != len)
+		return 0;
+	return *first <= *last && *last < *total && *total < RANGE_HUGE;
+}

@@ -27,4 +27,11 @@ enum cache_range_kind cache_range(const struct http_request *req,
 	    const struct http_field *stored, unsigned nstored, uint64_t size,
 	    uint64_t *first, uint64_t *last);
 
+/*
+ * A Content-Range of one part with its complete length ("bytes 5-9/100")
+ * into *first, *last and *total; 0 when it is anything else.
+ */
+int	cache_range_content(const char *v, size_t len, uint64_t *first,
+	    uint64_t *last, uint64_t *total);
+
 #endif /* CACHE_RANGE_H */

@@ -36,8 +36,11 @@
 struct rc_meta {
 	struct cache_meta	 m;
 	uint64_t		 epoch;
+	/* a stored 206: bytes [first, last] of total (partial set) */
+	uint64_t		 part_first, part_last, part_total;
+	uint64_t		 partial;
 	/* the store copies CS_META bytes in and out */
-	unsigned char		 pad[CS_META - sizeof(struct cache_meta) - 8];
+	unsigned char		 pad[CS_META - sizeof(struct cache_meta) - 40];
 };
 _Static_assert(sizeof(struct rc_meta) == CS_META, "meta size");
 
@@ -288,13 +291,14 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	struct http_edit	 ed;
 	struct iovec		 iov[64];
 	char			 add[256], num[21];
-	char			*rm[34];
+	char			*rm[35];
 	int64_t			 age;
 	size_t			 nrm, i;
 	enum http_out		 framing = HTTP_OUT_LENGTH;
 	uint64_t		 off, left, covered, body, first, last;
+	uint64_t		 base, total;
 	size_t			 head;
-	int			 hlen, k, head_only;
+	int			 hlen, k, head_only, own_range = 0;
 
 	if (rc_parse_head(idx, &resp) == -1) {
 		relay_error(r, q, 502);
@@ -321,31 +325,37 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	    "\r\n", (char *)NULL);
 	off = head;
 	left = head_only ? 0 : body;
-	if (resp.status == 200 && framing == HTTP_OUT_LENGTH)
-		switch (cache_range(&q->req, resp.fields, resp.nfields, body,
+	/* a stored part holds bytes [base, ...] of a representation of total */
+	base = meta->partial ? meta->part_first : 0;
+	total = meta->partial ? meta->part_total : body;
+	if ((resp.status == 200 || meta->partial) &&
+	    framing == HTTP_OUT_LENGTH)
+		switch (cache_range(&q->req, resp.fields, resp.nfields, total,
 		    &first, &last)) {
 		case CACHE_RANGE_PART:
 			resp.status = 206;
 			resp.reason = "Partial Content";
 			resp.reason_len = 15;
 			resp.content_length = last - first + 1;
-			off = head + first;
+			off = head + (first - base);
+			own_range = 1;
 			left = head_only ? 0 : resp.content_length;
 			util_append(add, sizeof(add), "Content-Range: bytes ",
 			    util_u64_dec(first, num), "-", (char *)NULL);
 			util_append(add, sizeof(add), util_u64_dec(last, num),
 			    "/", (char *)NULL);
-			util_append(add, sizeof(add), util_u64_dec(body, num),
+			util_append(add, sizeof(add), util_u64_dec(total, num),
 			    "\r\n", (char *)NULL);
 			break;
 		case CACHE_RANGE_UNSAT:
 			resp.status = 416;
+			own_range = 1;
 			resp.reason = "Range Not Satisfiable";
 			resp.reason_len = 21;
 			resp.content_length = 0;
 			left = 0;
 			util_append(add, sizeof(add), "Content-Range: bytes */",
-			    util_u64_dec(body, num), "\r\n", (char *)NULL);
+			    util_u64_dec(total, num), "\r\n", (char *)NULL);
 			break;
 		default:
 			break;
@@ -359,6 +369,8 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	nrm = 0;
 	rm[nrm++] = "age";
 	rm[nrm++] = "cache-status";
+	if (own_range)
+		rm[nrm++] = "content-range";	/* a stored part's */
 	for (i = 0; rc.route != NULL && i < rc.route->nresp_remove &&
 	    nrm < sizeof(rm) / sizeof(rm[0]); i++)
 		rm[nrm++] = rc.route->resp_remove[i];
@@ -520,6 +532,37 @@ relay_cache_conditional(struct relay_req *q)
 	return q->revalidating ? q->cond : NULL;
 }
 
+/*
+ * Can the stored part (meta) answer q?  A fresh part, for a GET with one
+ * Range inside it (or past the end: 416), no validators of its own.
+ */
+static int
+rc_part_serves(const struct relay_req *q, const struct rc_meta *meta)
+{
+	static const char *const no[] = {
+		"if-none-match", "if-modified-since", "if-range", "if-match",
+		"if-unmodified-since"
+	};
+	uint64_t	 a, b;
+	size_t		 i;
+
+	if (q->req.method != HTTP_M_GET ||
+	    cache_judge(&meta->m, &rc.req_cc, rc_now()) != CACHE_FRESH)
+		return 0;
+	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+		if (http_field_find(q->req.fields, q->req.nfields, no[i]) !=
+		    NULL)
+			return 0;
+	switch (cache_range(&q->req, NULL, 0, meta->part_total, &a, &b)) {
+	case CACHE_RANGE_PART:
+		return a >= meta->part_first && b <= meta->part_last;
+	case CACHE_RANGE_UNSAT:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int
 relay_cache_request(struct relay *r, struct relay_req *q,
     const struct route_config *rt)
@@ -548,6 +591,12 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 	for (tries = 0; tries < 3; tries++) {
 		got = cache_store_lookup(rc.objkey, rc.objkey_len,
 		    util_now_ms(), r->slot, &idx, &meta);
+		if (got == CS_HIT && meta.partial && !rc_part_serves(q,
+		    &meta)) {
+			/* a part that does not answer this: fetch anew */
+			cache_store_release(idx, r->slot);
+			got = CS_MISS;
+		}
 		if (got == CS_HIT) {
 			v = cache_judge(&meta.m, &rc.req_cc, rc_now());
 			if (v == CACHE_STALE_SWR) {
@@ -596,10 +645,8 @@ relay_cache_request(struct relay *r, struct relay_req *q,
 		if (rc.req_cc.flags & CC_ONLY_IF_CACHED)
 			goto only_if_cached;
 		if (got == CS_MISS) {
-			/* a part is not the whole: no fill for Range */
-			if (q->req.method == HTTP_M_HEAD ||
-			    http_field_find(q->req.fields, q->req.nfields,
-			    "range") != NULL) {
+			/* a Range request stores the part it gets (or all) */
+			if (q->req.method == HTTP_M_HEAD) {
 				rc_status(q, "fwd=", "miss");
 				return 0;
 			}
@@ -874,6 +921,15 @@ relay_cache_response(struct relay *r, struct relay_req *q,
 	}
 	memset(&rc.fill_meta, 0, sizeof(rc.fill_meta));
 	cache_meta_fill(&rc.fill_meta.m, resp, &cc, rc.request_time, rc_now());
+	if (resp->status == 206) {
+		const struct http_field *cr = http_field_find(resp->fields,
+		    resp->nfields, "content-range");
+
+		/* cache_storable checked it */
+		rc.fill_meta.partial = cr != NULL && cache_range_content(
+		    cr->value, cr->value_len, &rc.fill_meta.part_first,
+		    &rc.fill_meta.part_last, &rc.fill_meta.part_total);
+	}
 	vary = http_field_find(resp->fields, resp->nfields, "vary");
 	if ((vary != NULL) != rc.have_vary || (vary != NULL &&
 	    (vary->value_len != strlen(rc.vary) ||

@@ -553,11 +553,12 @@ reason(int status)
 		int		 code;
 		const char	*text;
 	} tab[] = {
-		{ 200, "OK" }, { 204, "No Content" },
+		{ 200, "OK" }, { 204, "No Content" }, { 206, "Partial Content" },
 		{ 301, "Moved Permanently" }, { 302, "Found" },
 		{ 304, "Not Modified" },
 		{ 400, "Bad Request" }, { 403, "Forbidden" },
 		{ 404, "Not Found" }, { 413, "Content Too Large" },
+		{ 416, "Range Not Satisfiable" },
 		{ 431, "Request Header Fields Too Large" },
 		{ 500, "Internal Server Error" }, { 501, "Not Implemented" },
 		{ 502, "Bad Gateway" }, { 503, "Service Unavailable" },
@@ -693,6 +694,42 @@ route_chunked(struct conn *c, struct req *r, unsigned long long n)
 	return write_all(c->fd, "0\r\n\r\n", 5);
 }
 
+/*
+ * /bytes/N?ranges=1 with "Range: bytes=a-b" (or a-, or -n): 206 with that
+ * part of the body, 416 past its end; anything else gets the whole.
+ */
+static int
+route_range(struct conn *c, struct req *r, unsigned long long n,
+    const char *v)
+{
+	unsigned long long	 a, b;
+	char			 extra[128];
+	int			 code;
+
+	if (sscanf(v, "bytes=-%llu", &b) == 1 && b > 0) {
+		a = b >= n ? 0 : n - b;
+		b = n - 1;
+	} else if (sscanf(v, "bytes=%llu-%llu", &a, &b) == 2 && a <= b) {
+		if (b >= n)
+			b = n - 1;
+	} else if (sscanf(v, "bytes=%llu-", &a) == 1)
+		b = n - 1;
+	else
+		return send_whole(c, r, 200, "text/plain", pattern,
+		    (size_t)(n < PIECE ? n : PIECE), NULL);
+	if (n == 0 || a >= n) {
+		snprintf(extra, sizeof(extra), "Content-Range: bytes */%llu\r\n",
+		    n);
+		return send_whole(c, r, 416, "text/plain", "", 0, extra);
+	}
+	snprintf(extra, sizeof(extra), "Content-Range: bytes %llu-%llu/%llu\r\n",
+	    a, b, n);
+	if ((code = send_head(c, r, 206, "text/plain", FR_LENGTH, b - a + 1,
+	    extra)) <= 0)
+		return code;
+	return send_pattern(c->fd, a, b - a + 1);
+}
+
 static int
 route_slow(struct conn *c, struct req *r, unsigned long long n)
 {
@@ -771,6 +808,9 @@ route(struct conn *c, struct req *r)
 		    p);
 		return respond(c, r, 200, "text/html", buf, (size_t)len, NULL);
 	}
+	if (strncmp(p, "/bytes/", 7) == 0 && qnum(r, "ranges", 0) &&
+	    hdr(r, "range") != NULL)
+		return route_range(c, r, n, hdr(r, "range"));
 	if (strncmp(p, "/bytes/", 7) == 0) {
 		if (n <= 8192 && n <= PIECE)
 			return send_whole(c, r, 200, "text/plain", pattern,

@@ -317,6 +317,39 @@ class CacheTest(PorterTest):
         c.close()
         self.assertEqual(self.fetches(), 1)
 
+    def test_stored_part_answers_ranges_inside_it(self):
+        p = "/bytes/100?cc=max-age%3D60&ranges=1&pt=1"
+        whole = harness.pattern(100)
+        self.reset()
+        c = Client(self.port)
+        r = c.request(path=p, headers={"Range": "bytes=-5"})
+        self.assertEqual((r.status, r.body), (206, whole[95:]))
+        self.assertEqual(r.header("cache-status"), "porter; fwd=miss; stored")
+        for rng, first, last in (("bytes=-5", 95, 99), ("bytes=96-98", 96,
+                                 98), ("bytes=96-", 96, 99)):
+            r = c.request(path=p, headers={"Range": rng})
+            self.assertEqual(r.status, 206, rng)
+            self.assertEqual(r.header("cache-status"), "porter; hit", rng)
+            self.assertEqual(r.header("content-range"),
+                             "bytes %d-%d/100" % (first, last), rng)
+            self.assertEqual(len(r.headers_named("content-range")), 1)
+            self.assertEqual(r.body, whole[first:last + 1], rng)
+        r = c.request(path=p, headers={"Range": "bytes=100-"})
+        self.assertEqual((r.status, r.header("content-range")),
+                         (416, "bytes */100"))
+        # outside the part, or no Range: to the server, stored anew
+        r = c.request(path=p, headers={"Range": "bytes=0-4"})
+        self.assertEqual((r.status, r.body), (206, whole[:5]))
+        self.assertNotEqual(r.header("cache-status"), "porter; hit")
+        r = c.request(path=p)
+        self.assertEqual((r.status, r.body), (200, whole))
+        self.assertNotEqual(r.header("cache-status"), "porter; hit")
+        r = c.request(path=p, headers={"Range": "bytes=50-59"})
+        self.assertEqual((r.status, r.body), (206, whole[50:60]))
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        c.close()
+        self.assertEqual(self.fetches(), 3)
+
     def test_uncacheable_markers_do_not_fill_the_store(self):
         for i in range(40):
             self.get("/bytes/10?cookie=1&cc=max-age%%3D60&u=%d" % i)
