@@ -13,14 +13,19 @@ from harness import PorterTest, Client, wait_for
 from test_backend import worker_fds
 
 
-class IdentityTest(PorterTest):
+class ErrorPageBase(PorterTest):
+    """An error_page file for 404 (page_text), and a route that answers
+    only Host known.test, so that other hosts get the 404."""
+    page_text = "<p>we are sorry</p>\n"
+    page_extra = ""
+
     def setUp(self):
         self.page = tempfile.NamedTemporaryFile("w", suffix=".html",
                                                 delete=False)
-        self.page.write("<p>we are sorry</p>\n")
+        self.page.write(self.page_text)
         self.page.close()
-        self.porter_extra = ("hide_headers = X-Powered-By X-Origin\n"
-                             "error_page = 404 %s\n" % self.page.name)
+        self.porter_extra = ("error_page = 404 %s\n%s" %
+                             (self.page.name, self.page_extra))
         super().setUp()
 
     def tearDown(self):
@@ -30,6 +35,10 @@ class IdentityTest(PorterTest):
     def config_body(self):
         return super().config_body() + \
             "[route r]\nhost = known.test\npool = app\n"
+
+
+class IdentityTest(ErrorPageBase):
+    page_extra = "hide_headers = X-Powered-By X-Origin\n"
 
     def test_server_hidden(self):
         r = self.get("/headers", headers={"Host": "known.test"})
@@ -40,29 +49,14 @@ class IdentityTest(PorterTest):
         self.assertEqual(r.body, b"<p>we are sorry</p>\n")
 
 
-class BigErrorPageTest(PorterTest):
-    """An error_page as large as the key allows is sent whole."""
-
-    def setUp(self):
-        self.page = tempfile.NamedTemporaryFile("w", suffix=".html",
-                                                delete=False)
-        # 64 KiB, the most the key takes, with the smallest buffers
-        self.text = "<p>" + "s" * (65536 - 8) + "</p>\n"
-        self.page.write(self.text)
-        self.page.close()
-        self.porter_extra = ("error_page = 404 %s\nmax_header_size = 1k\n"
-                             % self.page.name)
-        super().setUp()
-
-    def tearDown(self):
-        os.unlink(self.page.name)
-        super().tearDown()
-
-    def config_body(self):
-        return super().config_body() + \
-            "[route r]\nhost = known.test\npool = app\n"
+class BigErrorPageTest(ErrorPageBase):
+    """An error_page as large as the key allows is sent whole, with the
+    smallest buffers."""
+    page_text = "<p>" + "s" * (65536 - 8) + "</p>\n"
+    page_extra = "max_header_size = 1k\n"
 
     def test_whole_page_and_keepalive(self):
+        self.text = self.page_text
         self.assertEqual(len(self.text), 65536)
         c = Client(self.port)
         for _ in range(2):
