@@ -30,14 +30,6 @@
 /* Heuristic freshness is capped at a day (RFC 9111 4.2.2 sets no cap). */
 #define HEURISTIC_MAX	86400
 
-/* RFC 9110 5.6.2 tchar. */
-static int
-is_tchar(unsigned char c)
-{
-	return IS_DIGIT(c) || (c >= 'a' && c <= 'z') ||
-	    (c >= 'A' && c <= 'Z') ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
 
 /* Are a[0..alen) and b[0..blen) equal, ignoring ASCII case? */
 static int
@@ -193,7 +185,7 @@ cc_parse_value(struct cache_cc *cc, const char *v, size_t len)
 		if (i >= len)
 			return;
 		n = v + i;
-		while (i < len && is_tchar((unsigned char)v[i]))
+		while (i < len && http_tchar((unsigned char)v[i]))
 			i++;
 		nlen = (size_t)(v + i - n);
 		arg = NULL;
@@ -213,7 +205,7 @@ cc_parse_value(struct cache_cc *cc, const char *v, size_t len)
 				else
 					alen = (size_t)(v + i++ - arg);
 			} else {
-				while (i < len && is_tchar((unsigned char)v[i]))
+				while (i < len && http_tchar((unsigned char)v[i]))
 					i++;
 				alen = (size_t)(v + i - arg);
 				bad = alen == 0;
@@ -869,7 +861,7 @@ cache_vary_key(const char *vary, size_t vary_len,
 		if (e - s == 1 && vary[s] == '*')
 			return -1;
 		for (k = s; k < e; k++) {
-			if (!is_tchar((unsigned char)vary[k]))
+			if (!http_tchar((unsigned char)vary[k]))
 				return -1;
 			c = (char)LOWER(vary[k]);
 			sb_add(&b, &c, 1);

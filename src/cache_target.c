@@ -40,13 +40,6 @@ struct sf_item {
 	int		 truth;		/* SF_BOOL */
 };
 
-static int
-tgt_tchar(unsigned char c)
-{
-	return DIGIT(c) || ALPHA(c) ||
-	    (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
 /* key = ( lcalpha / "*" ) *( lcalpha / DIGIT / "_" / "-" / "." / "*" ) */
 static int
 sf_key(const char *s, size_t len, size_t *i, const char **k, size_t *klen)
@@ -111,7 +104,7 @@ sf_bare(const char *s, size_t len, size_t *i, struct sf_item *it)
 			return 0;
 		it->type = SF_STR;
 	} else if (c == '*' || ALPHA(c)) {
-		for (j++; j < len && (tgt_tchar((unsigned char)s[j]) ||
+		for (j++; j < len && (http_tchar((unsigned char)s[j]) ||
 		    s[j] == ':' || s[j] == '/'); j++)
 			;
 		it->type = SF_TOK;
@@ -242,7 +235,7 @@ sc_parse(const char *s, size_t len, struct cache_cc *cc)
 			i++;
 		if (i >= len)
 			return known;
-		for (n0 = i; i < len && tgt_tchar((unsigned char)s[i]); i++)
+		for (n0 = i; i < len && http_tchar((unsigned char)s[i]); i++)
 			;
 		nlen = i - n0;
 		a0 = alen = 0;

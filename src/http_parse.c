@@ -163,6 +163,12 @@ is_tchar(unsigned char ch)
 	return ch_class[ch] & C_TCHAR;
 }
 
+int
+http_tchar(unsigned char ch)
+{
+	return is_tchar(ch) != 0;
+}
+
 /* field-vchar / SP / HTAB: what a field value (or reason) may hold. */
 static int
 is_field_ch(unsigned char ch)

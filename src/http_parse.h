@@ -169,6 +169,8 @@ int	http_parse_response(struct http_response *resp, const char *buf,
  * HTTP_H_LOOKALIKE, which the parser sets on top.
  */
 enum http_hdr http_hdr_lookup(const char *name, size_t len);
+/* Is ch a tchar (RFC 9110 5.6.2), a byte of a token? */
+int	http_tchar(unsigned char ch);
 
 /* Case-insensitive lookup of the first field named name; NULL if none. */
 const struct http_field *http_field_find(const struct http_field *fields,
