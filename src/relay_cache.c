@@ -470,27 +470,34 @@ rc_conditional(uint32_t idx, struct relay_req *q)
 	q->revalidating = n > 0;
 }
 
+/* Does the client send conditions of its own (RFC 9110 13.1)? */
+static int
+rc_client_conditional(const struct relay_req *q)
+{
+	static const char *const cond[] = {
+		"if-none-match", "if-modified-since", "if-range", "if-match",
+		"if-unmodified-since"
+	};
+	size_t		 i;
+
+	for (i = 0; i < sizeof(cond) / sizeof(cond[0]); i++)
+		if (http_field_find(q->req.fields, q->req.nfields, cond[i]) !=
+		    NULL)
+			return 1;
+	return 0;
+}
+
 /*
  * Can this request's forwarding refresh the stored object?  A plain GET
- * without a body, without the client's own validators or a Range.
+ * without a body, without the client's own conditions or a Range.
  */
 static int
 rc_can_refresh(const struct relay_req *q)
 {
-	static const char *const no[] = {
-		"if-none-match", "if-modified-since", "range", "if-range",
-		"if-match", "if-unmodified-since"
-	};
-	size_t		 i;
-
-	if (q->req.method != HTTP_M_GET || q->req.body != HTTP_BODY_NONE ||
-	    q->upgrade)
-		return 0;
-	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (http_field_find(q->req.fields, q->req.nfields, no[i]) !=
-		    NULL)
-			return 0;
-	return 1;
+	return q->req.method == HTTP_M_GET &&
+	    q->req.body == HTTP_BODY_NONE && !q->upgrade &&
+	    !rc_client_conditional(q) && http_field_find(q->req.fields,
+	    q->req.nfields, "range") == NULL;
 }
 
 int
@@ -539,20 +546,11 @@ relay_cache_conditional(struct relay_req *q)
 static int
 rc_part_serves(const struct relay_req *q, const struct rc_meta *meta)
 {
-	static const char *const no[] = {
-		"if-none-match", "if-modified-since", "if-range", "if-match",
-		"if-unmodified-since"
-	};
 	uint64_t	 a, b;
-	size_t		 i;
 
-	if (q->req.method != HTTP_M_GET ||
+	if (q->req.method != HTTP_M_GET || rc_client_conditional(q) ||
 	    cache_judge(&meta->m, &rc.req_cc, rc_now()) != CACHE_FRESH)
 		return 0;
-	for (i = 0; i < sizeof(no) / sizeof(no[0]); i++)
-		if (http_field_find(q->req.fields, q->req.nfields, no[i]) !=
-		    NULL)
-			return 0;
 	switch (cache_range(&q->req, NULL, 0, meta->part_total, &a, &b)) {
 	case CACHE_RANGE_PART:
 		return a >= meta->part_first && b <= meta->part_last;
