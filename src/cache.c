@@ -833,12 +833,11 @@ vary_value(struct sbuf *b, const char *name, size_t nlen,
  * The secondary key (RFC 9111 4.1): "name:values\n" per Vary member, in
  * Vary's order, names lowercased, and the values normalized (vary_value)
  * so that one "a, b" line, two lines "a" and "b" and "a,b" give the same
- * key.  A field the
- * request lacks is "name\n", without the colon: 4.1 lets an absent field
- * match only an absent one, and an empty Accept-Encoding (identity only)
- * is not a missing one (anything goes).  The key is NUL-terminated (not
- * counted).  A member that is not a token makes the Vary unusable: -1,
- * like "*".
+ * key.  A field the request lacks is "name\n", without the colon: 4.1
+ * lets an absent field match only an absent one, and an empty
+ * Accept-Encoding (identity only) is not a missing one (anything goes).
+ * The key is NUL-terminated (not counted).  A member that is not a token
+ * makes the Vary unusable: -1, like "*".
  */
 int
 cache_vary_key(const char *vary, size_t vary_len,

@@ -67,7 +67,6 @@ void	cache_cc_init(struct cache_cc *cc);
 void	cache_cc_directive(struct cache_cc *cc, const char *name, size_t nlen,
 	    const char *arg, size_t alen, int has_arg);
 
-
 /*
  * May the response be answered from/looked up in the cache?  GET and HEAD
  * only; HEAD is answered from a stored GET.  Returns 1 to look up, 0 to

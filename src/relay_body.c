@@ -201,8 +201,8 @@ relay_body_can_splice(struct relay *r, struct relay_req *q, uint64_t left)
 	int	 sz;
 
 	if (!r->cf->splice || r->cl.sink || r->cl.ssl != NULL ||
-	    r->be.ssl != NULL ||
-	    q->filling || left < conn_pending(&r->be) + RELAY_SPLICE_MIN)
+	    r->be.ssl != NULL || q->filling ||
+	    left < conn_pending(&r->be) + RELAY_SPLICE_MIN)
 		return 0;
 	if (r->pipe[0] != -1)
 		return 1;
