@@ -75,29 +75,27 @@ class ReloadTest(PorterTest):
         # accepted connections inherit the timeouts from the listening
         # socket: a reload must change them there too
         body = "[pool app]\nserver = %s\n" % self.o["a"].hostport
-        old = children(self.porter.proc.pid)
-        self.porter.rewrite(body, workers=2,
-                            porter_extra="client_header_timeout = 400ms\n")
-        self.reload(1)
-        # a retiring worker may still take one connection, with the old
-        # settings: wait until only the new generation accepts
-        wait_for(lambda: not (old & children(self.porter.proc.pid)),
-                 what="old workers gone")
-        c = Client(self.port)
-        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+
+        def reload_to(n, timeout):
+            old = children(self.porter.proc.pid)
+            self.porter.rewrite(body, workers=2, porter_extra=(
+                "client_header_timeout = %s\n" % timeout))
+            self.reload(n)
+            # a retiring worker may still take one connection, with the
+            # old settings: wait until only the new generation accepts
+            wait_for(lambda: not (old & children(self.porter.proc.pid)),
+                     what="old workers gone")
+            c = Client(self.port)
+            c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+            return c
+
+        c = reload_to(1, "400ms")
         t0 = time.monotonic()
         self.assertEqual(c.read_response().status, 408)
         self.assertLess(time.monotonic() - t0, 10)
         c.close()
-        old = children(self.porter.proc.pid)
-        self.porter.rewrite(body, workers=2,
-                            porter_extra="client_header_timeout = 30s\n")
-        self.reload(2)
-        # once the old workers are gone, no connection times out so soon
-        wait_for(lambda: not (old & children(self.porter.proc.pid)),
-                 what="old workers gone")
-        c = Client(self.port)
-        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        # no connection times out so soon any more
+        c = reload_to(2, "30s")
         self.assertFalse(c.closed(1.5))
         c.send(b"\r\n")
         self.assertEqual(c.read_response().status, 200)
