@@ -66,6 +66,23 @@ class BadRequestTest(PorterTest):
             self.assertEqual(r.status, 200)
         self.assertEqual(self.get("/hits").body, b"%d\n" % (len(BAD) + 1))
 
+    def test_valid_oddities_accepted(self):
+        # what RFC 9110/9112 allow is not refused: a later HTTP/1.x minor,
+        # chunk sizes with leading zeros, an empty or zero-padded port
+        c = Client(self.port)
+        for raw, body in (
+                (b"GET /bytes/3 HTTP/1.2\r\nHost: t\r\n\r\n", b"012"),
+                (b"POST /echo HTTP/1.1\r\nHost: t\r\n"
+                 b"Transfer-Encoding: chunked\r\n\r\n"
+                 b"00000000000000000005\r\nhello\r\n0\r\n\r\n", b"hello"),
+                (b"GET /bytes/3 HTTP/1.1\r\nHost: t:\r\n\r\n", b"012"),
+                (b"GET /bytes/3 HTTP/1.1\r\nHost: t:0000080\r\n\r\n",
+                 b"012")):
+            c.send(raw)
+            r = c.read_response()
+            self.assertEqual((r.status, r.body), (200, body), raw[:60])
+        c.close()
+
     def test_nothing_after_bad_request_is_forwarded(self):
         c = Client(self.port)
         c.send(b"GET /bytes/1 HTTP/1.1\r\nHost: t\r\nContent-Length: 3\r\n"

@@ -70,6 +70,24 @@ class CacheTest(PorterTest):
         a = self.get(p)
         self.assertNotEqual(self.get(p).body, a.body)
 
+    def test_response_rules(self):
+        def second(p):
+            self.get(p)
+            return self.get(p).header("cache-status")
+        # must-understand: stored, despite no-store, with a known status
+        self.assertEqual(second(
+            "/counter?cc=must-understand,no-store,max-age%3D60"),
+            "porter; hit")
+        # ... and never with an unknown one
+        self.assertNotEqual(second(
+            "/status/599?cc=must-understand,max-age%3D60"), "porter; hit")
+        # a list-valued Age counts by its first member: stale at once
+        self.assertNotEqual(second("/counter?cc=max-age%3D3600&age=7200,0"),
+                            "porter; hit")
+        # heuristic freshness for public responses of any status
+        self.assertEqual(second("/status/599?cc=public&lm=1000"),
+                         "porter; hit")
+
     def test_heuristic_freshness(self):
         p = "/counter?lm=100000"        # 10% of ~1 day: fresh
         a = self.get(p)
@@ -416,6 +434,23 @@ class CacheRobustnessTest(PorterTest):
         r = self.get("/bytes/2000?cc=max-age%3D60")
         self.assertEqual(r.header("cache-status"), "porter; hit")
         self.assertGreater(ok, 100)
+
+
+class PassMarksTest(PorterTest):
+    """Hit-for-pass marks that live long cannot crowd objects out of a
+    small store."""
+    workers = 1
+
+    def config_body(self):
+        return ("[cache]\nsize = 64k\npass_ttl = 1h\n\n" +
+                super().config_body())
+
+    def test_marks_give_way(self):
+        for i in range(40):
+            self.get("/bytes/10?cookie=1&cc=max-age%%3D60&u=%d" % i)
+        p = "/bytes/100?cc=max-age%3D60&after=1"
+        self.get(p)
+        self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
 
 
 class StaleIfErrorDefaultTest(PorterTest):
