@@ -621,7 +621,7 @@ master_reload(struct master *m, int foreground)
 static void
 master_upgrade(struct master *m)
 {
-	char	 env[8192], old[4200];
+	char	 env[8192], old[4200], why[4400];
 	size_t	 i;
 	pid_t	 pid;
 
@@ -635,7 +635,7 @@ master_upgrade(struct master *m)
 	 * has room for the workers of two masters, not three.
 	 */
 	snprintf(old, sizeof(old), "%s.oldbin", m->cf->pid_file);
-	if ((pid = proc_pidfile_read(old, env, sizeof(env))) > 0 &&
+	if ((pid = proc_pidfile_read(old, why, sizeof(why))) > 0 &&
 	    pid != getpid()) {
 		log_error("upgrade: the binary of an earlier upgrade still "
 		    "runs (pid %ld): stop it first", (long)pid);

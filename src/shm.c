@@ -21,10 +21,10 @@
 #include "cache_store.h"
 #include "health.h"
 #include "limit.h"
+#include "log.h"
 #include "scoreboard.h"
 #include "shm.h"
 #include "tls.h"
-#include "log.h"
 
 #define SHM_POOLS	256	/* round-robin positions, by pool index */
 #define SHM_ENV_CACHE	"PORTER_CACHE_FD"
