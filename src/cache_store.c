@@ -99,6 +99,16 @@ static unsigned		 cs_base;
 
 #define CS_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
+#ifdef CACHE_STORE_HOOKS
+void		(*cache_store_hook)(enum cs_hook, uint32_t);
+#define CS_HOOK(p, x)	do {						\
+	if (cache_store_hook != NULL)					\
+		cache_store_hook((p), (x));				\
+} while (0)
+#else
+#define CS_HOOK(p, x)	do { } while (0)
+#endif
+
 size_t
 cache_store_size(uint64_t size)
 {
@@ -280,6 +290,8 @@ cs_lock(pthread_mutex_t *m, int is_alloc)
 		/* bucket chains change with single stores: still whole */
 		pthread_mutex_consistent(m);
 	}
+	CS_HOOK(CS_HOOK_LOCKED, is_alloc ? CS_HOOK_ALLOC :
+	    (uint32_t)(m - cs_locks));
 }
 
 static void
@@ -307,6 +319,7 @@ cs_free_locked(uint32_t e)
 		cs_links[b].next = cs->free_block;
 		cs->free_block = b;
 		cs->free_blocks++;
+		CS_HOOK(CS_HOOK_FREEING, b);
 		b = nb;
 	}
 	if (atomic_load(&en->state) == CS_S_READY ||
@@ -350,10 +363,13 @@ static void
 cs_kill(uint32_t e)
 {
 	cs_unlink(e);
+	CS_HOOK(CS_HOOK_UNLINKED, e);
 	if (atomic_load(&cs_entries[e].refs) == 0)
 		cs_free(e);
-	else
+	else {
+		CS_HOOK(CS_HOOK_KILL, e);
 		atomic_store(&cs_entries[e].state, CS_S_DEAD);
+	}
 }
 
 /* Evict one object by CLOCK; 0 when nothing could be evicted. */
@@ -377,6 +393,7 @@ cs_evict_one(void)
 			 * for many distinct URLs cannot crowd objects out.
 			 */
 			m = cs_stripe(en->hash);
+			CS_HOOK(CS_HOOK_EVICT, e);
 			cs_lock(m, 0);
 			if (atomic_load(&en->state) == CS_S_PASS) {
 				cs_unlink(e);
@@ -393,6 +410,7 @@ cs_evict_one(void)
 		if (atomic_exchange(&en->clock, 0) != 0)
 			continue;	/* used lately: a second chance */
 		m = cs_stripe(en->hash);
+		CS_HOOK(CS_HOOK_EVICT, e);
 		cs_lock(m, 0);
 		if (atomic_load(&en->state) == CS_S_READY &&
 		    atomic_load(&en->refs) == 0) {
@@ -417,6 +435,7 @@ cs_entry_alloc(void)
 		if ((e = cs->free_entry) != CS_NONE) {
 			cs->free_entry = cs_entries[e].next;
 			cs_unlock(&cs->alloc_lock);
+			CS_HOOK(CS_HOOK_POPPED, e);
 			return e;
 		}
 		cs_unlock(&cs->alloc_lock);
@@ -822,6 +841,7 @@ cache_store_remove_prefix(const char *prefix, size_t plen)
 		    en->key_len < plen)
 			continue;
 		m = cs_stripe(en->hash);
+		CS_HOOK(CS_HOOK_PREFIX, e);
 		cs_lock(m, 0);
 		if (atomic_load(&en->state) == CS_S_READY &&
 		    en->key_len >= plen && en->first != CS_NONE &&

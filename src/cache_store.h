@@ -101,4 +101,24 @@ unsigned cache_store_remove_prefix(const char *prefix, size_t plen);
 void	cache_store_reap(unsigned slot);
 void	cache_store_stats(struct cs_stats *);
 
+#ifdef CACHE_STORE_HOOKS
+/*
+ * Built into the store's unit test only: called at the steps where
+ * another process's step, or a death, must be handled, so that the test
+ * can put one there.  x is the entry, the block, or (CS_HOOK_LOCKED) the
+ * stripe, CS_HOOK_ALLOC for the allocator's lock.
+ */
+#define CS_HOOK_ALLOC	0xfffffffeu
+enum cs_hook {
+	CS_HOOK_LOCKED = 0,	/* a lock just taken (and repaired) */
+	CS_HOOK_EVICT,		/* eviction chose x's stripe, not locked */
+	CS_HOOK_PREFIX,		/* a prefix purge chose x's stripe */
+	CS_HOOK_KILL,		/* x unlinked, about to be marked dead */
+	CS_HOOK_UNLINKED,	/* x unlinked, not yet freed */
+	CS_HOOK_POPPED,		/* x taken off the free list */
+	CS_HOOK_FREEING		/* block x just given back */
+};
+extern void	(*cache_store_hook)(enum cs_hook, uint32_t);
+#endif
+
 #endif /* CACHE_STORE_H */
