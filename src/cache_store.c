@@ -10,6 +10,20 @@
  * Eviction is CLOCK over the entries: a hit sets the entry's bit, the
  * hand clears it, and evicts an unreferenced READY object whose bit is
  * clear.
+ *
+ * A worker may die at any instruction, so every step leaves something
+ * the next one can finish:
+ * - an entry's state and its reference count are one word: whoever takes
+ *   it to DEAD with no reference left, the killer or the last reader,
+ *   frees it, and only that one; a DEAD entry nobody holds is garbage
+ *   anyone may free under its stripe lock (cs_reclaim), so the master
+ *   frees those a dead worker left behind;
+ * - an entry leaves the free list FILLING, with the slot filling it,
+ *   inside the allocator's lock: the master aborts every fill of a dead
+ *   worker's slot, however many it held;
+ * - block chains change only under the allocator's lock, a block leaves
+ *   its chain before it goes back, so a repair rebuilds the free lists
+ *   from the chains of the entries in use.
  */
 #include <sys/types.h>
 #include <errno.h>
@@ -27,35 +41,42 @@
 #define CS_HALF		8448		/* >= scoreboard slots */
 #define CS_SLOTS	(2 * CS_HALF)	/* a half for each of two masters */
 #define CS_NONE		UINT32_MAX
+#define CS_VERSION	2		/* of the entries' meaning */
 
 enum cs_state {
 	CS_S_FREE = 0,
 	CS_S_FILLING,
 	CS_S_READY,
 	CS_S_PASS,	/* hit-for-pass marker until expires */
-	CS_S_DEAD	/* unlinked, freed when the last reader leaves */
+	CS_S_DEAD	/* removed: freed when the last reader leaves */
 };
+
+/* An entry's state and references, one atomic word. */
+#define CS_SR(st, refs)	((uint64_t)(st) << 32 | (refs))
+#define CS_ST(sr)	((uint32_t)((sr) >> 32))
+#define CS_REFS(sr)	((uint32_t)(sr))
 
 struct cs_entry {
 	uint64_t	 hash;
-	_Atomic uint32_t state;
-	uint32_t	 next;		/* bucket chain */
+	_Atomic uint64_t sr;		/* CS_SR(state, references) */
+	uint32_t	 next;		/* bucket chain, or free list */
 	uint32_t	 first;		/* first block */
 	uint32_t	 last;		/* last block (appending) */
 	uint32_t	 nblocks;
 	uint32_t	 key_len;
 	uint32_t	 head_len;
-	uint32_t	 pad;
 	uint64_t	 len;		/* bytes stored: key + head + body */
-	_Atomic uint32_t refs;
 	_Atomic uint32_t clock;
+	uint32_t	 filler;	/* CS_S_FILLING: the slot filling it */
 	int64_t		 expires;	/* CS_S_PASS: ms */
+	uint32_t	 counted;	/* in the objects and bytes counts */
+	uint32_t	 pad;
 	unsigned char	 meta[CS_META];
 };
 
 struct cs_slot {
 	_Atomic uint32_t ref;		/* entry + 1 referenced, 0 none */
-	_Atomic uint32_t fill;		/* entry + 1 being filled, 0 none */
+	uint32_t	 pad;
 };
 
 struct cs_header {
@@ -95,7 +116,8 @@ static unsigned char	*cs_data;
  * runs with the first (cache_store_adopt), so the two never mix.
  */
 static unsigned		 cs_base;
-#define CS_SLOT(s)	(&cs_slots[cs_base + (s) % CS_HALF])
+#define CS_SLOT_ID(s)	(cs_base + (s) % CS_HALF)
+#define CS_SLOT(s)	(&cs_slots[CS_SLOT_ID(s)])
 
 #define CS_ALIGN(x)	(((x) + 63) & ~(uint64_t)63)
 
@@ -163,7 +185,7 @@ static uint64_t
 cs_layout(uint64_t size, uint32_t format)
 {
 	const uint64_t	 v[] = {
-		CS_MAGIC, CS_BLOCK, CS_STRIPES, CS_SLOTS, CS_META,
+		CS_MAGIC, CS_VERSION, CS_BLOCK, CS_STRIPES, CS_SLOTS, CS_META,
 		sizeof(struct cs_header), sizeof(struct cs_entry),
 		sizeof(struct cs_link), sizeof(pthread_mutex_t), size, format
 	};
@@ -171,11 +193,12 @@ cs_layout(uint64_t size, uint32_t format)
 	return util_hash64(v, sizeof(v), 0x6c61796f);
 }
 
+static void	cs_reap(uint32_t, uint32_t);
+
 int
 cache_store_adopt(void *mem, size_t len, uint64_t size, uint32_t format)
 {
 	struct cs_header *h = mem;
-	unsigned	 i;
 
 	if (len < sizeof(*h) || h->magic != CS_MAGIC ||
 	    h->layout != cs_layout(size, format) || h->size != size ||
@@ -186,8 +209,7 @@ cache_store_adopt(void *mem, size_t len, uint64_t size, uint32_t format)
 	cs_base = h->base == 0 ? CS_HALF : 0;
 	h->base = cs_base;
 	/* what a generation before that one left in this half */
-	for (i = 0; i < CS_HALF; i++)
-		cache_store_reap(i);
+	cs_reap(cs_base, cs_base + CS_HALF);
 	return 0;
 }
 
@@ -248,34 +270,68 @@ cache_store_enabled(void)
 	return cs != NULL;
 }
 
+static uint32_t
+cs_state(uint32_t e)
+{
+	return CS_ST(atomic_load(&cs_entries[e].sr));
+}
+
+/* Set e's state while nobody can hold a reference to it. */
+static void
+cs_set_state(uint32_t e, uint32_t st)
+{
+	atomic_store(&cs_entries[e].sr, CS_SR(st, 0));
+}
+
 /*
  * The allocator's lists are rebuilt from the entries after a worker died
- * holding its lock: blocks owned by live objects stay, the rest are free.
+ * holding its lock.  Chains change only under that lock, so every chain
+ * is whole but for the dead one's last step: a block taken off the free
+ * list and not yet linked, or linked and not yet counted, or unlinked
+ * from an entry being freed and not yet on the free list.  Blocks on the
+ * chain of an entry in use stay; the rest are free, and so are the
+ * entries marked free (an entry leaves the list marked).
  */
 static void
 cs_alloc_repair(void)
 {
-	uint32_t	 i, owner, st;
+	struct cs_entry	*en;
+	uint32_t	 i, b, last, n;
 
 	log_warnx("cache: repairing the allocator after a worker died "
 	    "holding its lock");
+	for (i = 0; i < cs->nblocks; i++)
+		cs_links[i].owner = CS_NONE;
+	for (i = 0; i < cs->nentries; i++) {
+		en = &cs_entries[i];
+		if (cs_state(i) == CS_S_FREE)
+			continue;
+		last = CS_NONE;
+		n = 0;
+		for (b = en->first; b < cs->nblocks &&
+		    cs_links[b].owner == CS_NONE; b = cs_links[b].next) {
+			cs_links[b].owner = i;
+			last = b;
+			n++;
+		}
+		if (last == CS_NONE)
+			en->first = CS_NONE;
+		else
+			cs_links[last].next = CS_NONE;
+		en->last = last;
+		en->nblocks = n;
+	}
 	cs->free_block = CS_NONE;
 	cs->free_blocks = 0;
-	for (i = cs->nblocks; i-- > 0;) {
-		owner = cs_links[i].owner;
-		st = owner != CS_NONE && owner < cs->nentries ?
-		    atomic_load(&cs_entries[owner].state) : CS_S_FREE;
-		if (st == CS_S_FREE) {
-			cs_links[i].owner = CS_NONE;
+	for (i = cs->nblocks; i-- > 0;)
+		if (cs_links[i].owner == CS_NONE) {
 			cs_links[i].next = cs->free_block;
 			cs->free_block = i;
 			cs->free_blocks++;
 		}
-	}
 	cs->free_entry = CS_NONE;
 	for (i = cs->nentries; i-- > 0;)
-		if (atomic_load(&cs_entries[i].state) == CS_S_FREE &&
-		    cs_entries[i].refs == 0) {
+		if (atomic_load(&cs_entries[i].sr) == CS_SR(CS_S_FREE, 0)) {
 			cs_entries[i].next = cs->free_entry;
 			cs->free_entry = i;
 		}
@@ -306,32 +362,35 @@ cs_stripe(uint64_t hash)
 	return &cs_locks[(hash % cs->nentries) % CS_STRIPES];
 }
 
-/* Free an entry's blocks and the entry (allocator lock held). */
+/*
+ * Free an entry's blocks and the entry (allocator lock held).  Each block
+ * leaves the chain before it goes on the free list, and the entry is
+ * marked free last: a death anywhere leaves a chain a repair can use.
+ */
 static void
 cs_free_locked(uint32_t e)
 {
 	struct cs_entry	*en = &cs_entries[e];
-	uint32_t	 b = en->first, nb;
+	uint32_t	 b;
 
-	while (b != CS_NONE) {
-		nb = cs_links[b].next;
+	while ((b = en->first) != CS_NONE) {
+		en->first = cs_links[b].next;
 		cs_links[b].owner = CS_NONE;
 		cs_links[b].next = cs->free_block;
 		cs->free_block = b;
 		cs->free_blocks++;
 		CS_HOOK(CS_HOOK_FREEING, b);
-		b = nb;
 	}
-	if (atomic_load(&en->state) == CS_S_READY ||
-	    atomic_load(&en->state) == CS_S_DEAD) {
+	if (en->counted) {
+		en->counted = 0;
 		atomic_fetch_sub(&cs->objects, 1);
 		atomic_fetch_sub(&cs->bytes, en->len);
 	}
-	en->first = en->last = CS_NONE;
+	en->last = CS_NONE;
 	en->nblocks = 0;
 	en->len = 0;
-	atomic_store(&en->state, CS_S_FREE);
 	en->next = cs->free_entry;
+	cs_set_state(e, CS_S_FREE);
 	cs->free_entry = e;
 }
 
@@ -356,20 +415,57 @@ cs_unlink(uint32_t e)
 }
 
 /*
- * Drop e from the index: freed now, or when its last reader leaves (its
- * stripe lock held).
+ * Drop e (READY or PASS) from the index: freed now, or by its last
+ * reader when it leaves (its stripe lock held).  Marking it DEAD and
+ * reading its references is one step, so exactly one of the two frees
+ * it; marked before it is unlinked, so a death in between leaves it DEAD
+ * where the master finds it (cs_reclaim).
  */
 static void
 cs_kill(uint32_t e)
 {
+	struct cs_entry	*en = &cs_entries[e];
+	uint64_t	 v;
+
+	CS_HOOK(CS_HOOK_KILL, e);
+	v = atomic_load(&en->sr);
+	while (!atomic_compare_exchange_weak(&en->sr, &v,
+	    CS_SR(CS_S_DEAD, CS_REFS(v))))
+		continue;
 	cs_unlink(e);
-	CS_HOOK(CS_HOOK_UNLINKED, e);
-	if (atomic_load(&cs_entries[e].refs) == 0)
+	if (CS_REFS(v) == 0) {
+		CS_HOOK(CS_HOOK_UNLINKED, e);
 		cs_free(e);
-	else {
-		CS_HOOK(CS_HOOK_KILL, e);
-		atomic_store(&cs_entries[e].state, CS_S_DEAD);
 	}
+}
+
+/*
+ * Free e if it is DEAD and nobody holds it: such an entry is garbage, and
+ * whoever gets its stripe lock first frees it (its last reader, or the
+ * master after a worker died on the way).  No lock held.
+ */
+static void
+cs_reclaim(uint32_t e)
+{
+	struct cs_entry	*en = &cs_entries[e];
+	pthread_mutex_t	*m = cs_stripe(en->hash);
+
+	cs_lock(m, 0);
+	/* freed and reused meanwhile, maybe in another stripe: not ours */
+	if (cs_stripe(en->hash) == m &&
+	    atomic_load(&en->sr) == CS_SR(CS_S_DEAD, 0)) {
+		cs_unlink(e);
+		cs_free(e);
+	}
+	cs_unlock(m);
+}
+
+/* Drop a reference to e. */
+static void
+cs_unref(uint32_t e)
+{
+	if (atomic_fetch_sub(&cs_entries[e].sr, 1) == CS_SR(CS_S_DEAD, 1))
+		cs_reclaim(e);
 }
 
 /* Evict one object by CLOCK; 0 when nothing could be evicted. */
@@ -384,7 +480,7 @@ cs_evict_one(void)
 		e = __atomic_fetch_add(&cs->hand, 1, __ATOMIC_RELAXED) %
 		    cs->nentries;
 		en = &cs_entries[e];
-		if (atomic_load(&en->state) == CS_S_PASS &&
+		if (cs_state(e) == CS_S_PASS &&
 		    (util_now_ms() >= en->expires ||
 		    atomic_exchange(&en->clock, 0) == 0)) {
 			/*
@@ -395,27 +491,26 @@ cs_evict_one(void)
 			m = cs_stripe(en->hash);
 			CS_HOOK(CS_HOOK_EVICT, e);
 			cs_lock(m, 0);
-			if (atomic_load(&en->state) == CS_S_PASS) {
-				cs_unlink(e);
-				cs_free(e);
+			/* reused meanwhile, maybe under another stripe? */
+			if (cs_stripe(en->hash) == m &&
+			    cs_state(e) == CS_S_PASS) {
+				cs_kill(e);
 				cs_unlock(m);
 				return 1;
 			}
 			cs_unlock(m);
 			continue;
 		}
-		if (atomic_load(&en->state) != CS_S_READY ||
-		    atomic_load(&en->refs) != 0)
+		if (atomic_load(&en->sr) != CS_SR(CS_S_READY, 0))
 			continue;
 		if (atomic_exchange(&en->clock, 0) != 0)
 			continue;	/* used lately: a second chance */
 		m = cs_stripe(en->hash);
 		CS_HOOK(CS_HOOK_EVICT, e);
 		cs_lock(m, 0);
-		if (atomic_load(&en->state) == CS_S_READY &&
-		    atomic_load(&en->refs) == 0) {
-			cs_unlink(e);
-			cs_free(e);
+		if (cs_stripe(en->hash) == m &&
+		    atomic_load(&en->sr) == CS_SR(CS_S_READY, 0)) {
+			cs_kill(e);
 			atomic_fetch_add(&cs->evictions, 1);
 			cs_unlock(m);
 			return 1;
@@ -425,15 +520,26 @@ cs_evict_one(void)
 	return 0;
 }
 
+/*
+ * A FILLING entry for the worker in slot.  It leaves the free list
+ * marked, with its filler, in one step under the lock: a repair cannot
+ * hand it out again, and the master finds it if that worker dies.
+ */
 static uint32_t
-cs_entry_alloc(void)
+cs_entry_alloc(unsigned slot)
 {
+	struct cs_entry	*en;
 	uint32_t	 e;
 
 	for (;;) {
 		cs_lock(&cs->alloc_lock, 1);
 		if ((e = cs->free_entry) != CS_NONE) {
-			cs->free_entry = cs_entries[e].next;
+			en = &cs_entries[e];
+			en->filler = CS_SLOT_ID(slot);
+			en->first = en->last = CS_NONE;
+			en->nblocks = 0;
+			cs_set_state(e, CS_S_FILLING);
+			cs->free_entry = en->next;
 			cs_unlock(&cs->alloc_lock);
 			CS_HOOK(CS_HOOK_POPPED, e);
 			return e;
@@ -444,9 +550,11 @@ cs_entry_alloc(void)
 	}
 }
 
+/* Append a block to e's chain; CS_NONE when none can be had. */
 static uint32_t
-cs_block_alloc(uint32_t owner)
+cs_block_alloc(uint32_t e)
 {
+	struct cs_entry	*en = &cs_entries[e];
 	uint32_t	 b;
 
 	for (;;) {
@@ -455,7 +563,13 @@ cs_block_alloc(uint32_t owner)
 			cs->free_block = cs_links[b].next;
 			cs->free_blocks--;
 			cs_links[b].next = CS_NONE;
-			cs_links[b].owner = owner;
+			cs_links[b].owner = e;
+			if (en->last == CS_NONE)
+				en->first = b;
+			else
+				cs_links[en->last].next = b;
+			en->last = b;
+			en->nblocks++;
 			cs_unlock(&cs->alloc_lock);
 			return b;
 		}
@@ -519,9 +633,9 @@ cs_find(uint64_t h, const char *key, size_t klen)
 	for (e = cs_buckets[h % cs->nentries]; e != CS_NONE;
 	    e = cs_entries[e].next)
 		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen)) {
-			if (atomic_load(&cs_entries[e].state) == CS_S_READY)
+			if (cs_state(e) == CS_S_READY)
 				return e;
-			if (other == CS_NONE)
+			if (other == CS_NONE && cs_state(e) != CS_S_DEAD)
 				other = e;
 		}
 	return other;
@@ -533,9 +647,10 @@ cs_found(uint32_t e, int64_t now_ms, unsigned slot, void *meta)
 {
 	struct cs_entry	*en = &cs_entries[e];
 
-	switch (atomic_load(&en->state)) {
+	switch (cs_state(e)) {
 	case CS_S_READY:
-		atomic_fetch_add(&en->refs, 1);
+		/* under the stripe lock: nobody kills it meanwhile */
+		atomic_fetch_add(&en->sr, 1);
 		atomic_store(&CS_SLOT(slot)->ref, e + 1);
 		atomic_store_explicit(&en->clock, 1, memory_order_relaxed);
 		if (meta != NULL)
@@ -579,18 +694,8 @@ cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
 void
 cache_store_release(uint32_t idx, unsigned slot)
 {
-	struct cs_entry	*en = &cs_entries[idx];
-	pthread_mutex_t	*m = cs_stripe(en->hash);
-
 	atomic_store(&CS_SLOT(slot)->ref, 0);
-	if (atomic_fetch_sub(&en->refs, 1) == 1 &&
-	    atomic_load(&en->state) == CS_S_DEAD) {
-		cs_lock(m, 0);
-		if (atomic_load(&en->state) == CS_S_DEAD &&
-		    atomic_load(&en->refs) == 0)
-			cs_free(idx);
-		cs_unlock(m);
-	}
+	cs_unref(idx);
 }
 
 void
@@ -645,27 +750,22 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 
 	if (cs == NULL || klen > UINT32_MAX / 2)
 		return CS_PASS;
-	if ((e = cs_entry_alloc()) == CS_NONE)
+	/*
+	 * FILLING and ours from here on, as its filler says: a worker killed
+	 * at any later point leaves an entry cache_store_reap gives back
+	 * (unlinked or not), never one that stays FILLING for good.
+	 */
+	if ((e = cs_entry_alloc(slot)) == CS_NONE)
 		return CS_PASS;
 	en = &cs_entries[e];
 	en->hash = h;
-	en->first = en->last = CS_NONE;
-	en->nblocks = 0;
-	atomic_store(&en->state, CS_S_FILLING);
-	/*
-	 * Ours from here on, as the slot says: a worker killed at any later
-	 * point leaves an entry cache_store_reap gives back (unlinked or
-	 * not), never one that stays FILLING in its bucket for good.
-	 */
-	atomic_store(&CS_SLOT(slot)->fill, e + 1);
 	memset(en->meta, 0, sizeof(en->meta));
 	en->len = 0;
 	en->key_len = 0;
 	en->head_len = 0;
-	atomic_store(&en->refs, 0);
+	en->counted = 0;
 	atomic_store(&en->clock, 0);
 	if (cache_store_fill_append(e, key, klen) == -1) {
-		atomic_store(&CS_SLOT(slot)->fill, 0);
 		cs_free(e);
 		return CS_PASS;
 	}
@@ -675,13 +775,11 @@ cache_store_fill_begin(const char *key, size_t klen, unsigned slot,
 	for (old = cs_buckets[h % cs->nentries]; old != CS_NONE;
 	    old = cs_entries[old].next)
 		if (old != e && cs_entries[old].hash == h &&
-		    cs_key_eq(old, key, klen) && (atomic_load(
-		    &cs_entries[old].state) == CS_S_FILLING ||
-		    (atomic_load(&cs_entries[old].state) == CS_S_PASS &&
+		    cs_key_eq(old, key, klen) && (cs_state(old) ==
+		    CS_S_FILLING || (cs_state(old) == CS_S_PASS &&
 		    now_ms < cs_entries[old].expires))) {
-			r = atomic_load(&cs_entries[old].state) ==
-			    CS_S_FILLING ? CS_FILLING : CS_PASS;
-			atomic_store(&CS_SLOT(slot)->fill, 0);
+			r = cs_state(old) == CS_S_FILLING ? CS_FILLING :
+			    CS_PASS;
 			cs_unlock(m);
 			cs_free(e);
 			*idx = old;
@@ -700,20 +798,13 @@ cache_store_fill_append(uint32_t idx, const void *data, size_t len)
 	struct cs_entry	*en = &cs_entries[idx];
 	const char	*p = data;
 	size_t		 room, n;
-	uint32_t	 b;
 
 	while (len > 0) {
 		room = en->len % CS_BLOCK == 0 ? 0 : CS_BLOCK -
 		    en->len % CS_BLOCK;
 		if (room == 0) {
-			if ((b = cs_block_alloc(idx)) == CS_NONE)
+			if (cs_block_alloc(idx) == CS_NONE)
 				return -1;
-			if (en->last == CS_NONE)
-				en->first = b;
-			else
-				cs_links[en->last].next = b;
-			en->last = b;
-			en->nblocks++;
 			room = CS_BLOCK;
 		}
 		n = len < room ? len : room;
@@ -732,25 +823,27 @@ cache_store_fill_commit(uint32_t idx, size_t head_len, const void *meta,
 {
 	struct cs_entry	*en = &cs_entries[idx];
 	pthread_mutex_t	*m = cs_stripe(en->hash);
-	uint32_t	 e, next;
+	uint32_t	 e, next, st;
 
+	(void)slot;
 	en->head_len = (uint32_t)head_len;
 	memcpy(en->meta, meta, CS_META);
 	cs_lock(m, 0);
 	/* the new object replaces any older one of the same key */
 	for (e = cs_buckets[en->hash % cs->nentries]; e != CS_NONE; e = next) {
 		next = cs_entries[e].next;
+		st = cs_state(e);
 		if (e != idx && cs_entries[e].hash == en->hash &&
 		    cs_entries[e].key_len == en->key_len &&
-		    atomic_load(&cs_entries[e].state) != CS_S_FILLING &&
+		    (st == CS_S_READY || st == CS_S_PASS) &&
 		    cs_same_key(e, idx))
 			cs_kill(e);
 	}
+	en->counted = 1;
 	atomic_fetch_add(&cs->objects, 1);
 	atomic_fetch_add(&cs->bytes, en->len);
 	atomic_store(&en->clock, 1);
-	atomic_store(&en->state, CS_S_READY);
-	atomic_store(&CS_SLOT(slot)->fill, 0);
+	cs_set_state(idx, CS_S_READY);
 	cs_unlock(m);
 }
 
@@ -760,13 +853,13 @@ cache_store_fill_abort(uint32_t idx, unsigned slot, int64_t pass_ms)
 	struct cs_entry	*en = &cs_entries[idx];
 	pthread_mutex_t	*m = cs_stripe(en->hash);
 
+	(void)slot;
 	cs_lock(m, 0);
-	atomic_store(&CS_SLOT(slot)->fill, 0);
 	if (pass_ms > 0) {
 		/* the key stays, as a "go to the origin" marker */
 		en->expires = util_now_ms() + pass_ms;
 		atomic_store(&en->clock, 1);
-		atomic_store(&en->state, CS_S_PASS);
+		cs_set_state(idx, CS_S_PASS);
 		cs_unlock(m);
 		return;
 	}
@@ -784,8 +877,8 @@ cache_store_state(uint32_t idx, const char *key, size_t klen)
 
 	cs_lock(m, 0);
 	/* the entry may have been reused for another key meanwhile */
-	if (cs_key_eq(idx, key, klen))
-		switch (atomic_load(&en->state)) {
+	if (cs_stripe(en->hash) == m && cs_key_eq(idx, key, klen))
+		switch (cs_state(idx)) {
 		case CS_S_FILLING:
 			r = CS_FILLING;
 			break;
@@ -807,7 +900,7 @@ cache_store_remove(const char *key, size_t klen)
 {
 	uint64_t	 h = util_hash64(key, klen, 0);
 	pthread_mutex_t	*m = cs_stripe(h);
-	uint32_t	 e, next;
+	uint32_t	 e, next, st;
 	unsigned	 n = 0;
 
 	if (cs == NULL)
@@ -815,14 +908,36 @@ cache_store_remove(const char *key, size_t klen)
 	cs_lock(m, 0);
 	for (e = cs_buckets[h % cs->nentries]; e != CS_NONE; e = next) {
 		next = cs_entries[e].next;
+		st = cs_state(e);
 		if (cs_entries[e].hash == h && cs_key_eq(e, key, klen) &&
-		    atomic_load(&cs_entries[e].state) != CS_S_FILLING) {
+		    (st == CS_S_READY || st == CS_S_PASS)) {
 			cs_kill(e);
 			n++;
 		}
 	}
 	cs_unlock(m);
 	return n;
+}
+
+/* Does the stored key of e start with prefix? */
+static int
+cs_key_prefix(uint32_t e, const char *prefix, size_t plen)
+{
+	const struct cs_entry	*en = &cs_entries[e];
+	uint32_t		 b = en->first;
+	size_t			 off = 0, n;
+
+	if (en->key_len < plen)
+		return 0;
+	while (off < plen && b != CS_NONE) {
+		n = plen - off < CS_BLOCK ? plen - off : CS_BLOCK;
+		if (memcmp(cs_data + (size_t)b * CS_BLOCK, prefix + off,
+		    n) != 0)
+			return 0;
+		off += n;
+		b = cs_links[b].next;
+	}
+	return off == plen;
 }
 
 unsigned
@@ -837,17 +952,14 @@ cache_store_remove_prefix(const char *prefix, size_t plen)
 		return 0;
 	for (e = 0; e < cs->nentries; e++) {
 		en = &cs_entries[e];
-		if (atomic_load(&en->state) != CS_S_READY ||
-		    en->key_len < plen)
+		if (cs_state(e) != CS_S_READY || en->key_len < plen)
 			continue;
 		m = cs_stripe(en->hash);
 		CS_HOOK(CS_HOOK_PREFIX, e);
 		cs_lock(m, 0);
-		if (atomic_load(&en->state) == CS_S_READY &&
-		    en->key_len >= plen && en->first != CS_NONE &&
-		    plen <= CS_BLOCK &&
-		    memcmp(cs_data + (size_t)en->first * CS_BLOCK, prefix,
-		    plen) == 0) {
+		/* reused meanwhile, maybe under another stripe? */
+		if (cs_stripe(en->hash) == m && cs_state(e) == CS_S_READY &&
+		    cs_key_prefix(e, prefix, plen)) {
 			cs_kill(e);
 			n++;
 		}
@@ -856,20 +968,38 @@ cache_store_remove_prefix(const char *prefix, size_t plen)
 	return n;
 }
 
+/*
+ * Release what the workers of slots [lo, hi) (absolute) held: their
+ * references, every fill they had begun, and the dead entries any
+ * worker left on its way to freeing them.
+ */
+static void
+cs_reap(uint32_t lo, uint32_t hi)
+{
+	struct cs_entry	*en;
+	uint32_t	 i, e;
+	uint64_t	 v;
+
+	for (i = lo; i < hi; i++)
+		if ((e = atomic_exchange(&cs_slots[i].ref, 0)) != 0)
+			cs_unref(e - 1);
+	for (e = 0; e < cs->nentries; e++) {
+		en = &cs_entries[e];
+		v = atomic_load(&en->sr);
+		if (CS_ST(v) == CS_S_FILLING && en->filler >= lo &&
+		    en->filler < hi)
+			cache_store_fill_abort(e, 0, 0);
+		else if (v == CS_SR(CS_S_DEAD, 0))
+			cs_reclaim(e);
+	}
+}
+
 void
 cache_store_reap(unsigned slot)
 {
-	struct cs_slot	*s;
-	uint32_t	 e;
-
 	if (cs == NULL)
 		return;
-	s = CS_SLOT(slot);
-	if ((e = atomic_exchange(&s->ref, 0)) != 0)
-		cache_store_release(e - 1, slot);
-	if ((e = atomic_exchange(&s->fill, 0)) != 0 &&
-	    atomic_load(&cs_entries[e - 1].state) == CS_S_FILLING)
-		cache_store_fill_abort(e - 1, slot, 0);
+	cs_reap(CS_SLOT_ID(slot), CS_SLOT_ID(slot) + 1);
 }
 
 void

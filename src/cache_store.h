@@ -97,7 +97,11 @@ unsigned cache_store_remove(const char *key, size_t klen);
 /* Remove every object whose key starts with prefix (bounded: one pass). */
 unsigned cache_store_remove_prefix(const char *prefix, size_t plen);
 
-/* Master: a worker in scoreboard slot died; release what it held. */
+/*
+ * Master: a worker in scoreboard slot died (or left); release what it
+ * held: its reference, every fill it began, and what it was freeing.
+ * One pass over the entries.
+ */
 void	cache_store_reap(unsigned slot);
 void	cache_store_stats(struct cs_stats *);
 
@@ -113,7 +117,7 @@ enum cs_hook {
 	CS_HOOK_LOCKED = 0,	/* a lock just taken (and repaired) */
 	CS_HOOK_EVICT,		/* eviction chose x's stripe, not locked */
 	CS_HOOK_PREFIX,		/* a prefix purge chose x's stripe */
-	CS_HOOK_KILL,		/* x unlinked, about to be marked dead */
+	CS_HOOK_KILL,		/* x about to be marked dead */
 	CS_HOOK_UNLINKED,	/* x unlinked, not yet freed */
 	CS_HOOK_POPPED,		/* x taken off the free list */
 	CS_HOOK_FREEING		/* block x just given back */
