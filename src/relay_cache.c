@@ -1119,6 +1119,11 @@ relay_cache_purge(struct relay *r, struct relay_req *q)
 		n = rc_primary(q->req.host, q->req.host ? q->req.host_len : 0,
 		    q->req.target, q->req.target_len - 1, r->ckey + 1,
 		    r->ckey_cap - 1);
+		if (n == 0) {
+			/* no key is that long: an empty prefix is everything */
+			relay_error(r, q, 414);
+			return 1;
+		}
 		r->ckey[0] = 'O';
 		removed = cache_store_remove_prefix(r->ckey, n + 1);
 		r->ckey[0] = 'V';

@@ -436,6 +436,30 @@ class CacheRobustnessTest(PorterTest):
         self.assertGreater(ok, 100)
 
 
+class LongPurgeTest(PorterTest):
+    """A prefix PURGE whose target is too long for a cache key is refused:
+    it never becomes a purge of everything."""
+    workers = 1
+    porter_extra = "max_header_size = 128k\nmax_uri_length = 65536\n"
+
+    def config_body(self):
+        return "[cache]\nsize = 4M\n\n" + super().config_body()
+
+    def test_overlong_prefix_refused(self):
+        paths = ["/counter?cc=max-age%3D60&k=1", "/bytes/10?cc=max-age%3D60"]
+        for p in paths:
+            self.get(p)
+            self.assertEqual(self.get(p).header("cache-status"),
+                             "porter; hit")
+        c = Client(self.port)
+        r = c.request("PURGE", "/" + "a" * 50000 + "*")
+        c.close()
+        self.assertEqual(r.status, 414)
+        for p in paths:
+            self.assertEqual(self.get(p).header("cache-status"),
+                             "porter; hit", p)
+
+
 class PassMarksTest(PorterTest):
     """Hit-for-pass marks that live long cannot crowd objects out of a
     small store."""
