@@ -136,6 +136,12 @@ conn_read(struct conn *c, void *dst, size_t len, int timeout_ms)
 	return n;
 }
 
+int
+conn_eof_clean(const struct conn *c)
+{
+	return c->ssl == NULL || tls_eof_clean(c->ssl);
+}
+
 ssize_t
 conn_fill(struct conn *c, int timeout_ms)
 {

@@ -44,6 +44,12 @@ ssize_t	conn_fill(struct conn *, int timeout_ms);
  * the next conn_fill reports).
  */
 ssize_t	conn_fill_ready(struct conn *);
+/*
+ * After a read returned 0: was that the end the peer meant?  Always on
+ * a plain socket (a FIN; a reset is an error); on TLS only after the
+ * peer's close_notify.
+ */
+int	conn_eof_clean(const struct conn *);
 /* Read straight into dst, bypassing the buffer (same returns). */
 ssize_t	conn_read(struct conn *, void *dst, size_t len, int timeout_ms);
 /* Write everything; -1 on error or when timeout_ms passes without progress. */

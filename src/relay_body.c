@@ -348,6 +348,12 @@ relay_body_response(struct relay *r, struct relay_req *q,
 			conn_consume(&r->be, avail);
 			q->bytes += avail;
 		}
+		/* stored, and ended for the client, only if the origin ended it */
+		if (!conn_eof_clean(&r->be)) {
+			log_info("upstream %s: TLS closed without close_notify: "
+			    "the body may be cut short", q->upstream);
+			return RE_ABORT;
+		}
 		relay_cache_done(r, q, 1);
 		if (chunked && conn_write(&r->cl, "0\r\n\r\n", 5,
 		    cf->send_timeout) == -1)

@@ -482,8 +482,13 @@ tls_client_ctx(struct pool_config *pc, char *err, size_t errlen)
 		return -1;
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	/*
+	 * Not SSL_OP_IGNORE_UNEXPECTED_EOF: it makes a backend's unclean
+	 * EOF look like its close_notify, and a close-delimited body cut
+	 * short must not pass for whole (tls_eof_clean).
+	 */
 	SSL_CTX_set_options(ctx, SSL_OP_NO_COMPRESSION |
-	    SSL_OP_NO_RENEGOTIATION | SSL_OP_IGNORE_UNEXPECTED_EOF);
+	    SSL_OP_NO_RENEGOTIATION);
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
@@ -622,6 +627,10 @@ tls_read(void *p, void *buf, size_t len)
 	if (n > 0)
 		return n;
 	e = SSL_get_error(ssl, n);
+	/* EOF without close_notify: an EOF still, but not a clean one */
+	if (e == SSL_ERROR_SSL && ERR_GET_REASON(ERR_peek_error()) ==
+	    SSL_R_UNEXPECTED_EOF_WHILE_READING)
+		e = SSL_ERROR_ZERO_RETURN;
 	ERR_clear_error();
 	switch (e) {
 	case SSL_ERROR_ZERO_RETURN:
@@ -681,6 +690,12 @@ tls_free(void *p, int shutdown)
 		(void)SSL_shutdown(ssl);	/* close_notify, no wait */
 	ERR_clear_error();
 	SSL_free(ssl);
+}
+
+int
+tls_eof_clean(void *ssl)
+{
+	return (SSL_get_shutdown(ssl) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
 void

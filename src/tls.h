@@ -46,6 +46,11 @@ void	*tls_connect(int fd, void *client_ctx, const char *name,
 /* recv/send semantics: -1 with errno (ETIMEDOUT on a deadline), 0 EOF. */
 ssize_t	tls_read(void *ssl, void *buf, size_t len);
 ssize_t	tls_write(void *ssl, const void *buf, size_t len);
+/*
+ * After tls_read returned 0: did the peer send close_notify (1), or just
+ * close the connection (0: the data may have been cut short)?
+ */
+int	tls_eof_clean(void *ssl);
 /* Does OpenSSL hold input (decrypted, or read ahead) poll cannot see? */
 int	tls_pending(void *ssl);
 /*

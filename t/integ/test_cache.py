@@ -3,7 +3,12 @@ validation, Vary, request directives, invalidation, purge, coalescing,
 stale serving, robustness when workers die."""
 import os
 import re
+import shutil
 import signal
+import socket
+import ssl
+import subprocess
+import tempfile
 import threading
 import time
 import unittest
@@ -458,6 +463,127 @@ class LongPurgeTest(PorterTest):
         for p in paths:
             self.assertEqual(self.get(p).header("cache-status"),
                              "porter; hit", p)
+
+
+class TlsCutOrigin:
+    """An HTTPS origin on 127.0.0.1 that answers every request with a
+    close-delimited 200, storable, then closes: after its close_notify
+    for /clean, without one (an unclean EOF) for anything else."""
+
+    def __init__(self, cert, key):
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(cert, key)
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.fetches = {}
+        self.running = True
+        self.t = threading.Thread(target=self.serve, daemon=True)
+        self.t.start()
+
+    def serve(self):
+        while self.running:
+            try:
+                raw, _ = self.lsock.accept()
+            except OSError:
+                continue
+            raw.settimeout(5)
+            try:
+                s = self.ctx.wrap_socket(raw, server_side=True)
+                head = b""
+                while b"\r\n\r\n" not in head:
+                    d = s.recv(4096)
+                    if not d:
+                        raise OSError("closed")
+                    head += d
+                path = head.split(b" ")[1].decode()
+                self.fetches[path] = self.fetches.get(path, 0) + 1
+                s.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                          b"Cache-Control: max-age=60\r\n"
+                          b"Connection: close\r\n\r\nbody of " +
+                          path.encode() + b"\n")
+                if path.startswith("/clean"):
+                    s = s.unwrap()      # close_notify
+                s.close()               # Python's close sends none
+            except (OSError, ssl.SSLError):
+                raw.close()
+
+    def stop(self):
+        self.running = False
+        self.t.join(10)
+        self.lsock.close()
+
+
+def raw_get(port, path, version="1.0"):
+    """The whole answer to one request, read until porter closes."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+        s.sendall(("GET %s HTTP/%s\r\nHost: t\r\nConnection: close\r\n"
+                   "\r\n" % (path, version)).encode())
+        out = b""
+        while True:
+            d = s.recv(65536)
+            if not d:
+                return out
+            out += d
+
+
+class TlsCutTest(PorterTest):
+    """A close-delimited body from a TLS backend is stored only when the
+    backend ended it with close_notify: an unclean EOF may be a cut."""
+    origins = ()
+    workers = 1
+
+    @classmethod
+    def setUpClass(cls):
+        cls.certs = tempfile.mkdtemp(prefix="porter-cut.")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout",
+                        os.path.join(cls.certs, "o.key"), "-out",
+                        os.path.join(cls.certs, "o.pem"), "-days", "2",
+                        "-subj", "/CN=origin.test"], check=True,
+                       capture_output=True, timeout=60)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.certs, ignore_errors=True)
+
+    def setUp(self):
+        self.be = TlsCutOrigin(os.path.join(self.certs, "o.pem"),
+                               os.path.join(self.certs, "o.key"))
+        try:
+            super().setUp()
+        except Exception:
+            self.be.stop()
+            raise
+
+    def tearDown(self):
+        try:
+            super().tearDown()
+        finally:
+            self.be.stop()
+
+    def config_body(self):
+        return ("[cache]\nsize = 4M\n\n[pool app]\n"
+                "server = 127.0.0.1:%d\ntls = on\ntls_verify = off\n"
+                "retries = 0\n" % self.be.port)
+
+    def test_clean_end_stored(self):
+        a = raw_get(self.port, "/clean")
+        self.assertIn(b"\r\n\r\nbody of /clean\n", a)
+        b = raw_get(self.port, "/clean")
+        self.assertIn(b"Cache-Status: porter; hit", b)
+        self.assertEqual(self.be.fetches["/clean"], 1)
+
+    def test_unclean_end_not_stored(self):
+        a = raw_get(self.port, "/cut")
+        self.assertIn(b"body of /cut\n", a)
+        b = raw_get(self.port, "/cut")
+        self.assertNotIn(b"porter; hit", b)
+        self.assertEqual(self.be.fetches["/cut"], 2)
+        # an HTTP/1.1 client gets no last chunk: the cut shows
+        c = raw_get(self.port, "/cut", "1.1")
+        self.assertIn(b"body of /cut\n", c)
+        self.assertFalse(c.endswith(b"0\r\n\r\n"))
 
 
 class PassMarksTest(PorterTest):
