@@ -18,6 +18,9 @@
  *   frees it, and only that one; a DEAD entry nobody holds is garbage
  *   anyone may free under its stripe lock (cs_reclaim), so the master
  *   frees those a dead worker left behind;
+ * - references are taken and let go under the stripe lock, and the
+ *   worker's slot records each before it is counted: a repair of the
+ *   stripe counts them again from the slots;
  * - an entry leaves the free list FILLING, with the slot filling it,
  *   inside the allocator's lock: the master aborts every fill of a dead
  *   worker's slot, however many it held;
@@ -337,13 +340,17 @@ cs_alloc_repair(void)
 		}
 }
 
+static void	cs_stripe_repair(pthread_mutex_t *);
+
 static void
 cs_lock(pthread_mutex_t *m, int is_alloc)
 {
 	if (pthread_mutex_lock(m) == EOWNERDEAD) {
+		/* bucket chains change with single stores: still whole */
 		if (is_alloc)
 			cs_alloc_repair();
-		/* bucket chains change with single stores: still whole */
+		else
+			cs_stripe_repair(m);
 		pthread_mutex_consistent(m);
 	}
 	CS_HOOK(CS_HOOK_LOCKED, is_alloc ? CS_HOOK_ALLOC :
@@ -460,12 +467,68 @@ cs_reclaim(uint32_t e)
 	cs_unlock(m);
 }
 
-/* Drop a reference to e. */
+/*
+ * Let go of slot i's (absolute) reference to e.  Under e's stripe lock,
+ * as it was taken, and forgotten by the slot before it is uncounted, so
+ * that a repair of the stripe can count again (cs_stripe_repair).  The
+ * last reader of a DEAD entry frees it.
+ */
 static void
-cs_unref(uint32_t e)
+cs_let_go(uint32_t i, uint32_t e)
 {
-	if (atomic_fetch_sub(&cs_entries[e].sr, 1) == CS_SR(CS_S_DEAD, 1))
-		cs_reclaim(e);
+	struct cs_entry	*en = &cs_entries[e];
+	pthread_mutex_t	*m = cs_stripe(en->hash);	/* held: stays put */
+
+	cs_lock(m, 0);
+	if (atomic_load(&cs_slots[i].ref) == e + 1)
+		atomic_store(&cs_slots[i].ref, 0);
+	CS_HOOK(CS_HOOK_RELEASE, e);
+	if (atomic_fetch_sub(&en->sr, 1) == CS_SR(CS_S_DEAD, 1)) {
+		cs_unlink(e);
+		cs_free(e);
+	}
+	cs_unlock(m);
+}
+
+/*
+ * A worker died holding stripe m: maybe halfway through taking or letting
+ * go of a reference, or through removing an entry.  References are taken
+ * and let go only under this lock, recorded in the slot before they are
+ * counted and forgotten before they are uncounted, so the slots say who
+ * holds what: count the references of the stripe's entries again, and
+ * free the DEAD ones nobody holds.
+ */
+static void
+cs_stripe_repair(pthread_mutex_t *m)
+{
+	struct cs_entry	*en;
+	uint32_t	 e, i, st;
+
+	log_warnx("cache: repairing a stripe after a worker died holding "
+	    "its lock");
+	for (e = 0; e < cs->nentries; e++) {
+		en = &cs_entries[e];
+		st = cs_state(e);
+		if ((st == CS_S_READY || st == CS_S_DEAD) &&
+		    cs_stripe(en->hash) == m)
+			atomic_store(&en->sr, CS_SR(st, 0));
+	}
+	for (i = 0; i < CS_SLOTS; i++) {
+		e = atomic_load(&cs_slots[i].ref);
+		if (e == 0 || e > cs->nentries)
+			continue;
+		en = &cs_entries[--e];
+		st = cs_state(e);
+		if ((st == CS_S_READY || st == CS_S_DEAD) &&
+		    cs_stripe(en->hash) == m)
+			atomic_fetch_add(&en->sr, 1);
+	}
+	for (e = 0; e < cs->nentries; e++)
+		if (atomic_load(&cs_entries[e].sr) == CS_SR(CS_S_DEAD, 0) &&
+		    cs_stripe(cs_entries[e].hash) == m) {
+			cs_unlink(e);
+			cs_free(e);
+		}
 }
 
 /* Evict one object by CLOCK; 0 when nothing could be evicted. */
@@ -649,9 +712,13 @@ cs_found(uint32_t e, int64_t now_ms, unsigned slot, void *meta)
 
 	switch (cs_state(e)) {
 	case CS_S_READY:
-		/* under the stripe lock: nobody kills it meanwhile */
-		atomic_fetch_add(&en->sr, 1);
+		/*
+		 * Under the stripe lock: nobody kills it meanwhile.  Recorded
+		 * before it is counted, for a repair (cs_stripe_repair).
+		 */
 		atomic_store(&CS_SLOT(slot)->ref, e + 1);
+		CS_HOOK(CS_HOOK_TAKE, e);
+		atomic_fetch_add(&en->sr, 1);
 		atomic_store_explicit(&en->clock, 1, memory_order_relaxed);
 		if (meta != NULL)
 			memcpy(meta, en->meta, CS_META);
@@ -694,8 +761,7 @@ cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
 void
 cache_store_release(uint32_t idx, unsigned slot)
 {
-	atomic_store(&CS_SLOT(slot)->ref, 0);
-	cs_unref(idx);
+	cs_let_go(CS_SLOT_ID(slot), idx);
 }
 
 void
@@ -981,8 +1047,8 @@ cs_reap(uint32_t lo, uint32_t hi)
 	uint64_t	 v;
 
 	for (i = lo; i < hi; i++)
-		if ((e = atomic_exchange(&cs_slots[i].ref, 0)) != 0)
-			cs_unref(e - 1);
+		if ((e = atomic_load(&cs_slots[i].ref)) != 0)
+			cs_let_go(i, e - 1);
 	for (e = 0; e < cs->nentries; e++) {
 		en = &cs_entries[e];
 		v = atomic_load(&en->sr);

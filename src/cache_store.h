@@ -54,7 +54,8 @@ int	cache_store_enabled(void);
 /*
  * Find key.  On CS_HIT the object is referenced (release it with
  * cache_store_release) and its meta copied to meta.  slot is the caller's
- * scoreboard slot, so the master can drop the reference if it dies.
+ * scoreboard slot, so the master can drop the reference if it dies: a
+ * worker holds one reference at a time.
  */
 enum cs_lookup cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
 	    unsigned slot, uint32_t *idx, void *meta);
@@ -120,7 +121,9 @@ enum cs_hook {
 	CS_HOOK_KILL,		/* x about to be marked dead */
 	CS_HOOK_UNLINKED,	/* x unlinked, not yet freed */
 	CS_HOOK_POPPED,		/* x taken off the free list */
-	CS_HOOK_FREEING		/* block x just given back */
+	CS_HOOK_FREEING,	/* block x just given back */
+	CS_HOOK_TAKE,		/* a reference to x half taken */
+	CS_HOOK_RELEASE		/* a reference to x half let go */
 };
 extern void	(*cache_store_hook)(enum cs_hook, uint32_t);
 #endif

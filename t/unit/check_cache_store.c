@@ -5,6 +5,7 @@
  * lock or a fill.
  */
 #include <sys/mman.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <check.h>
 #include <poll.h>
@@ -424,12 +425,47 @@ party_reader(long unused)
 	return 0;
 }
 
+/* Is the party asleep on a futex (a lock held here)? */
+static int
+party_in_futex(pid_t pid)
+{
+	char	 path[64];
+	FILE	*f;
+	long	 nr = -1;
+
+	snprintf(path, sizeof(path), "/proc/%ld/syscall", (long)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fscanf(f, "%ld", &nr) != 1)
+		nr = -1;
+	fclose(f);
+	return nr == SYS_futex;
+}
+
+static int	 released;	/* the reader let go inside the removal */
+
+/*
+ * The reader goes on, inside the removal: it lets go at once (the race),
+ * or it waits for the stripe lock this process holds.
+ */
 static void
 release_now(uint32_t e)
 {
+	struct pollfd	 pfd = { other.up, POLLIN, 0 };
+	int		 i;
+
 	(void)e;
 	party_go(&other);
-	(void)party_wait(&other);
+	for (i = 0; i < 20000; i++) {
+		if (poll(&pfd, 1, 1) == 1) {
+			(void)party_wait(&other);
+			released = 1;
+			return;
+		}
+		if (party_in_futex(other.pid))
+			return;
+	}
+	ck_abort_msg("the reader neither let go nor waited for the lock");
 }
 
 /* Fill and read the same few keys until killed at the armed step. */
@@ -499,8 +535,8 @@ END_TEST
 
 /*
  * Removing an object races with its last reader letting go: the reader
- * releases just after the remover unlinked it, before the remover marks
- * it dead.  Exactly one of them must free it.
+ * goes on just before the remover marks it dead.  Exactly one of them
+ * must free it.
  */
 START_TEST(test_kill_release_race)
 {
@@ -510,9 +546,12 @@ START_TEST(test_kill_release_race)
 	ck_assert_int_eq(put("x", 'x', 9000), 0);
 	party_start(&other, party_reader, 0);
 	(void)party_wait(&other);		/* it holds a reference */
+	released = 0;
 	hook_arm(CS_HOOK_KILL, UINT32_MAX, release_now);
 	ck_assert_uint_eq(cache_store_remove("x", 1), 1);
 	ck_assert(hook_fired);
+	if (!released)
+		(void)party_wait(&other);
 	party_go(&other);
 	ck_assert_int_eq(party_end(&other, 0), 0);
 	cache_store_stats(&st);
@@ -724,6 +763,57 @@ killed_in_removal(int in_free)
 	teardown();
 }
 
+/* Look "held" up in slot 6 and let it go, stopping where armed. */
+static int
+party_holder(long point)
+{
+	uint32_t	 idx;
+
+	hook_arm((enum cs_hook)point, UINT32_MAX, NULL);
+	if (cache_store_lookup("held", 4, util_now_ms(), 6, &idx, NULL) !=
+	    CS_HIT)
+		return 1;
+	cache_store_release(idx, 6);
+	return 0;
+}
+
+/*
+ * A worker killed halfway through taking (0) or letting go of (1) a
+ * reference: after the master reaped its slot, the object is no one's,
+ * and removing it frees it.
+ */
+static void
+killed_in_reference(int releasing)
+{
+	struct cs_stats	 st;
+
+	setup(64 * 1024);			/* 16 blocks */
+	ck_assert_int_eq(put("held", 'h', 5 * 4096), 0);
+	party_start(&other, party_holder, releasing ? CS_HOOK_RELEASE :
+	    CS_HOOK_TAKE);
+	(void)party_wait(&other);
+	ck_assert_int_eq(party_end(&other, SIGKILL), -SIGKILL);
+	cache_store_reap(6);
+	ck_assert_int_eq(get("held", 'h'), 5 * 4096);
+	ck_assert_uint_eq(cache_store_remove("held", 4), 1);
+	cache_store_stats(&st);
+	ck_assert_uint_eq(st.objects, 0);
+	ck_assert_int_eq(put("all", 'a', 16 * 4096 - 11), 0);
+	teardown();
+}
+
+START_TEST(test_killed_taking_reference)
+{
+	killed_in_reference(0);
+}
+END_TEST
+
+START_TEST(test_killed_releasing_reference)
+{
+	killed_in_reference(1);
+}
+END_TEST
+
 START_TEST(test_killed_between_unlink_and_free)
 {
 	killed_in_removal(0);
@@ -759,6 +849,8 @@ main(void)
 	tcase_add_test(tc, test_popped_entry_not_handed_twice);
 	tcase_add_test(tc, test_killed_between_unlink_and_free);
 	tcase_add_test(tc, test_killed_inside_free);
+	tcase_add_test(tc, test_killed_taking_reference);
+	tcase_add_test(tc, test_killed_releasing_reference);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
