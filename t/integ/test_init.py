@@ -8,7 +8,9 @@ temporary configuration; PORTER_DEFAULTS points away from a real
 /etc/default/porter.  Every wait is a bounded poll; the script's own waits
 are bounded by the PORTER_*_TIMEOUT values given here.
 """
+import grp
 import os
+import pwd
 import re
 import shutil
 import signal
@@ -22,11 +24,11 @@ import unittest
 import harness
 from harness import PORTER, BAD_LOG, pattern, wait_for
 
-TOP = os.path.abspath(os.path.join(os.path.dirname(os.path.abspath(__file__)),
-                                   "..", ".."))
-INIT = os.path.join(TOP, "etc", "init.d", "porter")
-UNIT = os.path.join(TOP, "etc", "porter.service")
-LOGROTATE = os.path.join(TOP, "etc", "logrotate.d", "porter")
+# made from their .in files with configure's paths, in the build directory
+BUILD = os.path.dirname(os.path.abspath(PORTER))
+INIT = os.path.join(BUILD, "etc", "init.d", "porter")
+UNIT = os.path.join(BUILD, "etc", "porter.service")
+LOGROTATE = os.path.join(BUILD, "etc", "logrotate.d", "porter")
 # INIT_SHELL=bash (or busybox sh, ...) runs the script with another shell
 SH = os.environ.get("INIT_SHELL") or shutil.which("sh") or "/bin/sh"
 
@@ -453,10 +455,18 @@ class LogrotateTest(InitTest):
         """etc/logrotate.d/porter with the temp dir's paths, forced."""
         with open(LOGROTATE) as f:
             text = f.read()
-        self.assertIn("/var/log/porter/*.log", text)
-        self.assertIn("/usr/local/var/run/porter.pid", text)
-        text = text.replace("/var/log/porter/", self.tmp + "/")
-        text = text.replace("/usr/local/var/run/porter.pid", self.pidfile)
+        logs = re.search(r"^(/\S*/log/porter/)\*\.log \{", text, re.M)
+        self.assertTrue(logs, text)
+        pid = re.search(r"cat (/\S*/porter\.pid) ", text)
+        self.assertTrue(pid, text)
+        text = text.replace(logs.group(1), self.tmp + "/")
+        text = text.replace(pid.group(1), self.pidfile)
+        # new files for the user the test's porter runs as
+        me = pwd.getpwuid(os.geteuid()).pw_name
+        gr = grp.getgrgid(os.getegid()).gr_name
+        self.assertIn("create 0640 porter adm", text)
+        text = text.replace("create 0640 porter adm",
+                            "create 0640 %s %s" % (me, gr))
         conf = os.path.join(self.tmp, "logrotate.conf")
         with open(conf, "w") as f:
             f.write(text)
@@ -499,16 +509,19 @@ class UnitTest(unittest.TestCase):
     def test_verify(self):
         with open(UNIT) as f:
             text = f.read()
-        for line in ("Type=forking", "PIDFile=", "ExecStartPre=",
-                     "ExecReload=", "KillSignal=SIGQUIT", "Restart=on-failure",
-                     "After=network-online.target"):
+        for line in ("Type=notify", "NotifyAccess=main", "ExecStartPre=",
+                     "porter -d -c ", "ExecReload=", "porter -s reload",
+                     "KillSignal=SIGQUIT", "Restart=on-failure",
+                     "LimitNOFILE=", "After=network-online.target"):
             self.assertIn(line, text)
         # verify wants the binaries to exist: use the built one
         tmp = tempfile.mkdtemp(prefix="porter-test.")
         try:
             unit = os.path.join(tmp, "porter.service")
             with open(unit, "w") as f:
-                f.write(text.replace("/usr/local/sbin/porter", PORTER))
+                sbin = re.search(r"^ExecStart=(/\S*/porter) ", text, re.M)
+                self.assertTrue(sbin, text)
+                f.write(text.replace(sbin.group(1), PORTER))
             cmd = ["systemd-analyze", "verify", "--man=no", unit]
             r = subprocess.run(cmd, capture_output=True, text=True,
                                timeout=60)
