@@ -6,7 +6,7 @@ import socket
 import unittest
 
 import harness
-from harness import PorterTest, Client, wait_for
+from harness import PorterTest, Client, dead_port, wait_for
 
 METRIC_NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
 SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)'
@@ -133,10 +133,7 @@ class AdminTest(PorterTest):
         self.assertEqual(r.header("x-origin"), "o1")
 
     def test_backend_errors_counted(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]
-        s.close()
+        dead = dead_port(self)
         self.porter.rewrite("[pool app]\nserver = 127.0.0.1:%d\n"
                             "retries = 0\n[admin]\naddress = 127.0.0.1:0\n"
                             % dead)

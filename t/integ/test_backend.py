@@ -6,7 +6,7 @@ import time
 import unittest
 
 import harness
-from harness import PorterTest, Client, Origin, pattern, wait_for
+from harness import PorterTest, Client, Origin, dead_port, pattern, wait_for
 
 
 def worker_fds(porter):
@@ -27,10 +27,7 @@ def worker_fds(porter):
 
 class RefusedTest(PorterTest):
     def config_body(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()       # nothing listens there now: connect is refused
+        port = dead_port(self)
         return "[pool app]\nserver = 127.0.0.1:%d\nretries = 0\n" % port
 
     def test_502(self):
@@ -62,10 +59,7 @@ class FailoverTest(PorterTest):
     origins = ("good",)
 
     def config_body(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]
-        s.close()
+        dead = dead_port(self)
         return ("[pool app]\nserver = 127.0.0.1:%d\nserver = %s\n"
                 "retries = 1\n" % (dead, self.o["good"].hostport))
 
