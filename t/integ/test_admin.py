@@ -2,7 +2,6 @@
 the allow list."""
 import re
 import signal
-import socket
 import unittest
 
 import harness
