@@ -39,6 +39,16 @@ def wait_for(cond, timeout=20.0, what="condition"):
         delay = min(delay * 2, 0.1)
 
 
+def dead_port(test):
+    """A loopback port where a connect is refused for as long as test
+    runs: bound and never listening, so no other process (nor an
+    ephemeral port of a connect) can take it meanwhile."""
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    test.addCleanup(s.close)
+    return s.getsockname()[1]
+
+
 def pattern(n):
     """The body /bytes/N of t/origin returns."""
     alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz"

@@ -6,7 +6,7 @@ import time
 import unittest
 
 import harness
-from harness import PorterTest, Client, Origin, pattern, wait_for
+from harness import PorterTest, Client, Origin, dead_port, pattern, wait_for
 
 
 def worker_fds(porter):
@@ -27,10 +27,7 @@ def worker_fds(porter):
 
 class RefusedTest(PorterTest):
     def config_body(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-        s.close()       # nothing listens there now: connect is refused
+        port = dead_port(self)
         return "[pool app]\nserver = 127.0.0.1:%d\nretries = 0\n" % port
 
     def test_502(self):
@@ -62,10 +59,7 @@ class FailoverTest(PorterTest):
     origins = ("good",)
 
     def config_body(self):
-        s = socket.socket()
-        s.bind(("127.0.0.1", 0))
-        dead = s.getsockname()[1]
-        s.close()
+        dead = dead_port(self)
         return ("[pool app]\nserver = 127.0.0.1:%d\nserver = %s\n"
                 "retries = 1\n" % (dead, self.o["good"].hostport))
 
@@ -87,10 +81,24 @@ class TimeoutTest(PorterTest):
         self.assertEqual(self.get("/bytes/1").status, 200)
 
     def test_slow_body_cut(self):
+        # one byte every 500 ms: the head and the first byte arrive, then
+        # read_timeout (300 ms) passes between two reads and porter cuts
+        # the response short (the client must not take it as whole)
         c = Client(self.port)
-        c.send(b"GET /bytes/10?delay=0 HTTP/1.1\r\nHost: t\r\n\r\n")
-        self.assertEqual(c.read_response().status, 200)
+        c.send(b"GET /slow/10?rate=2 HTTP/1.1\r\nHost: t\r\n\r\n")
+        t0 = time.monotonic()
+        with self.assertRaises(EOFError):
+            c.read_response()
+        self.assertLess(time.monotonic() - t0, 4.5)
         c.close()
+        self.assertEqual(self.get("/bytes/3").body, pattern(3))
+
+    def test_slow_body_within_read_timeout(self):
+        # 2 bytes every 100 ms: slow as a whole (1 s), but no read waits
+        # for read_timeout, so all of it arrives
+        r = self.get("/slow/20?rate=20")
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, pattern(20))
 
 
 class BrokenBackendTest(PorterTest):
