@@ -7,6 +7,7 @@
 #include "config.h"
 #include "health.h"
 #include "log.h"
+#include "scoreboard.h"
 #include "util.h"
 
 static struct backend_shm	*hl;
@@ -153,8 +154,29 @@ health_acquire(const struct server_config *sc)
 		} while (!atomic_compare_exchange_weak(&b->active, &cur,
 		    cur + 1));
 	}
+	/*
+	 * Counted first, noted second (and the reverse in health_end): a
+	 * worker killed in between leaks one count at worst, and never
+	 * makes the master give back one that was not taken.
+	 */
+	scoreboard_backend_hold(sc->hslot);
 	atomic_fetch_add_explicit(&b->requests, 1, memory_order_relaxed);
 	return 1;
+}
+
+void
+health_reap(unsigned sb)
+{
+	struct sb_slot_shm	*s = scoreboard_slot(sb);
+	unsigned		 k;
+	uint32_t		 b;
+
+	if (hl == NULL)
+		return;
+	for (k = 0; k < SB_BACKENDS; k++)
+		if ((b = atomic_exchange(&s->backends[k], 0)) != 0 &&
+		    b - 1 < hl_n)
+			atomic_fetch_sub(&hl[b - 1].active, 1);
 }
 
 /* A failure seen by a worker: maybe mark the server down. */
@@ -197,6 +219,7 @@ health_end(const struct pool_config *pc, const struct server_config *sc,
 	struct backend_shm	*b = &hl[sc->hslot];
 	int			 c = status / 100;
 
+	scoreboard_backend_drop(sc->hslot);
 	atomic_fetch_sub_explicit(&b->active, 1, memory_order_relaxed);
 	if (status < 0)
 		return;		/* the client's doing, not the server's */

@@ -80,6 +80,11 @@ unsigned health_ramp(const struct server_config *sc, int slow_start,
  */
 int	health_acquire(const struct server_config *sc);
 /*
+ * Master: the worker in scoreboard slot sb is gone; what it counted in
+ * flight (health_acquire without health_end) is in flight no more.
+ */
+void	health_reap(unsigned sb);
+/*
  * The request ended.  status: the response's, 0 for none (connect error,
  * timeout, bad response), -1 when the client gave up first (not the
  * server's fault).  Failures (0, and 5xx with fail_on_5xx) count toward

@@ -261,6 +261,7 @@ master_reap(struct master *m, int stopping)
 		/* what it held in the cache, it holds no more */
 		cache_store_reap((unsigned)w->sb);
 		limit_reap((unsigned)w->sb);
+		health_reap((unsigned)w->sb);
 		scoreboard_release((unsigned)w->sb);
 		w->pid = 0;
 		if (stopping || w->retiring)
