@@ -158,7 +158,8 @@ alog_reopen(void)
 		log_warn("reopen %s", alog_path);
 		return -1;
 	}
-	if (dup2(fd, alog_fd_) == -1) {
+	/* dup2 would clear close-on-exec: an upgrade would inherit it */
+	if (dup3(fd, alog_fd_, O_CLOEXEC) == -1) {
 		close(fd);
 		return -1;
 	}

@@ -138,7 +138,8 @@ log_reopen(void)
 		log_warn("reopen %s", log_path);
 		return -1;
 	}
-	if (dup2(fd, log_fd) == -1) {
+	/* dup2 would clear close-on-exec: an upgrade would inherit it */
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
 		close(fd);
 		return -1;
 	}

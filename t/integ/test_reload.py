@@ -186,6 +186,42 @@ class UpgradeTest(PorterTest):
                  "Z" in read("/proc/%d/stat" % new).split()[2],
                  what="new master exit")
 
+    def test_reopened_logs_stay_close_on_exec(self):
+        """After USR1 then USR2 the new binary and its workers hold the
+        access log once each (their own), not the old master's too."""
+        self.get("/bytes/1")
+        wait_for(lambda: self.porter.access(), what="access log")
+        os.rename(self.porter.accesslog, self.porter.accesslog + ".1")
+        self.porter.kill(signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(self.porter.accesslog),
+                 what="reopened access log")
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                    else None)(read(self.porter.pidfile)
+                                               .strip()),
+                           what="new master's pid file"))
+        try:
+            procs = [new] + [int(p) for p in children(new)]
+            self.assertGreater(len(procs), 1)
+            for pid in procs:
+                fds = "/proc/%d/fd" % pid
+                held = []
+                for fd in os.listdir(fds):
+                    try:
+                        held.append(os.readlink(os.path.join(fds, fd)))
+                    except OSError:
+                        pass
+                logs = [h for h in held if h.startswith(
+                    self.porter.accesslog)]
+                self.assertLessEqual(len(logs), 1, (pid, logs))
+        finally:
+            self.porter.kill(signal.SIGQUIT)
+            self.porter.proc.wait(30)
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
     def test_failed_upgrade_restores_pid_file(self):
         # a config the new binary rejects makes it exit at once
         with open(self.porter.conf, "a") as f:
