@@ -86,6 +86,7 @@ struct master {
 	int64_t			 tickets_at;	/* next ticket key rotation */
 	int64_t			 checker_at;	/* (re)start it then */
 	char *const		*argv;
+	int			 foreground;	/* -d */
 	char			 exe[PATH_MAX];
 };
 
@@ -659,6 +660,8 @@ master_upgrade(struct master *m)
 		return;
 	}
 	if (pid == 0) {
+		static char	 c[] = "-c", d[] = "-d";
+		char		*args[5];
 		sigset_t	 none;
 
 		for (i = 0; i < m->nls; i++)
@@ -667,7 +670,19 @@ master_upgrade(struct master *m)
 		(void)shm_cache_handover();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(m->exe, m->argv);
+		/*
+		 * Not the arguments as given: a relative -c meant the
+		 * directory porter was started from, and a daemon has gone
+		 * to "/" since.  cf->file is absolute (main.c).
+		 */
+		i = 0;
+		args[i++] = m->argv[0];
+		args[i++] = c;
+		args[i++] = m->cf->file;
+		if (m->foreground)
+			args[i++] = d;
+		args[i] = NULL;
+		execv(m->exe, args);
 		log_warn("upgrade: exec %s", m->exe);
 		_exit(WORKER_EXIT_FATAL);
 	}
@@ -749,6 +764,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	m.argv = argv;
+	m.foreground = foreground;
 	/*
 	 * The binary as started, whatever PATH or cwd led to it: an upgrade
 	 * runs whatever is at that path then.

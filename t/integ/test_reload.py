@@ -237,6 +237,58 @@ class UpgradeTest(PorterTest):
         self.porter.expect_errors = r"upgrade failed"
 
 
+class RelativeConfigUpgradeTest(unittest.TestCase):
+    """A daemon started with a relative -c works from "/": its upgrade
+    must still find the configuration."""
+
+    def test_upgrade_with_relative_config(self):
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="porter-test.")
+        o = harness.Origin("r")
+        pidf = os.path.join(tmp, "p.pid")
+        log = os.path.join(tmp, "error.log")
+        pids = []
+        try:
+            with open(os.path.join(tmp, "p.ini"), "w") as f:
+                f.write("[porter]\nworkers = 1\nmin_spare_workers = 0\n"
+                        "pid_file = %s\nerror_log = %s\n%s"
+                        "[listen a]\naddress = 127.0.0.1:0\n"
+                        "[pool p]\nserver = %s\n" %
+                        (pidf, log, "user = root\n" if os.geteuid() == 0
+                         else "", o.hostport))
+            r = subprocess.run([PORTER, "-c", "p.ini"], cwd=tmp,
+                               timeout=30, stdin=subprocess.DEVNULL,
+                               capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            old = int(wait_for(lambda: read(pidf).strip(), what="pid"))
+            pids.append(old)
+            port = int(wait_for(lambda: re.search(
+                r"listening on [0-9.]+:(\d+)", read(log)),
+                what="port").group(1))
+            os.kill(old, signal.SIGUSR2)
+            new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                        else None)(read(pidf).strip()) or
+                               "upgrade failed" in read(log),
+                               what="new master's pid file"))
+            self.assertNotIn("upgrade failed", read(log))
+            pids.append(new)
+            os.kill(old, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(pidf + ".oldbin"),
+                     what="old master gone")
+            self.assertEqual(harness.get(port, "/bytes/5").status, 200)
+            self.assertNotRegex(read(log), harness.BAD_LOG)
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGQUIT)
+                except ProcessLookupError:
+                    pass
+            wait_for(lambda: not os.path.exists(pidf), what="stopped")
+            o.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class CacheUpgradeTest(PorterTest):
     """The cache store passes to the new binary of an upgrade."""
 
