@@ -517,7 +517,6 @@ master_reload_undo(struct master *m, int foreground, const char *why)
 		(void)log_open(m->cf->error_log, m->cf->log_level, err,
 		    sizeof(err));
 	(void)master_open_alog(m->cf, err, sizeof(err));
-	(void)health_bind(m->cf);
 	log_error("reload failed, old configuration kept: %s", why);
 }
 
@@ -558,7 +557,7 @@ master_reload(struct master *m, int foreground)
 		log_warnx("max_workers grew past what this master can run; "
 		    "restart porter to use more than %u",
 		    (scoreboard_nslots() - 16) / 2);
-	if (health_bind(ncf) == -1) {
+	if (health_bind_prepare(ncf) == -1) {
 		snprintf(err, sizeof(err), "more than %d backend servers",
 		    MASTER_BACKENDS);
 		master_reload_undo(m, foreground, err);
@@ -571,6 +570,8 @@ master_reload(struct master *m, int foreground)
 		config_free(ncf);
 		return;
 	}
+	/* nothing fails from here: the new configuration is in use */
+	health_bind_commit(ncf);
 	if (strcmp(ncf->pid_file, m->cf->pid_file) != 0 &&
 	    strcmp(m->pidfile, m->cf->pid_file) == 0) {
 		/* the pid file moved: write the new one, drop the old */
@@ -727,10 +728,11 @@ master_setup(struct master *m, int foreground)
 		log_error("%s", err);
 		return -1;
 	}
-	if (health_bind(m->cf) == -1) {
+	if (health_bind_prepare(m->cf) == -1) {
 		log_error("more than %d backend servers", MASTER_BACKENDS);
 		return -1;
 	}
+	health_bind_commit(m->cf);
 	if ((m->w = calloc(m->nw, sizeof(*m->w))) == NULL) {
 		log_error("out of memory");
 		return -1;
