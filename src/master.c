@@ -744,6 +744,8 @@ master_setup(struct master *m, int foreground)
 		return -1;
 	}
 	m->pid = getpid();
+	/* the daemon is not the process that made or took the store */
+	cache_store_own();
 	m->spawn_rate = 1;
 	snprintf(m->pidfile, sizeof(m->pidfile), "%s", m->cf->pid_file);
 	return 0;

@@ -331,5 +331,58 @@ class CacheUpgradeTest(PorterTest):
                      what="new master stopped")
 
 
+class CacheRollbackUpgradeTest(PorterTest):
+    """An upgrade after a rolled-back upgrade: the third master must not
+    take the cache slots of the old master that still runs."""
+    expect_errors = r"upgrade failed"
+
+    def config_body(self):
+        return "[cache]\nsize = 8M\n\n" + super().config_body()
+
+    def new_master(self, old):
+        return int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                     else None)(read(self.porter.pidfile)
+                                                .strip()),
+                            what="new master's pid file"))
+
+    def test_fill_survives_upgrade_after_rollback(self):
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        first = self.new_master(old)
+        # roll back: the new master goes, the old one serves on
+        os.kill(first, signal.SIGQUIT)
+        wait_for(lambda: "upgrade failed" in self.porter.log() and
+                 read(self.porter.pidfile).strip() == str(old),
+                 what="rollback")
+        # a slow fill by a worker of the old master
+        p = "/slow/30000?rate=10000&cc=max-age%3D600"
+        c = Client(self.port)
+        c.send(("GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % p).encode())
+        self.o["o1"].wait_requests(1)
+        self.porter.kill(signal.SIGUSR2)
+        second = self.new_master(old)
+        try:
+            wait_for(lambda: self.porter.log().count(
+                "cache: kept from the previous binary") == 2,
+                what="the store taken over again")
+            r = c.read_response()
+            c.close()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, harness.pattern(30000))
+            # the fill was not aborted under the worker: it is stored
+            # (asked only from the cache, so that asking stores nothing)
+            r = wait_for(lambda: (lambda r: r if r.status == 200 else None)(
+                self.get(p, headers={"Cache-Control": "only-if-cached"})),
+                timeout=10, what="the object stored")
+            self.assertEqual(r.header("cache-status"), "porter; hit")
+            self.assertEqual(r.body, harness.pattern(30000))
+        finally:
+            self.porter.kill(signal.SIGQUIT)
+            self.porter.proc.wait(30)
+            os.kill(second, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
+
 if __name__ == "__main__":
     harness.main()
