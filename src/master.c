@@ -467,17 +467,19 @@ master_open_alog(const struct config *cf, char *err, size_t errlen)
 
 /*
  * Workers reopen the log files themselves on USR1, after they dropped
- * privileges: the files must be theirs to open.
+ * privileges: a log file porter created is given to their user so that
+ * they may.  Nothing else is: not a file that was there already (its
+ * owner decides who writes to it), not standard output or a terminal.
  */
 static void
 master_chown_logs(struct master *m)
 {
 	if (!m->creds.change || m->creds.uid == 0)
 		return;
-	if (alog_fd() != -1 && fchown(alog_fd(), m->creds.uid,
-	    m->creds.gid) == -1)
+	if (alog_created_fd() != -1 && fchown(alog_created_fd(),
+	    m->creds.uid, m->creds.gid) == -1)
 		log_warn("chown of the access log");
-	if (log_file_fd() != -1 && fchown(log_file_fd(), m->creds.uid,
+	if (log_created_fd() != -1 && fchown(log_created_fd(), m->creds.uid,
 	    m->creds.gid) == -1)
 		log_warn("chown of the error log");
 }
