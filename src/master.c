@@ -78,6 +78,7 @@ struct master {
 	int64_t			 spawn_after;	/* back-off: no fork before */
 	unsigned		 spawn_rate;
 	int			 at_max;	/* logged hitting max_workers */
+	int			 no_slot;	/* logged running out of slots */
 	int64_t			 last_tick;
 	pid_t			 pid;
 	char			 pidfile[4200];	/* the path this master owns */
@@ -108,6 +109,24 @@ master_count(struct master *m, int current_only, unsigned *idle)
 		if (idle != NULL && (st = atomic_load(&scoreboard_slot(
 		    (unsigned)m->w[i].sb)->state)) <= SB_IDLE)
 			(*idle)++;
+	}
+	return n;
+}
+
+/* How many older generations still have workers running? */
+static unsigned
+master_generations(struct master *m)
+{
+	unsigned	 seen[64], n = 0, k;
+	size_t		 i;
+
+	for (i = 0; i < m->nw; i++) {
+		if (m->w[i].pid == 0 || m->w[i].gen == m->gen)
+			continue;
+		for (k = 0; k < n && seen[k] != m->w[i].gen; k++)
+			;
+		if (k == n && n < sizeof(seen) / sizeof(seen[0]))
+			seen[n++] = m->w[i].gen;
 	}
 	return n;
 }
@@ -153,8 +172,16 @@ master_spawn(struct master *m)
 			w = &m->w[i];
 			break;
 		}
-	if (w == NULL || (sb = scoreboard_claim(m->gen)) == -1)
-		return -1;	/* retiring workers still hold the slots */
+	if (w == NULL || (sb = scoreboard_claim(m->gen)) == -1) {
+		/* retiring workers still hold the slots */
+		if (!m->no_slot)
+			log_warnx("no free worker slot: %zu workers of older "
+			    "generations still draining", master_count(m, 0,
+			    NULL) - master_count(m, 1, NULL));
+		m->no_slot = 1;
+		return -1;
+	}
+	m->no_slot = 0;
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
@@ -533,7 +560,7 @@ master_reload(struct master *m, int foreground)
 	struct config		*ncf;
 	struct proc_creds	 creds;
 	struct listener		*nls;
-	size_t			 n, i, busy;
+	size_t			 n, i, busy, total;
 
 	log_notice("reloading %s", m->cf->file);
 	if ((ncf = config_load(m->cf->file, err, sizeof(err))) == NULL) {
@@ -547,6 +574,22 @@ master_reload(struct master *m, int foreground)
 	    (!foreground && log_open(ncf->error_log, ncf->log_level, err,
 	    sizeof(err)) == -1) ||
 	    master_open_alog(ncf, err, sizeof(err)) == -1) {
+		master_reload_undo(m, foreground, err);
+		config_free(ncf);
+		return;
+	}
+	/*
+	 * Reloads faster than workers drain: every slot may be held by
+	 * workers of older generations, still finishing (shutdown_timeout
+	 * bounds it).  A generation that could not start its workers would
+	 * serve nobody: keep this one instead.
+	 */
+	total = master_count(m, 0, NULL);
+	if (m->nw - total < ncf->workers) {
+		snprintf(err, sizeof(err), "no free worker slot: %zu workers "
+		    "of %u generations still draining (within "
+		    "shutdown_timeout); reload again once they are gone",
+		    total - master_count(m, 1, NULL), master_generations(m));
 		master_reload_undo(m, foreground, err);
 		config_free(ncf);
 		return;

@@ -127,6 +127,54 @@ class ReloadTest(PorterTest):
         c.close()
 
 
+class ReloadOutOfSlotsTest(PorterTest):
+    """Reloads faster than busy workers drain use up the worker slots
+    (2 * max_workers + 16): the reload that could start no workers is
+    refused and says why, and the old generation serves on."""
+    workers = 2
+    porter_extra = "max_workers = 2\nshutdown_timeout = 8s\n"
+    expect_errors = r"reload failed"
+
+    def reloads_done(self):
+        return len(re.findall(r"configuration reloaded: generation",
+                              self.porter.log()))
+
+    def test_reloads_faster_than_draining(self):
+        hanging = []
+        refused = False
+        for n in range(1, 15):
+            # every worker of the current generation busy
+            for _ in range(2):
+                c = Client(self.port)
+                c.send(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+                hanging.append(c)
+            self.o["o1"].wait_requests(len(hanging))
+            self.porter.kill(signal.SIGHUP)
+            wait_for(lambda: self.reloads_done() >= n or
+                     "reload failed" in self.porter.log(),
+                     what="reload %d" % n)
+            if "reload failed" in self.porter.log():
+                refused = True
+                break
+        self.assertTrue(refused, "every reload went through")
+        self.assertRegex(self.porter.log(), r"reload failed, old "
+                         r"configuration kept: no free worker slot: \d+ "
+                         r"workers of \d+ generations still draining")
+        self.assertNotIn(", 0 workers", self.porter.log())
+        # the clients leave (or shutdown_timeout ends the old workers):
+        # the slots come free, and then it reloads
+        for c in hanging:
+            c.close()
+
+        def reloaded():
+            if self.reloads_done() >= n:
+                return True
+            self.porter.kill(signal.SIGHUP)
+            return False
+        wait_for(reloaded, 30, what="a reload once slots are free")
+        wait_for(lambda: self.get("/bytes/7").status == 200, what="serves")
+
+
 class SignalOptionTest(PorterTest):
     def run_s(self, name):
         return subprocess.run([PORTER, "-c", self.porter.conf, "-s", name],
