@@ -35,6 +35,7 @@ enum alog_kind { AK_COMBINED = 0, AK_JSON, AK_CUSTOM };
 
 static int		 alog_fd_ = -1;
 static char		 alog_path[4096];
+static int		 alog_created;	/* porter made the file */
 static enum alog_kind	 alog_kind;
 static char		 alog_fmt[1024];
 static struct alog_part	 alog_parts[ALOG_MAX_PARTS];
@@ -107,7 +108,8 @@ alog_format_check(const char *format, char *err, size_t errlen)
 int
 alog_open(const char *path, const char *format, char *err, size_t errlen)
 {
-	int	 fd;
+	char	 why[4400];
+	int	 fd, created;
 
 	if (format == NULL || strcmp(format, "combined") == 0)
 		alog_kind = AK_COMBINED;
@@ -121,23 +123,30 @@ alog_open(const char *path, const char *format, char *err, size_t errlen)
 		alog_kind = AK_CUSTOM;
 	}
 	if (path == NULL) {
-		if (alog_fd_ != -1)
+		if (alog_fd_ > 2)
 			close(alog_fd_);
 		alog_fd_ = -1;
 		alog_path[0] = '\0';
+		alog_created = 0;
 		return 0;
 	}
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot open access log %s: %s", path,
-		    strerror(errno));
+	if ((fd = log_file_open(path, &created, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "cannot open access log %s", why);
 		return -1;
 	}
-	if (alog_fd_ != -1)
+	if (alog_fd_ > 2 && alog_fd_ != fd)
 		close(alog_fd_);
 	alog_fd_ = fd;
-	snprintf(alog_path, sizeof(alog_path), "%s", path);
+	alog_created = created;
+	/* standard output and error are used as they are, never reopened */
+	snprintf(alog_path, sizeof(alog_path), "%s", fd > 2 ? path : "");
 	return 0;
+}
+
+int
+alog_created_fd(void)
+{
+	return alog_path[0] != '\0' && alog_created ? alog_fd_ : -1;
 }
 
 int
@@ -149,20 +158,23 @@ alog_fd(void)
 int
 alog_reopen(void)
 {
-	int	 fd;
+	char	 why[4400];
+	int	 fd, created;
 
-	if (alog_fd_ == -1)
+	if (alog_fd_ == -1 || alog_path[0] == '\0')
 		return 0;
-	fd = open(alog_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		log_warn("reopen %s", alog_path);
+	if ((fd = log_file_open(alog_path, &created, why, sizeof(why))) ==
+	    -1) {
+		log_warnx("reopen %s", why);
 		return -1;
 	}
-	if (dup2(fd, alog_fd_) == -1) {
+	/* dup2 would clear close-on-exec: an upgrade would inherit it */
+	if (dup3(fd, alog_fd_, O_CLOEXEC) == -1) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
+	alog_created = created;
 	return 0;
 }
 

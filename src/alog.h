@@ -41,8 +41,13 @@ int	alog_format_check(const char *format, char *err, size_t errlen);
 int	alog_open(const char *path, const char *format, char *err,
 	    size_t errlen);
 int	alog_reopen(void);
-/* The descriptor (-1 when off), for the master to hand to workers' user. */
+/* The descriptor (-1 when off). */
 int	alog_fd(void);
+/*
+ * The descriptor if porter created the file (only such a file may be
+ * given to the workers' user), -1 otherwise.
+ */
+int	alog_created_fd(void);
 void	alog_write(const struct alog_entry *);
 
 #endif /* ALOG_H */

@@ -31,8 +31,10 @@
 #include <sys/types.h>
 #include <errno.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cache_store.h"
 #include "log.h"
@@ -97,6 +99,8 @@ struct cs_header {
 	uint64_t	 off_slots, off_locks, off_buckets, off_entries;
 	uint64_t	 off_links, off_data;
 	_Atomic uint64_t objects, bytes, evictions;
+	/* the master whose workers use each half of the slots, 0: none */
+	_Atomic int32_t	 owner[2];
 	pthread_mutex_t	 alloc_lock;
 };
 
@@ -198,19 +202,48 @@ cs_layout(uint64_t size, uint32_t format)
 
 static void	cs_reap(uint32_t, uint32_t);
 
+/* Is the master that used half h of the slots gone (or was there none)? */
+static int
+cs_owner_gone(unsigned h)
+{
+	pid_t	 pid = (pid_t)atomic_load(&cs->owner[h]);
+
+	return pid <= 0 || (kill(pid, 0) == -1 && errno == ESRCH);
+}
+
+void
+cache_store_own(void)
+{
+	if (cs != NULL)
+		atomic_store(&cs->owner[cs_base / CS_HALF], (int32_t)getpid());
+}
+
 int
 cache_store_adopt(void *mem, size_t len, uint64_t size, uint32_t format)
 {
 	struct cs_header *h = mem;
+	int		 free0, free1;
 
 	if (len < sizeof(*h) || h->magic != CS_MAGIC ||
 	    h->layout != cs_layout(size, format) || h->size != size ||
 	    len < cache_store_size(size))
 		return -1;
 	cache_store_attach(mem);
-	/* the other half from the master that had it until now */
-	cs_base = h->base == 0 ? CS_HALF : 0;
+	/*
+	 * A half whose master is gone: not simply the other one than the
+	 * last to adopt, for that master may have been stopped again (an
+	 * upgrade rolled back) while the one before it goes on.
+	 */
+	free0 = cs_owner_gone(0);
+	free1 = cs_owner_gone(1);
+	if (!free0 && !free1)
+		return -1;
+	if (free0 && free1)
+		cs_base = h->base == 0 ? CS_HALF : 0;
+	else
+		cs_base = free0 ? 0 : CS_HALF;
 	h->base = cs_base;
+	atomic_store(&h->owner[cs_base / CS_HALF], (int32_t)getpid());
 	/* what a generation before that one left in this half */
 	cs_reap(cs_base, cs_base + CS_HALF);
 	return 0;
@@ -233,6 +266,7 @@ cache_store_init(void *mem, size_t len, uint64_t size, uint32_t format)
 	cs->layout = cs_layout(size, format);
 	cs->size = size;
 	cs->base = cs_base = 0;
+	atomic_store(&cs->owner[0], (int32_t)getpid());
 	cs->nentries = (uint32_t)nentries;
 	cs->nblocks = (uint32_t)nblocks;
 	off = CS_ALIGN(sizeof(struct cs_header));

@@ -42,11 +42,19 @@ int	cache_store_init(void *mem, size_t len, uint64_t size,
  * Take over the store at mem that another binary laid out (a binary
  * upgrade): only when it was made for the same size, by a store of the
  * same layout, holding keys and meta of the same format (the caller's
- * number).  Its workers' slots are then the half the other master does
- * not use.  -1 when it does not fit: make a new one.
+ * number).  Its workers' slots are then the half whose master is gone
+ * (the store records the pid of the master using each half), never the
+ * half of a master still running.  -1 when it does not fit, or both
+ * halves are in use: make a new one.
  */
 int	cache_store_adopt(void *mem, size_t len, uint64_t size,
 	    uint32_t format);
+/*
+ * The calling process is the master whose workers use this store's half
+ * of the slots (after init or adopt, and again once a daemon has forked
+ * away from the process that made the store).
+ */
+void	cache_store_own(void);
 /* Attach to the store at mem (every process, after init or fork). */
 void	cache_store_attach(void *mem);
 int	cache_store_enabled(void);

@@ -7,6 +7,7 @@
 #include "config.h"
 #include "health.h"
 #include "log.h"
+#include "scoreboard.h"
 #include "util.h"
 
 static struct backend_shm	*hl;
@@ -57,47 +58,76 @@ health_find(const char *pool, const char *addr)
 }
 
 int
-health_bind(struct config *cf)
+health_bind_prepare(struct config *cf)
 {
-	unsigned char	 keep[4096];
+	unsigned char	 taken[4096];
 	size_t		 p, s;
 	unsigned	 i;
 	int		 k;
 
 	if (hl == NULL)
 		return 0;
-	memset(keep, 0, sizeof(keep));
+	memset(taken, 0, sizeof(taken));
 	for (p = 0; p < cf->npools; p++)
 		for (s = 0; s < cf->pools[p].nservers; s++) {
 			struct server_config *sc = &cf->pools[p].servers[s];
 
 			k = health_find(cf->pools[p].name, sc->addr.str);
 			if (k == -1) {
-				for (i = 0; i < hl_n; i++)
+				/*
+				 * A free slot no worker still counts a request
+				 * in (a server dropped by a reload, whose old
+				 * workers finish with it): not one of those.
+				 */
+				for (i = 0; i < hl_n && i < sizeof(taken); i++)
 					if (!atomic_load(&hl[i].used) &&
-					    !keep[i])
+					    !taken[i] &&
+					    atomic_load(&hl[i].active) == 0)
 						break;
-				if (i == hl_n)
+				if (i == hl_n || i == sizeof(taken))
 					return -1;
 				k = (int)i;
-				memset(&hl[k], 0, sizeof(hl[k]));
-				snprintf(hl[k].pool, sizeof(hl[k].pool), "%s",
-				    cf->pools[p].name);
-				snprintf(hl[k].addr, sizeof(hl[k].addr), "%s",
-				    sc->addr.str);
-				atomic_store(&hl[k].used, 1);
 			}
-			keep[k] = 1;
+			taken[k] = 1;
 			sc->hslot = (unsigned)k;
-			atomic_store(&hl[k].cfg_down, (uint32_t)sc->down);
+		}
+	return 0;
+}
+
+void
+health_bind_commit(const struct config *cf)
+{
+	unsigned char	 keep[4096];
+	struct backend_shm *b;
+	size_t		 p, s;
+	unsigned	 i;
+
+	if (hl == NULL)
+		return;
+	memset(keep, 0, sizeof(keep));
+	for (p = 0; p < cf->npools; p++)
+		for (s = 0; s < cf->pools[p].nservers; s++) {
+			const struct server_config *sc =
+			    &cf->pools[p].servers[s];
+
+			b = &hl[sc->hslot];
+			if (!atomic_load(&b->used)) {
+				memset(b, 0, sizeof(*b));
+				snprintf(b->pool, sizeof(b->pool), "%s",
+				    cf->pools[p].name);
+				snprintf(b->addr, sizeof(b->addr), "%s",
+				    sc->addr.str);
+				atomic_store(&b->used, 1);
+			}
+			keep[sc->hslot] = 1;
+			atomic_store(&b->cfg_down, (uint32_t)sc->down);
 			/* no checker any more: its last verdict goes too */
 			if (cf->pools[p].check_kind == CHECK_OFF)
-				atomic_store(&hl[k].state, HEALTH_UP);
+				atomic_store(&b->state, HEALTH_UP);
 		}
-	for (i = 0; i < hl_n; i++)
+	for (i = 0; i < hl_n && i < sizeof(keep); i++)
 		if (!keep[i])
 			atomic_store(&hl[i].used, 0);
-	return 0;
 }
 
 int
@@ -153,8 +183,29 @@ health_acquire(const struct server_config *sc)
 		} while (!atomic_compare_exchange_weak(&b->active, &cur,
 		    cur + 1));
 	}
+	/*
+	 * Counted first, noted second (and the reverse in health_end): a
+	 * worker killed in between leaks one count at worst, and never
+	 * makes the master give back one that was not taken.
+	 */
+	scoreboard_backend_hold(sc->hslot);
 	atomic_fetch_add_explicit(&b->requests, 1, memory_order_relaxed);
 	return 1;
+}
+
+void
+health_reap(unsigned sb)
+{
+	struct sb_slot_shm	*s = scoreboard_slot(sb);
+	unsigned		 k;
+	uint32_t		 b;
+
+	if (hl == NULL)
+		return;
+	for (k = 0; k < SB_BACKENDS; k++)
+		if ((b = atomic_exchange(&s->backends[k], 0)) != 0 &&
+		    b - 1 < hl_n)
+			atomic_fetch_sub(&hl[b - 1].active, 1);
 }
 
 /* A failure seen by a worker: maybe mark the server down. */
@@ -197,6 +248,7 @@ health_end(const struct pool_config *pc, const struct server_config *sc,
 	struct backend_shm	*b = &hl[sc->hslot];
 	int			 c = status / 100;
 
+	scoreboard_backend_drop(sc->hslot);
 	atomic_fetch_sub_explicit(&b->active, 1, memory_order_relaxed);
 	if (status < 0)
 		return;		/* the client's doing, not the server's */

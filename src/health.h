@@ -55,11 +55,16 @@ struct pool_shm *health_pool(unsigned i);
 unsigned health_nslots(void);
 struct backend_shm *health_slot(unsigned i);
 /*
- * Give every server of cf a slot (server_config.hslot), reusing the slot
- * of the same pool and address.  Slots no longer in cf are freed.  Master
- * only.  Returns -1 when the table is full.
+ * Binding cf to the table, in two steps so that a reload that fails
+ * between them changes nothing.  Prepare gives every server of cf a slot
+ * (server_config.hslot): the slot of the same pool and address, or a
+ * free one; it changes nothing in the table, and returns -1 when the
+ * table is full.  Commit, once the configuration is sure to be used,
+ * sets up the new slots and frees those no longer in cf; nothing else
+ * may bind in between.  Master only.
  */
-int	health_bind(struct config *cf);
+int	health_bind_prepare(struct config *cf);
+void	health_bind_commit(const struct config *cf);
 /* Would the backend in slot b take requests now (for status pages)? */
 int	health_slot_up(const struct backend_shm *b, int64_t now);
 /*
@@ -79,6 +84,11 @@ unsigned health_ramp(const struct server_config *sc, int slow_start,
  * health_end.
  */
 int	health_acquire(const struct server_config *sc);
+/*
+ * Master: the worker in scoreboard slot sb is gone; what it counted in
+ * flight (health_acquire without health_end) is in flight no more.
+ */
+void	health_reap(unsigned sb);
 /*
  * The request ended.  status: the response's, 0 for none (connect error,
  * timeout, bad response), -1 when the client gave up first (not the

@@ -21,6 +21,7 @@ static int		 log_syslog;
 static int		 log_lvl = LOG_L_NOTICE;
 static int		 log_fac = LOG_DAEMON;
 static char		 log_path[4096];
+static int		 log_created;	/* porter made the file at log_path */
 static const char	*log_role = "porter";
 
 static const char *const log_names[] = {
@@ -83,9 +84,33 @@ log_set_role(const char *role)
 }
 
 int
+log_file_open(const char *path, int *created, char *err, size_t errlen)
+{
+	const int	 flags = O_WRONLY | O_APPEND | O_NOFOLLOW | O_NOCTTY |
+	    O_CLOEXEC;
+	int		 fd;
+
+	*created = 0;
+	if (strcmp(path, "/dev/stdout") == 0)
+		return 1;
+	if (strcmp(path, "/dev/stderr") == 0)
+		return 2;
+	if ((fd = open(path, flags | O_CREAT | O_EXCL, 0640)) != -1) {
+		*created = 1;
+		return fd;
+	}
+	if (errno == EEXIST && (fd = open(path, flags)) != -1)
+		return fd;
+	snprintf(err, errlen, "%s: %s", path, errno == ELOOP ?
+	    "a symbolic link: name the file itself" : strerror(errno));
+	return -1;
+}
+
+int
 log_open(const char *dest, int level, char *err, size_t errlen)
 {
-	int	 fd;
+	char	 why[4400];
+	int	 fd, created;
 
 	log_lvl = level;
 	if (strcmp(dest, "stderr") == 0) {
@@ -94,6 +119,7 @@ log_open(const char *dest, int level, char *err, size_t errlen)
 		log_fd = 2;
 		log_syslog = 0;
 		log_path[0] = '\0';
+		log_created = 0;
 		return 0;
 	}
 	if (strcmp(dest, "syslog") == 0) {
@@ -104,45 +130,49 @@ log_open(const char *dest, int level, char *err, size_t errlen)
 		log_fd = -1;
 		log_syslog = 1;
 		log_path[0] = '\0';
+		log_created = 0;
 		return 0;
 	}
-	fd = open(dest, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		snprintf(err, errlen, "cannot open log file %s: %s", dest,
-		    strerror(errno));
+	if ((fd = log_file_open(dest, &created, why, sizeof(why))) == -1) {
+		snprintf(err, errlen, "cannot open log file %s", why);
 		return -1;
 	}
-	if (log_fd > 2)
+	if (log_fd > 2 && log_fd != fd)
 		close(log_fd);
 	log_fd = fd;
 	log_syslog = 0;
-	snprintf(log_path, sizeof(log_path), "%s", dest);
+	log_created = created;
+	/* standard output and error are used as they are, never reopened */
+	snprintf(log_path, sizeof(log_path), "%s", fd > 2 ? dest : "");
 	return 0;
 }
 
 int
-log_file_fd(void)
+log_created_fd(void)
 {
-	return log_path[0] != '\0' ? log_fd : -1;
+	return log_path[0] != '\0' && log_created ? log_fd : -1;
 }
 
 int
 log_reopen(void)
 {
-	int	 fd;
+	char	 why[4400];
+	int	 fd, created;
 
 	if (log_path[0] == '\0')
 		return 0;
-	fd = open(log_path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		log_warn("reopen %s", log_path);
+	if ((fd = log_file_open(log_path, &created, why, sizeof(why))) ==
+	    -1) {
+		log_warnx("reopen %s", why);
 		return -1;
 	}
-	if (dup2(fd, log_fd) == -1) {
+	/* dup2 would clear close-on-exec: an upgrade would inherit it */
+	if (dup3(fd, log_fd, O_CLOEXEC) == -1) {
 		close(fd);
 		return -1;
 	}
 	close(fd);
+	log_created = created;
 	return 0;
 }
 

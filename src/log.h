@@ -21,8 +21,21 @@ enum log_level {
  * again on reopen; workers inherit the descriptor.
  */
 int	log_open(const char *dest, int level, char *err, size_t errlen);
-/* The descriptor of the log file, -1 for stderr and syslog. */
-int	log_file_fd(void);
+/*
+ * Open a log file (error or access log) for appending.  "/dev/stdout"
+ * and "/dev/stderr" are descriptors 1 and 2 as they are.  Any other path
+ * is opened without following a symbolic link (ELOOP: refused) and made
+ * 0640 when missing; *created says whether this call made it.  Whatever
+ * else the path names (a device, a pipe) is used as it is.  Returns the
+ * descriptor (close-on-exec unless 1 or 2), or -1 with err.
+ */
+int	log_file_open(const char *path, int *created, char *err,
+	    size_t errlen);
+/*
+ * The descriptor of the log file if porter created it (only such a file
+ * may be given to the workers' user), -1 otherwise.
+ */
+int	log_created_fd(void);
 /* Reopen the same file (log rotation).  Returns -1 on failure. */
 int	log_reopen(void);
 void	log_set_level(int level);

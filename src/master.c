@@ -78,6 +78,7 @@ struct master {
 	int64_t			 spawn_after;	/* back-off: no fork before */
 	unsigned		 spawn_rate;
 	int			 at_max;	/* logged hitting max_workers */
+	int			 no_slot;	/* logged running out of slots */
 	int64_t			 last_tick;
 	pid_t			 pid;
 	char			 pidfile[4200];	/* the path this master owns */
@@ -86,6 +87,7 @@ struct master {
 	int64_t			 tickets_at;	/* next ticket key rotation */
 	int64_t			 checker_at;	/* (re)start it then */
 	char *const		*argv;
+	int			 foreground;	/* -d */
 	char			 exe[PATH_MAX];
 };
 
@@ -107,6 +109,24 @@ master_count(struct master *m, int current_only, unsigned *idle)
 		if (idle != NULL && (st = atomic_load(&scoreboard_slot(
 		    (unsigned)m->w[i].sb)->state)) <= SB_IDLE)
 			(*idle)++;
+	}
+	return n;
+}
+
+/* How many older generations still have workers running? */
+static unsigned
+master_generations(struct master *m)
+{
+	unsigned	 seen[64], n = 0, k;
+	size_t		 i;
+
+	for (i = 0; i < m->nw; i++) {
+		if (m->w[i].pid == 0 || m->w[i].gen == m->gen)
+			continue;
+		for (k = 0; k < n && seen[k] != m->w[i].gen; k++)
+			;
+		if (k == n && n < sizeof(seen) / sizeof(seen[0]))
+			seen[n++] = m->w[i].gen;
 	}
 	return n;
 }
@@ -152,8 +172,16 @@ master_spawn(struct master *m)
 			w = &m->w[i];
 			break;
 		}
-	if (w == NULL || (sb = scoreboard_claim(m->gen)) == -1)
-		return -1;	/* retiring workers still hold the slots */
+	if (w == NULL || (sb = scoreboard_claim(m->gen)) == -1) {
+		/* retiring workers still hold the slots */
+		if (!m->no_slot)
+			log_warnx("no free worker slot: %zu workers of older "
+			    "generations still draining", master_count(m, 0,
+			    NULL) - master_count(m, 1, NULL));
+		m->no_slot = 1;
+		return -1;
+	}
+	m->no_slot = 0;
 	pid = fork();
 	if (pid == -1) {
 		log_warn("fork");
@@ -261,6 +289,7 @@ master_reap(struct master *m, int stopping)
 		/* what it held in the cache, it holds no more */
 		cache_store_reap((unsigned)w->sb);
 		limit_reap((unsigned)w->sb);
+		health_reap((unsigned)w->sb);
 		scoreboard_release((unsigned)w->sb);
 		w->pid = 0;
 		if (stopping || w->retiring)
@@ -465,17 +494,19 @@ master_open_alog(const struct config *cf, char *err, size_t errlen)
 
 /*
  * Workers reopen the log files themselves on USR1, after they dropped
- * privileges: the files must be theirs to open.
+ * privileges: a log file porter created is given to their user so that
+ * they may.  Nothing else is: not a file that was there already (its
+ * owner decides who writes to it), not standard output or a terminal.
  */
 static void
 master_chown_logs(struct master *m)
 {
 	if (!m->creds.change || m->creds.uid == 0)
 		return;
-	if (alog_fd() != -1 && fchown(alog_fd(), m->creds.uid,
-	    m->creds.gid) == -1)
+	if (alog_created_fd() != -1 && fchown(alog_created_fd(),
+	    m->creds.uid, m->creds.gid) == -1)
 		log_warn("chown of the access log");
-	if (log_file_fd() != -1 && fchown(log_file_fd(), m->creds.uid,
+	if (log_created_fd() != -1 && fchown(log_created_fd(), m->creds.uid,
 	    m->creds.gid) == -1)
 		log_warn("chown of the error log");
 }
@@ -515,7 +546,6 @@ master_reload_undo(struct master *m, int foreground, const char *why)
 		(void)log_open(m->cf->error_log, m->cf->log_level, err,
 		    sizeof(err));
 	(void)master_open_alog(m->cf, err, sizeof(err));
-	(void)health_bind(m->cf);
 	log_error("reload failed, old configuration kept: %s", why);
 }
 
@@ -530,7 +560,7 @@ master_reload(struct master *m, int foreground)
 	struct config		*ncf;
 	struct proc_creds	 creds;
 	struct listener		*nls;
-	size_t			 n, i, busy;
+	size_t			 n, i, busy, total;
 
 	log_notice("reloading %s", m->cf->file);
 	if ((ncf = config_load(m->cf->file, err, sizeof(err))) == NULL) {
@@ -548,6 +578,22 @@ master_reload(struct master *m, int foreground)
 		config_free(ncf);
 		return;
 	}
+	/*
+	 * Reloads faster than workers drain: every slot may be held by
+	 * workers of older generations, still finishing (shutdown_timeout
+	 * bounds it).  A generation that could not start its workers would
+	 * serve nobody: keep this one instead.
+	 */
+	total = master_count(m, 0, NULL);
+	if (m->nw - total < ncf->workers) {
+		snprintf(err, sizeof(err), "no free worker slot: %zu workers "
+		    "of %u generations still draining (within "
+		    "shutdown_timeout); reload again once they are gone",
+		    total - master_count(m, 1, NULL), master_generations(m));
+		master_reload_undo(m, foreground, err);
+		config_free(ncf);
+		return;
+	}
 	if ((ncf->cache.line ? ncf->cache.size : 0) !=
 	    (m->cf->cache.line ? m->cf->cache.size : 0))
 		log_warnx("the cache keeps its size and contents across a "
@@ -556,7 +602,7 @@ master_reload(struct master *m, int foreground)
 		log_warnx("max_workers grew past what this master can run; "
 		    "restart porter to use more than %u",
 		    (scoreboard_nslots() - 16) / 2);
-	if (health_bind(ncf) == -1) {
+	if (health_bind_prepare(ncf) == -1) {
 		snprintf(err, sizeof(err), "more than %d backend servers",
 		    MASTER_BACKENDS);
 		master_reload_undo(m, foreground, err);
@@ -569,6 +615,8 @@ master_reload(struct master *m, int foreground)
 		config_free(ncf);
 		return;
 	}
+	/* nothing fails from here: the new configuration is in use */
+	health_bind_commit(ncf);
 	if (strcmp(ncf->pid_file, m->cf->pid_file) != 0 &&
 	    strcmp(m->pidfile, m->cf->pid_file) == 0) {
 		/* the pid file moved: write the new one, drop the old */
@@ -658,6 +706,8 @@ master_upgrade(struct master *m)
 		return;
 	}
 	if (pid == 0) {
+		static char	 c[] = "-c", d[] = "-d";
+		char		*args[5];
 		sigset_t	 none;
 
 		for (i = 0; i < m->nls; i++)
@@ -666,7 +716,19 @@ master_upgrade(struct master *m)
 		(void)shm_cache_handover();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
-		execv(m->exe, m->argv);
+		/*
+		 * Not the arguments as given: a relative -c meant the
+		 * directory porter was started from, and a daemon has gone
+		 * to "/" since.  cf->file is absolute (main.c).
+		 */
+		i = 0;
+		args[i++] = m->argv[0];
+		args[i++] = c;
+		args[i++] = m->cf->file;
+		if (m->foreground)
+			args[i++] = d;
+		args[i] = NULL;
+		execv(m->exe, args);
 		log_warn("upgrade: exec %s", m->exe);
 		_exit(WORKER_EXIT_FATAL);
 	}
@@ -711,10 +773,11 @@ master_setup(struct master *m, int foreground)
 		log_error("%s", err);
 		return -1;
 	}
-	if (health_bind(m->cf) == -1) {
+	if (health_bind_prepare(m->cf) == -1) {
 		log_error("more than %d backend servers", MASTER_BACKENDS);
 		return -1;
 	}
+	health_bind_commit(m->cf);
 	if ((m->w = calloc(m->nw, sizeof(*m->w))) == NULL) {
 		log_error("out of memory");
 		return -1;
@@ -726,6 +789,8 @@ master_setup(struct master *m, int foreground)
 		return -1;
 	}
 	m->pid = getpid();
+	/* the daemon is not the process that made or took the store */
+	cache_store_own();
 	m->spawn_rate = 1;
 	snprintf(m->pidfile, sizeof(m->pidfile), "%s", m->cf->pid_file);
 	return 0;
@@ -748,6 +813,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 	memset(&m, 0, sizeof(m));
 	m.cf = cf;
 	m.argv = argv;
+	m.foreground = foreground;
 	/*
 	 * The binary as started, whatever PATH or cwd led to it: an upgrade
 	 * runs whatever is at that path then.

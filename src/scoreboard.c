@@ -33,7 +33,7 @@ scoreboard_slot(unsigned i)
 int
 scoreboard_claim(unsigned generation)
 {
-	unsigned	 i;
+	unsigned	 i, k;
 
 	/* only the master claims and releases, so no race here */
 	for (i = 0; i < sb_n; i++)
@@ -44,6 +44,8 @@ scoreboard_claim(unsigned generation)
 			atomic_store(&sb_slots[i].connections, 0);
 			atomic_store(&sb_slots[i].generation, generation);
 			atomic_store(&sb_slots[i].started, (int64_t)time(NULL));
+			for (k = 0; k < SB_BACKENDS; k++)
+				atomic_store(&sb_slots[i].backends[k], 0);
 			return (int)i;
 		}
 	return -1;
@@ -86,6 +88,38 @@ scoreboard_count_connection(void)
 		    memory_order_relaxed);
 }
 
+void
+scoreboard_backend_hold(unsigned b)
+{
+	unsigned	 k;
+	uint32_t	 none;
+
+	if (sb_self == NULL)
+		return;
+	for (k = 0; k < SB_BACKENDS; k++) {
+		none = 0;
+		if (atomic_compare_exchange_strong(&sb_self->backends[k],
+		    &none, b + 1))
+			return;
+	}
+	/* more than a worker ever holds: then it goes unnoted */
+}
+
+void
+scoreboard_backend_drop(unsigned b)
+{
+	unsigned	 k;
+	uint32_t	 v = b + 1;
+
+	if (sb_self == NULL)
+		return;
+	for (k = 0; k < SB_BACKENDS; k++)
+		if (atomic_compare_exchange_strong(&sb_self->backends[k],
+		    &v, 0))
+			return;
+		else
+			v = b + 1;
+}
 
 const char *
 scoreboard_state_name(enum sb_state st)

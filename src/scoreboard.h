@@ -23,6 +23,8 @@ enum sb_state {
 	SB_CLOSING
 };
 
+#define SB_BACKENDS	4	/* backend requests a worker may hold at once */
+
 struct sb_slot_shm {
 	_Atomic int32_t	 pid;
 	_Atomic uint32_t state;
@@ -31,6 +33,11 @@ struct sb_slot_shm {
 	_Atomic uint64_t requests;
 	_Atomic uint64_t connections;
 	_Atomic int64_t	 started;	/* time(NULL) at fork */
+	/*
+	 * Backend table slots (+1, 0 = none) this worker counts as in
+	 * flight: the master gives them back when it dies mid-request.
+	 */
+	_Atomic uint32_t backends[SB_BACKENDS];
 };
 
 void	scoreboard_init(struct shm_header *);
@@ -44,6 +51,14 @@ void	scoreboard_set_self(unsigned i);
 void	scoreboard_state(enum sb_state);
 void	scoreboard_count_request(void);
 void	scoreboard_count_connection(void);
+/*
+ * The calling worker counts a request to backend table slot b in flight,
+ * or no longer (health.c): noted in its slot so that the master can undo
+ * the count if the worker dies first.  Slots of the master's own (none
+ * set) note nothing.
+ */
+void	scoreboard_backend_hold(unsigned b);
+void	scoreboard_backend_drop(unsigned b);
 const char *scoreboard_state_name(enum sb_state);
 
 #endif /* SCOREBOARD_H */

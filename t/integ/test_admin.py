@@ -147,6 +147,64 @@ class AdminTest(PorterTest):
                           self.o["o1"].hostport), m)
 
 
+class FailedReloadBackendTest(PorterTest):
+    """A reload that drops a server and then fails (a listening port in
+    use) leaves the backend table as it was."""
+    origins = ("o1", "o2")
+    expect_errors = r"reload failed"
+
+    def setUp(self):
+        super().setUp()
+        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
+                                            self.porter.log())]
+        self.admin = [p for p in ports if p != self.port][0]
+
+    def config_body(self):
+        return super().config_body() + \
+            "[admin]\naddress = 127.0.0.1:0\n"
+
+    admin_get = AdminTest.admin_get
+
+    def test_failed_reload_keeps_backend_table(self):
+        for _ in range(8):
+            self.assertEqual(self.get("/bytes/1").status, 200)
+        label = '{pool="app",server="%s"}' % self.o["o2"].hostport
+        m = wait_for(lambda: (lambda m: m if m.get(
+            ("porter_backend_requests_total", label), 0) >= 4 else None)(
+                parse_prometheus(self.admin_get("/metrics").body.decode())),
+            what="o2 counted")
+        before = m[("porter_backend_requests_total", label)]
+        busy = socket.socket()
+        busy.bind(("127.0.0.1", 0))
+        busy.listen(1)
+        try:
+            self.porter.rewrite(
+                "[pool app]\nserver = %s\n[admin]\naddress = 127.0.0.1:0"
+                "\n[listen busy]\naddress = 127.0.0.1:%d\n" %
+                (self.o["o1"].hostport, busy.getsockname()[1]))
+            self.porter.kill(signal.SIGHUP)
+            wait_for(lambda: "reload failed" in self.porter.log(),
+                     what="reload failure")
+        finally:
+            busy.close()
+        m = parse_prometheus(self.admin_get("/metrics").body.decode())
+        self.assertGreaterEqual(m[("porter_backend_requests_total", label)],
+                                before)
+        # the old generation goes on with both servers, counted where
+        # its workers count them
+        seen = set()
+        for _ in range(8):
+            r = self.get("/bytes/1")
+            self.assertEqual(r.status, 200)
+            seen.add(r.header("x-origin"))
+        self.assertEqual(seen, {"o1", "o2"})
+        m = wait_for(lambda: (lambda m: m if m[(
+            "porter_backend_requests_total", label)] >= before + 4 else
+            None)(parse_prometheus(self.admin_get("/metrics").body.decode())),
+            what="o2 counted on")
+        self.assertEqual(m[("porter_backend_active", label)], 0)
+
+
 class AdminDeniedTest(PorterTest):
     def config_body(self):
         return super().config_body() + \

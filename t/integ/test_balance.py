@@ -1,6 +1,7 @@
 """Load balancing across workers on the shared backend table, passive and
 active health, slow start, max_conns, backups, sticky sessions, hashing."""
 import collections
+import os
 import re
 import signal
 import threading
@@ -227,6 +228,40 @@ class MaxConnsQueueTimeoutTest(PorterTest):
         self.assertEqual(r.header("retry-after"), "1")
         self.assertEqual(c.read_response().status, 200)
         c.close()
+
+
+class MaxConnsWorkerKilledTest(PorterTest):
+    """A worker killed mid-request gives its in-flight count back: the
+    master releases it, or the server stays "full" for good."""
+    origins = ("a",)
+    workers = 4
+    expect_errors = r"killed by signal 9"
+
+    def config_body(self):
+        return ("[pool app]\nserver = %s max_conns=2\nqueue_timeout = 200ms"
+                "\n" % self.o["a"].hostport)
+
+    def test_killed_workers_release_max_conns(self):
+        from test_backend import worker_fds
+        cs = []
+        for _ in range(2):
+            c = Client(self.port)
+            c.send(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+            cs.append(c)
+        self.o["a"].wait_requests(2)
+        # the server is full: a third request waits, then gets 503
+        self.assertEqual(self.get("/bytes/1").status, 503)
+        pids = [int(p) for p in worker_fds(self.porter)]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        for c in cs:
+            self.assertTrue(c.closed(10))
+            c.close()
+        wait_for(lambda: len(set(int(p) for p in worker_fds(self.porter))
+                             - set(pids)) == self.workers,
+                 what="workers respawned")
+        for _ in range(6):
+            self.assertEqual(self.get("/bytes/1").status, 200)
 
 
 class BackupTest(PorterTest):

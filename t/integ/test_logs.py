@@ -84,5 +84,110 @@ class ReopenAsNobodyTest(PorterTest):
             l for l in self.porter.log().splitlines() if "[warn]" in l))
 
 
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class LogOwnershipTest(unittest.TestCase):
+    """The master (root) gives the workers' user only log files it
+    created itself: never one that was there, nor what standard output
+    points at, nor anything through a symbolic link."""
+
+    def setUp(self):
+        import pwd
+        import tempfile
+        self.tmp = tempfile.mkdtemp(prefix="porter-test.")
+        os.chmod(self.tmp, 0o755)
+        self.o = harness.Origin("o")
+        self.nobody = pwd.getpwnam("nobody").pw_uid
+        self.procs = []
+
+    def tearDown(self):
+        import shutil
+        for p, out in self.procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGQUIT)
+                p.wait(30)
+            out.close()
+        self.o.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+    def start(self, access_log, stdout_path=None, expect_exit=False):
+        import re
+        import subprocess
+        conf = os.path.join(self.tmp, "p.ini")
+        with open(conf, "w") as f:
+            f.write("[porter]\nworkers = 1\nmin_spare_workers = 0\n"
+                    "user = nobody\npid_file = %s/p.pid\n"
+                    "access_log = %s\n[listen a]\n"
+                    "address = 127.0.0.1:0\n[pool p]\nserver = %s\n" %
+                    (self.tmp, access_log, self.o.hostport))
+        err = os.path.join(self.tmp, "stderr")
+        out = open(stdout_path or os.devnull, "ab")
+        errf = open(err, "ab")
+        p = subprocess.Popen([harness.PORTER, "-d", "-c", conf],
+                             stdin=subprocess.DEVNULL, stdout=out,
+                             stderr=errf)
+        errf.close()
+        self.procs.append((p, out))
+        if expect_exit:
+            p.wait(30)
+            with open(err) as f:
+                return p.returncode, f.read()
+
+        def port():
+            if p.poll() is not None:
+                raise AssertionError("porter exited")
+            with open(err) as f:
+                m = re.search(r"listening on [0-9.]+:(\d+)", f.read())
+            return int(m.group(1)) if m else None
+        self.port = wait_for(port, what="porter to listen")
+        wait_for(lambda: os.path.exists(os.path.join(self.tmp, "p.pid")),
+                 what="pid file")
+        return p
+
+    def served(self, path, logfile):
+        """A request, and its line in logfile."""
+        def line():
+            harness.get(self.port, path)
+            with open(logfile, errors="replace") as f:
+                return path in f.read()
+        wait_for(line, what="access log line")
+
+    def test_existing_log_stays_root_owned(self):
+        log = os.path.join(self.tmp, "access.log")
+        with open(log, "w"):
+            pass
+        os.chmod(log, 0o644)
+        self.start(log)
+        self.served("/bytes/3", log)
+        self.assertEqual(os.stat(log).st_uid, 0)
+
+    def test_stdout_is_not_chowned(self):
+        out = os.path.join(self.tmp, "stdout")
+        with open(out, "w"):
+            pass
+        self.start("/dev/stdout", stdout_path=out)
+        self.served("/bytes/4", out)
+        self.assertEqual(os.stat(out).st_uid, 0)
+
+    def test_created_log_is_0640_and_the_workers(self):
+        import stat
+        log = os.path.join(self.tmp, "new.log")
+        self.start(log)
+        self.served("/bytes/5", log)
+        st = os.stat(log)
+        self.assertEqual(stat.S_IMODE(st.st_mode), 0o640)
+        self.assertEqual(st.st_uid, self.nobody)
+
+    def test_symlinked_log_refused(self):
+        real = os.path.join(self.tmp, "real.log")
+        with open(real, "w"):
+            pass
+        link = os.path.join(self.tmp, "link.log")
+        os.symlink(real, link)
+        rc, err = self.start(link, expect_exit=True)
+        self.assertNotEqual(rc, 0)
+        self.assertIn("link.log: a symbolic link", err)
+        self.assertEqual(os.stat(real).st_uid, 0)
+
+
 if __name__ == "__main__":
     harness.main()

@@ -127,6 +127,54 @@ class ReloadTest(PorterTest):
         c.close()
 
 
+class ReloadOutOfSlotsTest(PorterTest):
+    """Reloads faster than busy workers drain use up the worker slots
+    (2 * max_workers + 16): the reload that could start no workers is
+    refused and says why, and the old generation serves on."""
+    workers = 2
+    porter_extra = "max_workers = 2\nshutdown_timeout = 8s\n"
+    expect_errors = r"reload failed"
+
+    def reloads_done(self):
+        return len(re.findall(r"configuration reloaded: generation",
+                              self.porter.log()))
+
+    def test_reloads_faster_than_draining(self):
+        hanging = []
+        refused = False
+        for n in range(1, 15):
+            # every worker of the current generation busy
+            for _ in range(2):
+                c = Client(self.port)
+                c.send(b"GET /hang HTTP/1.1\r\nHost: t\r\n\r\n")
+                hanging.append(c)
+            self.o["o1"].wait_requests(len(hanging))
+            self.porter.kill(signal.SIGHUP)
+            wait_for(lambda: self.reloads_done() >= n or
+                     "reload failed" in self.porter.log(),
+                     what="reload %d" % n)
+            if "reload failed" in self.porter.log():
+                refused = True
+                break
+        self.assertTrue(refused, "every reload went through")
+        self.assertRegex(self.porter.log(), r"reload failed, old "
+                         r"configuration kept: no free worker slot: \d+ "
+                         r"workers of \d+ generations still draining")
+        self.assertNotIn(", 0 workers", self.porter.log())
+        # the clients leave (or shutdown_timeout ends the old workers):
+        # the slots come free, and then it reloads
+        for c in hanging:
+            c.close()
+
+        def reloaded():
+            if self.reloads_done() >= n:
+                return True
+            self.porter.kill(signal.SIGHUP)
+            return False
+        wait_for(reloaded, 30, what="a reload once slots are free")
+        wait_for(lambda: self.get("/bytes/7").status == 200, what="serves")
+
+
 class SignalOptionTest(PorterTest):
     def run_s(self, name):
         return subprocess.run([PORTER, "-c", self.porter.conf, "-s", name],
@@ -186,6 +234,42 @@ class UpgradeTest(PorterTest):
                  "Z" in read("/proc/%d/stat" % new).split()[2],
                  what="new master exit")
 
+    def test_reopened_logs_stay_close_on_exec(self):
+        """After USR1 then USR2 the new binary and its workers hold the
+        access log once each (their own), not the old master's too."""
+        self.get("/bytes/1")
+        wait_for(lambda: self.porter.access(), what="access log")
+        os.rename(self.porter.accesslog, self.porter.accesslog + ".1")
+        self.porter.kill(signal.SIGUSR1)
+        wait_for(lambda: os.path.exists(self.porter.accesslog),
+                 what="reopened access log")
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                    else None)(read(self.porter.pidfile)
+                                               .strip()),
+                           what="new master's pid file"))
+        try:
+            procs = [new] + [int(p) for p in children(new)]
+            self.assertGreater(len(procs), 1)
+            for pid in procs:
+                fds = "/proc/%d/fd" % pid
+                held = []
+                for fd in os.listdir(fds):
+                    try:
+                        held.append(os.readlink(os.path.join(fds, fd)))
+                    except OSError:
+                        pass
+                logs = [h for h in held if h.startswith(
+                    self.porter.accesslog)]
+                self.assertLessEqual(len(logs), 1, (pid, logs))
+        finally:
+            self.porter.kill(signal.SIGQUIT)
+            self.porter.proc.wait(30)
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
     def test_failed_upgrade_restores_pid_file(self):
         # a config the new binary rejects makes it exit at once
         with open(self.porter.conf, "a") as f:
@@ -199,6 +283,58 @@ class UpgradeTest(PorterTest):
                          self.porter.proc.pid)
         self.assertEqual(self.get("/bytes/3").status, 200)
         self.porter.expect_errors = r"upgrade failed"
+
+
+class RelativeConfigUpgradeTest(unittest.TestCase):
+    """A daemon started with a relative -c works from "/": its upgrade
+    must still find the configuration."""
+
+    def test_upgrade_with_relative_config(self):
+        import shutil
+        import tempfile
+        tmp = tempfile.mkdtemp(prefix="porter-test.")
+        o = harness.Origin("r")
+        pidf = os.path.join(tmp, "p.pid")
+        log = os.path.join(tmp, "error.log")
+        pids = []
+        try:
+            with open(os.path.join(tmp, "p.ini"), "w") as f:
+                f.write("[porter]\nworkers = 1\nmin_spare_workers = 0\n"
+                        "pid_file = %s\nerror_log = %s\n%s"
+                        "[listen a]\naddress = 127.0.0.1:0\n"
+                        "[pool p]\nserver = %s\n" %
+                        (pidf, log, "user = root\n" if os.geteuid() == 0
+                         else "", o.hostport))
+            r = subprocess.run([PORTER, "-c", "p.ini"], cwd=tmp,
+                               timeout=30, stdin=subprocess.DEVNULL,
+                               capture_output=True)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            old = int(wait_for(lambda: read(pidf).strip(), what="pid"))
+            pids.append(old)
+            port = int(wait_for(lambda: re.search(
+                r"listening on [0-9.]+:(\d+)", read(log)),
+                what="port").group(1))
+            os.kill(old, signal.SIGUSR2)
+            new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                        else None)(read(pidf).strip()) or
+                               "upgrade failed" in read(log),
+                               what="new master's pid file"))
+            self.assertNotIn("upgrade failed", read(log))
+            pids.append(new)
+            os.kill(old, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(pidf + ".oldbin"),
+                     what="old master gone")
+            self.assertEqual(harness.get(port, "/bytes/5").status, 200)
+            self.assertNotRegex(read(log), harness.BAD_LOG)
+        finally:
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGQUIT)
+                except ProcessLookupError:
+                    pass
+            wait_for(lambda: not os.path.exists(pidf), what="stopped")
+            o.stop()
+            shutil.rmtree(tmp, ignore_errors=True)
 
 
 class CacheUpgradeTest(PorterTest):
@@ -239,6 +375,59 @@ class CacheUpgradeTest(PorterTest):
                              "porter; hit")
         finally:
             os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
+
+class CacheRollbackUpgradeTest(PorterTest):
+    """An upgrade after a rolled-back upgrade: the third master must not
+    take the cache slots of the old master that still runs."""
+    expect_errors = r"upgrade failed"
+
+    def config_body(self):
+        return "[cache]\nsize = 8M\n\n" + super().config_body()
+
+    def new_master(self, old):
+        return int(wait_for(lambda: (lambda t: t if t and int(t) != old
+                                     else None)(read(self.porter.pidfile)
+                                                .strip()),
+                            what="new master's pid file"))
+
+    def test_fill_survives_upgrade_after_rollback(self):
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        first = self.new_master(old)
+        # roll back: the new master goes, the old one serves on
+        os.kill(first, signal.SIGQUIT)
+        wait_for(lambda: "upgrade failed" in self.porter.log() and
+                 read(self.porter.pidfile).strip() == str(old),
+                 what="rollback")
+        # a slow fill by a worker of the old master
+        p = "/slow/30000?rate=10000&cc=max-age%3D600"
+        c = Client(self.port)
+        c.send(("GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % p).encode())
+        self.o["o1"].wait_requests(1)
+        self.porter.kill(signal.SIGUSR2)
+        second = self.new_master(old)
+        try:
+            wait_for(lambda: self.porter.log().count(
+                "cache: kept from the previous binary") == 2,
+                what="the store taken over again")
+            r = c.read_response()
+            c.close()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, harness.pattern(30000))
+            # the fill was not aborted under the worker: it is stored
+            # (asked only from the cache, so that asking stores nothing)
+            r = wait_for(lambda: (lambda r: r if r.status == 200 else None)(
+                self.get(p, headers={"Cache-Control": "only-if-cached"})),
+                timeout=10, what="the object stored")
+            self.assertEqual(r.header("cache-status"), "porter; hit")
+            self.assertEqual(r.body, harness.pattern(30000))
+        finally:
+            self.porter.kill(signal.SIGQUIT)
+            self.porter.proc.wait(30)
+            os.kill(second, signal.SIGQUIT)
             wait_for(lambda: not os.path.exists(self.porter.pidfile),
                      what="new master stopped")
 
