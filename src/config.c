@@ -203,8 +203,13 @@ config_error(struct config_parse *p, int line, const char *fmt, ...)
 	p->nerr++;
 	if (p->erroff + 1 >= p->errlen)
 		return;
-	n = snprintf(p->err + p->erroff, p->errlen - p->erroff, "%s:%d: ",
-	    p->file, line);
+	if (CONFIG_POS_FILE(line) < p->c->nfiles)
+		n = snprintf(p->err + p->erroff, p->errlen - p->erroff,
+		    "%s:%d: ", p->c->files[CONFIG_POS_FILE(line)],
+		    CONFIG_POS_LINE(line));
+	else
+		n = snprintf(p->err + p->erroff, p->errlen - p->erroff,
+		    "%s:%d: ", p->file, line);
 	if (n < 0 || (size_t)n >= p->errlen - p->erroff) {
 		p->erroff = p->errlen;
 		return;
@@ -281,6 +286,7 @@ cfg_section(struct config_parse *p, const char *hdr)
 			return;
 		}
 		p->porter_line = p->lineno;
+		c->porter_line = p->lineno;
 		p->sec = S_PORTER;
 		p->obj = c;
 		return;
@@ -900,6 +906,9 @@ cfg_defaults(const char *path)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->file = config_strdup(path);
+	config_list_add(&c->files, &c->nfiles, path);
+	if ((c->key_line = calloc(CFG_NKEYS, sizeof(*c->key_line))) == NULL)
+		fatal("calloc");
 	c->workers = 4;
 	c->min_spare_workers = 2;
 	c->max_workers = 256;
@@ -955,6 +964,7 @@ config_load(const char *path, char *err, size_t errlen)
 	else if (rc < 0)
 		config_error(&p, 0, "cannot parse (out of memory)");
 	cfg_validate(&p);
+	memcpy(p.c->key_line, p.key_line, CFG_NKEYS * sizeof(*p.key_line));
 	if (p.nerr > 0) {
 		config_free(p.c);
 		return NULL;
@@ -1054,6 +1064,8 @@ config_free(struct config *c)
 	free(c->access_log_format);
 	free(c->syslog_facility);
 	free(c->file);
+	cfg_list_free(c->files, c->nfiles);
+	free(c->key_line);
 	free(c->pid_file);
 	free(c->error_log);
 	free(c->access_log);
@@ -1076,4 +1088,29 @@ config_tls_name(const struct pool_config *pc, const struct server_config *sc,
 	snprintf(buf, len, "%s", sc->name[0] == '[' ? sc->name + 1 : sc->name);
 	if ((colon = strrchr(buf, sc->name[0] == '[' ? ']' : ':')) != NULL)
 		*colon = '\0';
+}
+
+void
+config_where(const struct config *c, int pos, char *buf, size_t len)
+{
+	const char	*file = c->file;
+
+	if (CONFIG_POS_FILE(pos) < c->nfiles)
+		file = c->files[CONFIG_POS_FILE(pos)];
+	if (CONFIG_POS_LINE(pos) > 0)
+		snprintf(buf, len, "%s:%d", file, CONFIG_POS_LINE(pos));
+	else
+		snprintf(buf, len, "%s", file);
+}
+
+int
+config_key_line(const struct config *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (cfg_keys[i].section == S_PORTER &&
+		    strcmp(cfg_keys[i].name, name) == 0)
+			return c->key_line[i];
+	return 0;
 }

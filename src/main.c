@@ -109,15 +109,23 @@ main(int argc, char *argv[])
 			    "not starting\n");
 		return 1;
 	}
-	if (test || sig != NULL) {
-		ch = 0;
-		if (sig != NULL)
-			ch = main_signal(cf, sig);
-		else
-			printf("porter: configuration file %s is valid\n",
-			    file);
+	if (sig != NULL) {
+		ch = main_signal(cf, sig);
 		config_free(cf);
 		return ch;
+	}
+	/* what start-up would refuse, -t refuses: the same checks */
+	if (proc_preflight(cf, test || !foreground, err, sizeof(err)) == -1) {
+		fputs(err, stderr);
+		if (!test)
+			fprintf(stderr, "porter: not starting\n");
+		config_free(cf);
+		return 1;
+	}
+	if (test) {
+		printf("porter: configuration file %s is valid\n", file);
+		config_free(cf);
+		return 0;
 	}
 	if (cf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(cf->syslog_facility));

@@ -1,10 +1,15 @@
 """porter -t and start-up with good and broken configurations."""
 import os
+import re
 import subprocess
 import tempfile
 import unittest
 
 from harness import PORTER, Porter, wait_for
+
+
+# as root, workers run as root only when the configuration says so
+ROOT_USER = "user = root\n" if os.geteuid() == 0 else ""
 
 
 def run(args):
@@ -22,8 +27,8 @@ class ConfigTest(unittest.TestCase):
             f.write(text)
 
     def test_valid(self):
-        self.write("[listen a]\naddress = 127.0.0.1:0\n"
-                   "[pool p]\nserver = 127.0.0.1:9\n")
+        self.write("[porter]\n%s[listen a]\naddress = 127.0.0.1:0\n"
+                   "[pool p]\nserver = 127.0.0.1:9\n" % ROOT_USER)
         r = run(["-t", "-c", self.path])
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertIn("valid", r.stdout)
@@ -73,6 +78,73 @@ class ConfigTest(unittest.TestCase):
         s.close()
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot listen on 127.0.0.1:%d" % port, r.stderr)
+
+    def test_t_checks_what_start_up_refuses(self):
+        """-t fails on what start-up would refuse, with file:line, and
+        start-up refuses the same."""
+        base = ("[listen a]\naddress = 127.0.0.1:0\n"
+                "[pool p]\nserver = 127.0.0.1:9\n")
+        if os.geteuid() == 0:
+            # root without a user: the workers would run as root
+            self.write("[porter]\nworkers = 2\n" + base)
+            r = run(["-t", "-c", self.path])
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn(self.path + ":1: porter runs as root but no "
+                          "user is set", r.stderr)
+            self.write(base)
+            r = run(["-t", "-c", self.path])
+            self.assertEqual(r.returncode, 1, r.stdout)
+            self.assertIn(self.path + ": porter runs as root", r.stderr)
+        self.write("[porter]\nworkers = 2\nuser = nosuchuser\n" + base)
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertIn(self.path + ':3: user "nosuchuser" does not exist',
+                      r.stderr)
+        r = run(["-d", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(self.path + ':3: user "nosuchuser" does not exist',
+                      r.stderr)
+        self.write("[porter]\n%sgroup = nosuchgroup\n" % ROOT_USER + base)
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, re.escape(self.path) +
+                         r':\d: group "nosuchgroup" does not exist')
+        # log files in directories that are not there
+        self.write("[porter]\n%serror_log = %s/no/error.log\n"
+                   "access_log = %s/no/access.log\n" % (
+                       ROOT_USER, self.tmp, self.tmp) + base)
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1, r.stdout)
+        self.assertRegex(r.stderr, re.escape(self.path) +
+                         r":\d: error_log .*/no/error.log: directory")
+        self.assertRegex(r.stderr, re.escape(self.path) +
+                         r":\d: access_log .*/no/access.log: directory")
+
+    def test_t_tls_files(self):
+        """A certificate that cannot be read fails -t at its line; a
+        good one passes."""
+        cert = os.path.join(self.tmp, "cert.pem")
+        key = os.path.join(self.tmp, "key.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=localhost"], check=True,
+                       capture_output=True, timeout=60)
+        conf = ("[porter]\n%s[listen a]\naddress = 127.0.0.1:0\n"
+                "tls_certificate = %%s\ntls_key = %s\n"
+                "[pool p]\nserver = 127.0.0.1:9\n" % (ROOT_USER, key))
+        self.write(conf % cert)
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.write(conf % os.path.join(self.tmp, "missing.pem"))
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, re.escape(self.path) +
+                         r":\d: cannot load certificate .*missing.pem")
+        # a directory in place of the file: no one can read it as PEM
+        self.write(conf % self.tmp)
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("cannot load certificate " + self.tmp, r.stderr)
 
     def tearDown(self):
         import shutil
