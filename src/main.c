@@ -12,22 +12,32 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "proc.h"
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: porter [-dhtv] [-c file] [-s signal]\n"
+	fprintf(fp, "usage: porter [-dfhtv] [-c file] [-s signal]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -d         stay in the foreground, log to stderr\n"
+	    "  -f         stay in the foreground, log as configured (for\n"
+	    "             a service manager: systemd's Type=notify)\n"
 	    "  -s signal  send reload, stop, quit, reopen or upgrade to the\n"
-	    "             running master named in the pid file\n"
+	    "             running master named in the pid file; reload\n"
+	    "             waits for the outcome and fails when it failed\n"
 	    "  -t         check the configuration and exit\n"
 	    "  -v         print the version and exit\n"
 	    "  -h         this help\n", PORTER_CONFIG);
 }
 
-/* porter -s NAME: signal the running master. */
+/* How long "porter -s reload" waits for the master's answer. */
+#define MAIN_RELOAD_WAIT	30000	/* ms */
+
+/*
+ * porter -s NAME: signal the running master.  For reload, wait for its
+ * outcome when the master reports it.
+ */
 static int
 main_signal(const struct config *cf, const char *name)
 {
@@ -35,9 +45,11 @@ main_signal(const struct config *cf, const char *name)
 		{ "reload", SIGHUP }, { "stop", SIGTERM }, { "quit", SIGQUIT },
 		{ "reopen", SIGUSR1 }, { "upgrade", SIGUSR2 },
 	};
-	char	 err[512];
-	size_t	 i;
-	pid_t	 pid;
+	static char	 err[16384];
+	size_t		 i;
+	pid_t		 pid;
+	int64_t		 since;
+	int		 wait;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (strcmp(name, sigs[i].name) == 0)
@@ -51,9 +63,18 @@ main_signal(const struct config *cf, const char *name)
 		fprintf(stderr, "porter: %s\n", err);
 		return 1;
 	}
+	wait = sigs[i].sig == SIGHUP && notify_reload_known(cf->pid_file);
+	since = notify_now_us();
 	if (kill(pid, sigs[i].sig) == -1) {
 		fprintf(stderr, "porter: signal %s to %ld: %s\n", name,
 		    (long)pid, strerror(errno));
+		return 1;
+	}
+	if (wait && notify_reload_wait(cf->pid_file, pid, since,
+	    MAIN_RELOAD_WAIT, err, sizeof(err)) == -1) {
+		fputs(err, stderr);
+		fprintf(stderr, "porter: reload failed, the old configuration "
+		    "serves on\n");
 		return 1;
 	}
 	return 0;
@@ -65,15 +86,18 @@ main(int argc, char *argv[])
 	struct config	*cf;
 	const char	*file = PORTER_CONFIG, *sig = NULL;
 	static char	 err[16384], abs[PATH_MAX];
-	int		 ch, test = 0, foreground = 0;
+	int		 ch, test = 0, foreground = MASTER_DAEMON;
 
-	while ((ch = getopt(argc, argv, "c:dhs:tv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfhs:tv")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
 			break;
 		case 'd':
-			foreground = 1;
+			foreground = MASTER_STDERR;
+			break;
+		case 'f':
+			foreground = MASTER_FOREGROUND;
 			break;
 		case 's':
 			sig = optarg;
@@ -115,7 +139,7 @@ main(int argc, char *argv[])
 		return ch;
 	}
 	/* what start-up would refuse, -t refuses: the same checks */
-	if (proc_preflight(cf, test || !foreground, err, sizeof(err)) == -1) {
+	if (proc_preflight(cf, test || foreground != MASTER_STDERR, err, sizeof(err)) == -1) {
 		fputs(err, stderr);
 		if (!test)
 			fprintf(stderr, "porter: not starting\n");
@@ -129,7 +153,7 @@ main(int argc, char *argv[])
 	}
 	if (cf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(cf->syslog_facility));
-	if (log_open(foreground ? "stderr" : cf->error_log, cf->log_level,
+	if (log_open(foreground == MASTER_STDERR ? "stderr" : cf->error_log, cf->log_level,
 	    err, sizeof(err)) == -1) {
 		fprintf(stderr, "porter: %s\n", err);
 		config_free(cf);
