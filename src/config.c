@@ -14,6 +14,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -260,15 +263,38 @@ config_valid_name(const char *s)
 	return 1;
 }
 
+/*
+ * One level of include: the files a pattern matched, read one after the
+ * other, and what to go back to after the last.  Each file starts in the
+ * includer's section; sections it opens end with it.
+ */
+struct cfg_frame {
+	char		**paths;
+	size_t		 npaths, next;
+	char		 real[PATH_MAX];	/* of the file being read */
+	FILE		*parent_fp;
+	unsigned	 parent_file;
+	int		 parent_line;
+	int		 include_pos;		/* of the include line */
+	enum config_section sec;
+	void		*obj;
+	int		 sec_line;
+	unsigned char	 seen[CFG_MAX_KEYS];
+};
+
 /* Start of a new section, seen by the reader on line p->lineno. */
 static void
 cfg_section(struct config_parse *p, const char *hdr)
 {
 	struct config	*c = p->c;
-	char		 kind[16], name[CONFIG_NAME_MAX + 16];
+	char		 kind[16], name[CONFIG_NAME_MAX + 16], where[4200];
 	size_t		 i;
 	int		 n;
 
+	/* an include leaves its includer's section: keep what was set */
+	for (n = 0; n < p->depth; n++)
+		if (p->frames[n].sec_line == p->sec_line)
+			memcpy(p->frames[n].seen, p->seen, sizeof(p->seen));
 	memset(p->seen, 0, sizeof(p->seen));
 	p->sec = S_BAD;
 	p->obj = NULL;
@@ -281,8 +307,9 @@ cfg_section(struct config_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "porter") == 0 && n == 1) {
 		if (p->porter_line != 0) {
+			config_where(c, p->porter_line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [porter] "
-			    "(first at line %d)", p->porter_line);
+			    "(first at %s)", where);
 			return;
 		}
 		p->porter_line = p->lineno;
@@ -293,8 +320,9 @@ cfg_section(struct config_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "cache") == 0 && n == 1) {
 		if (c->cache.line != 0) {
+			config_where(c, c->cache.line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [cache] "
-			    "(first at line %d)", c->cache.line);
+			    "(first at %s)", where);
 			return;
 		}
 		c->cache.line = p->lineno;
@@ -304,8 +332,9 @@ cfg_section(struct config_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "admin") == 0 && n == 1) {
 		if (c->admin.line != 0) {
+			config_where(c, c->admin.line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [admin] "
-			    "(first at line %d)", c->admin.line);
+			    "(first at %s)", where);
 			return;
 		}
 		c->admin.line = p->lineno;
@@ -386,9 +415,142 @@ dup:
 	config_error(p, p->lineno, "duplicate section [%s %s]", kind, name);
 }
 
+/* Back to the includer's section, unless the file stayed in it. */
+static void
+cfg_frame_section(struct config_parse *p, struct cfg_frame *f)
+{
+	if (p->sec_line == f->sec_line)
+		return;
+	p->sec = f->sec;
+	p->obj = f->obj;
+	p->sec_line = f->sec_line;
+	memcpy(p->seen, f->seen, sizeof(p->seen));
+}
+
 /*
- * inih reader: fgets plus line counting, section tracking and the
- * over-long line check.
+ * Open the next file of the innermost include; when none is left, go
+ * back to the file that included them.  Returns 0 once back there.
+ */
+static int
+cfg_include_next(struct config_parse *p)
+{
+	struct cfg_frame	*f = &p->frames[p->depth - 1];
+	char			 real[PATH_MAX], top[PATH_MAX];
+	const char		*path;
+	FILE			*fp;
+	int			 i;
+
+	while (f->next < f->npaths) {
+		path = f->paths[f->next++];
+		cfg_frame_section(p, f);
+		if (realpath(path, real) == NULL ||
+		    (fp = fopen(path, "r")) == NULL) {
+			config_error(p, f->include_pos, "include: cannot open "
+			    "%s: %s", path, strerror(errno));
+			continue;
+		}
+		for (i = 0; i < p->depth - 1; i++)
+			if (strcmp(p->frames[i].real, real) == 0)
+				break;
+		if (i < p->depth - 1 || (realpath(p->c->files[0], top) !=
+		    NULL && strcmp(real, top) == 0)) {
+			config_error(p, f->include_pos, "include: %s is "
+			    "already being read (an include cycle)", path);
+			fclose(fp);
+			continue;
+		}
+		if (p->c->nfiles >= CONFIG_MAX_FILES) {
+			config_error(p, f->include_pos, "include: more than %d "
+			    "files", CONFIG_MAX_FILES);
+			fclose(fp);
+			continue;
+		}
+		snprintf(f->real, sizeof(f->real), "%s", real);
+		config_list_add(&p->c->files, &p->c->nfiles, path);
+		if (p->fp != f->parent_fp)
+			fclose(p->fp);
+		p->fp = fp;
+		p->cur_file = (unsigned)p->c->nfiles - 1;
+		p->cur_line = 0;
+		return 1;
+	}
+	if (p->fp != f->parent_fp)
+		fclose(p->fp);
+	p->fp = f->parent_fp;
+	p->cur_file = f->parent_file;
+	p->cur_line = f->parent_line;
+	p->lineno = f->include_pos;
+	cfg_frame_section(p, f);
+	for (i = 0; (size_t)i < f->npaths; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	p->depth--;
+	return 0;
+}
+
+/*
+ * include = PATH or pattern: the files it names are read next, in
+ * sorted order; a relative path is relative to the including file's
+ * directory.  A pattern that matches nothing is fine, a missing PATH is
+ * not.
+ */
+static void
+cfg_include(struct config_parse *p, const char *value)
+{
+	struct cfg_frame	*f;
+	char			 path[PATH_MAX], dir[PATH_MAX];
+	glob_t			 g;
+	size_t			 i;
+	int			 rc;
+
+	if (*value == '\0') {
+		config_error(p, p->lineno, "include: empty value");
+		return;
+	}
+	if (p->depth >= CFG_INCLUDE_DEPTH) {
+		config_error(p, p->lineno, "include: nested more than %d deep",
+		    CFG_INCLUDE_DEPTH);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", p->c->files[p->cur_file]);
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s",
+	    value[0] == '/' ? "" : dirname(dir), value[0] == '/' ? "" : "/",
+	    value) >= sizeof(path)) {
+		config_error(p, p->lineno, "include: path too long");
+		return;
+	}
+	f = &p->frames[p->depth];
+	memset(f, 0, sizeof(*f));
+	if (strpbrk(value, "*?[") != NULL) {
+		rc = glob(path, GLOB_ERR, NULL, &g);
+		if (rc == GLOB_NOMATCH)
+			return;
+		if (rc != 0) {
+			config_error(p, p->lineno, "include: %s: cannot read "
+			    "the directory", value);
+			globfree(&g);
+			return;
+		}
+		for (i = 0; i < g.gl_pathc; i++)
+			config_list_add(&f->paths, &f->npaths, g.gl_pathv[i]);
+		globfree(&g);
+	} else
+		config_list_add(&f->paths, &f->npaths, path);
+	f->parent_fp = p->fp;
+	f->parent_file = p->cur_file;
+	f->parent_line = p->cur_line;
+	f->include_pos = p->lineno;
+	f->sec = p->sec;
+	f->obj = p->obj;
+	f->sec_line = p->sec_line;
+	memcpy(f->seen, p->seen, sizeof(f->seen));
+	p->depth++;
+	(void)cfg_include_next(p);
+}
+
+/*
+ * inih reader: fgets plus line counting, section tracking, the over-long
+ * line check, and the files of includes read in place.
  */
 static char *
 cfg_reader(char *str, int num, void *stream)
@@ -399,9 +561,22 @@ cfg_reader(char *str, int num, void *stream)
 	int			 ch;
 	size_t			 n;
 
-	if (fgets(str, num, p->fp) == NULL)
-		return NULL;
-	p->lineno++;
+	while (fgets(str, num, p->fp) == NULL) {
+		if (p->depth == 0)
+			return NULL;
+		(void)cfg_include_next(p);
+	}
+	if (p->cur_line < CONFIG_MAX_LINE)
+		p->cur_line++;
+	p->lineno = CONFIG_POS(p->cur_file, p->cur_line);
+	if (p->nposmap == p->capposmap) {
+		p->capposmap = p->capposmap ? p->capposmap * 2 : 256;
+		p->posmap = realloc(p->posmap, p->capposmap *
+		    sizeof(*p->posmap));
+		if (p->posmap == NULL)
+			fatal("realloc");
+	}
+	p->posmap[p->nposmap++] = p->lineno;
 	n = strlen(str);
 	if (n > 0 && str[n - 1] != '\n' && !feof(p->fp)) {
 		config_error(p, p->lineno, "line longer than %d characters",
@@ -648,6 +823,10 @@ cfg_handler(void *user, const char *section, const char *name,
 	(void)section;
 	if (p->sec == S_BAD)
 		return 1;	/* already reported at the section line */
+	if (strcmp(name, "include") == 0) {
+		cfg_include(p, value);
+		return 1;
+	}
 	if (p->sec == S_NONE) {
 		config_error(p, p->lineno, "\"%s\" outside of any section",
 		    name);
@@ -956,13 +1135,22 @@ config_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	p.c = cfg_defaults(path);
+	if ((p.frames = calloc(CFG_INCLUDE_DEPTH, sizeof(*p.frames))) == NULL)
+		fatal("calloc");
 	rc = ini_parse_stream(cfg_reader, &p, cfg_handler, &p);
+	while (p.depth > 0) {
+		/* inih stopped early: close what is open, read no more */
+		p.frames[p.depth - 1].next = p.frames[p.depth - 1].npaths;
+		(void)cfg_include_next(&p);
+	}
 	fclose(p.fp);
+	free(p.frames);
 	if (rc > 0)
-		config_error(&p, rc, "syntax error (expected [section] or "
-		    "key = value)");
+		config_error(&p, (size_t)rc <= p.nposmap ? p.posmap[rc - 1] :
+		    rc, "syntax error (expected [section] or key = value)");
 	else if (rc < 0)
 		config_error(&p, 0, "cannot parse (out of memory)");
+	free(p.posmap);
 	cfg_validate(&p);
 	memcpy(p.c->key_line, p.key_line, CFG_NKEYS * sizeof(*p.key_line));
 	if (p.nerr > 0) {

@@ -23,11 +23,21 @@ enum config_section {
 
 #define CFG_MAX_KEYS	160
 
+#define CFG_INCLUDE_DEPTH	16	/* include within include ... */
+
+struct cfg_frame;
+
 struct config_parse {
 	struct config	*c;
-	FILE		*fp;
+	FILE		*fp;		/* the file being read */
 	const char	*file;
-	int		 lineno;
+	unsigned	 cur_file;	/* its index in c->files */
+	int		 cur_line;
+	int		 lineno;	/* position: CONFIG_POS(cur_file, cur_line) */
+	struct cfg_frame *frames;	/* includes being read */
+	int		 depth;
+	int		*posmap;	/* position of each line inih saw */
+	size_t		 nposmap, capposmap;
 	enum config_section sec;
 	void		*obj;		/* struct being filled */
 	int		 sec_line;

@@ -146,6 +146,72 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn("cannot load certificate " + self.tmp, r.stderr)
 
+    def put(self, name, text):
+        path = os.path.join(self.tmp, name)
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    def test_include(self):
+        """include = PATH or pattern: sorted, relative to the including
+        file, the includer's section goes on after it, errors at the
+        included file's lines."""
+        self.put("conf.d/20-pool.ini", "[pool p]\nserver = 127.0.0.1:9\n")
+        self.put("conf.d/10-porter.ini", "max_workers = 8\n")
+        self.put("conf.d/notes.txt", "not ini\n")
+        self.put("listen.ini", "address = 127.0.0.1:0\n")
+        self.write("include = conf.d/none-*.ini\n"
+                   "[porter]\n%sinclude = conf.d/*.ini\nworkers = 3\n"
+                   "[listen a]\ninclude = %s\n" % (
+                       ROOT_USER, os.path.join(self.tmp, "listen.ini")))
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        # errors name the included file and its line, in sorted order
+        p20 = self.put("conf.d/20-pool.ini", "[pool p]\nserver = bad\n")
+        p10 = self.put("conf.d/10-porter.ini", "\nworkers = many\n")
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(p20 + ":2: server:", r.stderr)
+        i = r.stderr.index(p10 + ":2:")
+        self.assertLess(i, r.stderr.index(p20 + ":2:"), r.stderr)
+        # workers set in the included file and again after the include
+        self.assertIn(self.path + ":%d: duplicate key \"workers\"" %
+                      (5 if ROOT_USER else 4), r.stderr)
+
+    def test_include_errors(self):
+        base = ("[porter]\n%s[listen a]\naddress = 127.0.0.1:0\n"
+                "[pool p]\nserver = 127.0.0.1:9\n" % ROOT_USER)
+        # a path that is not there is an error at the include line
+        self.write(base + "include = nosuch.ini\n")
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertRegex(r.stderr, re.escape(self.path) + r":\d+: include: "
+                         r"cannot open .*nosuch.ini: No such file")
+        # a cycle: a.ini includes b.ini includes a.ini
+        a = self.put("a.ini", "include = b.ini\n")
+        b = self.put("b.ini", "\ninclude = a.ini\n")
+        self.write(base + "include = a.ini\n")
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(b + ":2: include: " + a + " is already being read",
+                      r.stderr)
+        # the main file itself
+        self.put("a.ini", "include = porter.ini\n")
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn(a + ":1: include: ", r.stderr)
+        self.assertIn("is already being read", r.stderr)
+        # no cycle but too deep
+        for i in range(20):
+            self.put("d%d.ini" % i, "include = d%d.ini\n" % (i + 1))
+        self.put("d20.ini", "")
+        self.write(base + "include = d0.ini\n")
+        r = run(["-t", "-c", self.path])
+        self.assertEqual(r.returncode, 1)
+        self.assertIn("d15.ini:1: include: nested more than 16 deep",
+                      r.stderr)
+
     def tearDown(self):
         import shutil
         shutil.rmtree(self.tmp, ignore_errors=True)
