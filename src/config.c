@@ -807,11 +807,95 @@ cfg_repeatable(const struct cfg_key *k)
 	return 0;
 }
 
+#define CFG_VALUE_MAX	65536	/* a value after ${VAR} expansion */
+
+/*
+ * ${NAME} in a value: the environment variable NAME; "$${" is a literal
+ * "${".  Any other '$' stays as it is ($host in log formats and return
+ * URLs).  Returns the expanded value (caller frees), or NULL after an
+ * error at the value's line: NAME not set, malformed, or too long.
+ */
+static char *
+cfg_expand(struct config_parse *p, const char *value)
+{
+	const char	*v, *e, *env;
+	char		 name[256], *out;
+	size_t		 o = 0, n;
+
+	if ((out = malloc(CFG_VALUE_MAX)) == NULL)
+		fatal("malloc");
+	for (v = value; *v != '\0'; ) {
+		if (v[0] == '$' && v[1] == '$' && v[2] == '{') {
+			env = "${";
+			n = 2;
+			v += 3;
+		} else if (v[0] == '$' && v[1] == '{') {
+			for (e = v + 2; *e == '_' || isalnum((unsigned char)*e);
+			    e++)
+				;
+			n = (size_t)(e - v - 2);
+			if (*e != '}' || n == 0 || n >= sizeof(name) ||
+			    isdigit((unsigned char)v[2])) {
+				config_error(p, p->lineno, "%.*s: expected "
+				    "${NAME} (letters, digits and '_'; a "
+				    "literal ${ is written $${)",
+				    (int)(*e != '\0' ? e - v + 1 : e - v), v);
+				free(out);
+				return NULL;
+			}
+			memcpy(name, v + 2, n);
+			name[n] = '\0';
+			if ((env = getenv(name)) == NULL) {
+				config_error(p, p->lineno, "${%s}: environment "
+				    "variable %s is not set", name, name);
+				free(out);
+				return NULL;
+			}
+			n = strlen(env);
+			v = e + 1;
+		} else {
+			env = v++;
+			n = 1;
+		}
+		if (o + n >= CFG_VALUE_MAX) {
+			config_error(p, p->lineno, "value longer than %d "
+			    "bytes after ${} expansion", CFG_VALUE_MAX - 1);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + o, env, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int	cfg_key_value(struct config_parse *, const char *, const char *,
+		    const char *);
+
 static int
 cfg_handler(void *user, const char *section, const char *name,
     const char *value)
 {
 	struct config_parse	*p = user;
+	char			*v;
+	int			 rc;
+
+	if (p->sec == S_BAD)
+		return 1;	/* already reported at the section line */
+	if (strchr(value, '$') == NULL)
+		return cfg_key_value(p, section, name, value);
+	if ((v = cfg_expand(p, value)) == NULL)
+		return 1;
+	rc = cfg_key_value(p, section, name, v);
+	free(v);
+	return rc;
+}
+
+static int
+cfg_key_value(struct config_parse *p, const char *section, const char *name,
+    const char *value)
+{
 	const struct cfg_key	*k = NULL;
 	char			 err[256];
 	char			*field;
