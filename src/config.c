@@ -37,32 +37,13 @@
 
 
 
-enum cfg_type {
-	T_UINT = 0,
-	T_SIZE,
-	T_DURATION,
-	T_BOOL,
-	T_STRING,
-	T_LOGLEVEL,
-	T_OFFSTRING,	/* a path, or "off" for NULL */
-	T_SPECIAL	/* handled by cfg_special() */
-};
-
-struct cfg_key {
-	enum config_section section;
-	const char	*name;
-	enum cfg_type	 type;
-	size_t		 offset;
-	unsigned long	 min, max;
-};
-
 #define P(f)	offsetof(struct config, f)
 #define L(f)	offsetof(struct listen_config, f)
 #define O(f)	offsetof(struct pool_config, f)
 #define R(f)	offsetof(struct route_config, f)
 #define C(f)	offsetof(struct cache_config, f)
 
-static const struct cfg_key cfg_keys[] = {
+const struct cfg_key config_keys[] = {
 	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
 	{ S_PORTER, "min_spare_workers", T_UINT, P(min_spare_workers), 0,
 	    4096 },
@@ -192,7 +173,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
 };
 
-#define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+#define CFG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+const size_t config_nkeys = CFG_NKEYS;
 _Static_assert(CFG_NKEYS <= CFG_MAX_KEYS, "raise CFG_MAX_KEYS");
 
 
@@ -784,6 +766,23 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 	}
 }
 
+/* A special key as written (after ${}), for "porter -T". */
+static void
+cfg_remember(struct config_parse *p, const char *name, const char *value)
+{
+	struct config		*c = p->c;
+	struct config_special	*sp;
+
+	c->specials = config_grow(c->specials, c->nspecials,
+	    sizeof(*c->specials));
+	sp = &c->specials[c->nspecials++];
+	sp->section = (int)p->sec;
+	sp->index = p->sec == S_LISTEN ? c->nlistens - 1 : p->sec == S_POOL ?
+	    c->npools - 1 : p->sec == S_ROUTE ? c->nroutes - 1 : 0;
+	sp->name = config_strdup(name);
+	sp->value = config_strdup(value);
+}
+
 /* Keys that may appear several times in a section, adding items. */
 static int
 cfg_repeatable(const struct cfg_key *k)
@@ -917,9 +916,9 @@ cfg_key_value(struct config_parse *p, const char *section, const char *name,
 		return 1;
 	}
 	for (i = 0; i < CFG_NKEYS; i++)
-		if (cfg_keys[i].section == p->sec &&
-		    strcmp(cfg_keys[i].name, name) == 0) {
-			k = &cfg_keys[i];
+		if (config_keys[i].section == p->sec &&
+		    strcmp(config_keys[i].name, name) == 0) {
+			k = &config_keys[i];
 			break;
 		}
 	if (k == NULL) {
@@ -992,6 +991,7 @@ cfg_key_value(struct config_parse *p, const char *section, const char *name,
 		*(char **)(void *)field = config_strdup(value);
 		break;
 	case T_SPECIAL:
+		cfg_remember(p, name, value);
 		cfg_special(p, name, value);
 		break;
 	}
@@ -1023,8 +1023,8 @@ cfg_porter_line(struct config_parse *p, const char *name)
 	size_t	 i;
 
 	for (i = 0; i < CFG_NKEYS; i++)
-		if (cfg_keys[i].section == S_PORTER &&
-		    strcmp(cfg_keys[i].name, name) == 0 && p->key_line[i] != 0)
+		if (config_keys[i].section == S_PORTER &&
+		    strcmp(config_keys[i].name, name) == 0 && p->key_line[i] != 0)
 			return p->key_line[i];
 	return p->porter_line;
 }
@@ -1337,6 +1337,11 @@ config_free(struct config *c)
 	free(c->syslog_facility);
 	free(c->file);
 	cfg_list_free(c->files, c->nfiles);
+	for (i = 0; i < c->nspecials; i++) {
+		free(c->specials[i].name);
+		free(c->specials[i].value);
+	}
+	free(c->specials);
 	free(c->key_line);
 	free(c->pid_file);
 	free(c->error_log);
@@ -1381,8 +1386,8 @@ config_key_line(const struct config *c, const char *name)
 	size_t	 i;
 
 	for (i = 0; i < CFG_NKEYS; i++)
-		if (cfg_keys[i].section == S_PORTER &&
-		    strcmp(cfg_keys[i].name, name) == 0)
+		if (config_keys[i].section == S_PORTER &&
+		    strcmp(config_keys[i].name, name) == 0)
 			return c->key_line[i];
 	return 0;
 }

@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -220,12 +221,22 @@ struct admin_config {
 #define CONFIG_POS_FILE(pos)	((unsigned)(pos) >> 20)
 #define CONFIG_POS_LINE(pos)	((int)((unsigned)(pos) & CONFIG_MAX_LINE))
 
+/* A key with its own setter, as written (after ${}): for config_dump. */
+struct config_special {
+	int		 section;	/* config_int.h's enum */
+	size_t		 index;		/* of its listen, pool or route */
+	char		*name;
+	char		*value;
+};
+
 struct config {
 	char		*file;
 	char		**files;	/* [0] = file, then what it includes */
 	size_t		 nfiles;
 	int		*key_line;	/* position of each [porter] key set */
 	int		 porter_line;	/* position of [porter], 0: none */
+	struct config_special *specials;
+	size_t		 nspecials;
 	/* [porter] */
 	unsigned	 workers;		/* at start */
 	unsigned	 min_spare_workers;
@@ -291,6 +302,12 @@ void		 config_free(struct config *);
  */
 void		 config_where(const struct config *, int pos, char *buf,
 		    size_t len);
+/*
+ * Print c as an INI file porter reads back to the same configuration:
+ * every key with its value, defaults filled in, includes flattened,
+ * ${} expanded ("porter -T").
+ */
+void		 config_dump(const struct config *c, FILE *fp);
 /* Position of [porter] key name where it was set; else 0. */
 int		 config_key_line(const struct config *, const char *name);
 /*

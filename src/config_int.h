@@ -23,6 +23,30 @@ enum config_section {
 
 #define CFG_MAX_KEYS	160
 
+enum cfg_type {
+	T_UINT = 0,
+	T_SIZE,
+	T_DURATION,
+	T_BOOL,
+	T_STRING,
+	T_LOGLEVEL,
+	T_OFFSTRING,	/* a path, or "off" for NULL */
+	T_SPECIAL	/* handled by cfg_special() */
+};
+
+/* The table of keys (config.c): {section, name, type, offset}. */
+struct cfg_key {
+	enum config_section section;
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 offset;
+	unsigned long	 min, max;
+};
+
+extern const struct cfg_key config_keys[];
+extern const size_t config_nkeys;
+
+
 #define CFG_INCLUDE_DEPTH	16	/* include within include ... */
 
 struct cfg_frame;

@@ -18,7 +18,7 @@
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: porter [-dfhtv] [-c file] [-s signal]\n"
+	fprintf(fp, "usage: porter [-dfhtTv] [-c file] [-s signal]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -d         stay in the foreground, log to stderr\n"
 	    "  -f         stay in the foreground, log as configured (for\n"
@@ -27,6 +27,7 @@ usage(FILE *fp)
 	    "             running master named in the pid file; reload\n"
 	    "             waits for the outcome and fails when it failed\n"
 	    "  -t         check the configuration and exit\n"
+	    "  -T         check it and print it with defaults filled in\n"
 	    "  -v         print the version and exit\n"
 	    "  -h         this help\n", PORTER_CONFIG);
 }
@@ -88,7 +89,7 @@ main(int argc, char *argv[])
 	static char	 err[16384], abs[PATH_MAX];
 	int		 ch, test = 0, foreground = MASTER_DAEMON;
 
-	while ((ch = getopt(argc, argv, "c:dfhs:tv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfhs:tTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
@@ -104,6 +105,9 @@ main(int argc, char *argv[])
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'T':
+			test = 2;
 			break;
 		case 'v':
 			printf("porter %s\n", PACKAGE_VERSION);
@@ -147,7 +151,11 @@ main(int argc, char *argv[])
 		return 1;
 	}
 	if (test) {
-		printf("porter: configuration file %s is valid\n", file);
+		if (test == 2)
+			config_dump(cf, stdout);
+		else
+			printf("porter: configuration file %s is valid\n",
+			    file);
 		config_free(cf);
 		return 0;
 	}

@@ -212,6 +212,53 @@ class ConfigTest(unittest.TestCase):
         self.assertIn("d15.ini:1: include: nested more than 16 deep",
                       r.stderr)
 
+    def test_T_prints_what_t_accepts(self):
+        """-T prints every key with defaults filled in, includes
+        flattened and ${} expanded; porter reads it back to the same."""
+        page = self.put("50x.html", "<h1>down</h1>\n")
+        self.put("routes.ini", "[route api]\npath = /api/\n"
+                 "host = a.example *.b.example\nheader = X-A: 1\n"
+                 "strip_prefix = /api\nadd_request_header = X-B: $${x}\n"
+                 "rate_limit = 10r/s burst=20\nallow = 127.0.0.1 ::1\n"
+                 "pool = p\ncache = on\n"
+                 "[route home]\nreturn = 302 https://$host/\n")
+        self.write("[porter]\n%serror_page = 502 %s\n"
+                   "access_log_format = $client $status\n"
+                   "[listen a]\naddress = 127.0.0.1:0\naddress = [::1]:0\n"
+                   "[pool p]\nserver = 127.0.0.1:${PORTER_T_PORT} weight=2\n"
+                   "server = 127.0.0.1:10 backup\nbalance = hash\n"
+                   "hash_key = header:X-User\nhealth_check = GET /h\n"
+                   "[pool q]\nserver = 127.0.0.1:11\n"
+                   "include = routes.ini\n"
+                   "[cache]\nsize = 1M\n[admin]\naddress = 127.0.0.1:0\n"
+                   % (ROOT_USER, page))
+        env = dict(os.environ, PORTER_T_PORT="9")
+        r = subprocess.run([PORTER, "-T", "-c", self.path],
+                           capture_output=True, text=True, timeout=30,
+                           env=env)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        out = r.stdout
+        for line in ("workers = 4", "shutdown_timeout = 30s",
+                     "keepalive = 32", "connect_timeout = 5s",
+                     "max_header_size = 16384", "server_tokens = on",
+                     "server = 127.0.0.1:9 weight=2", "balance = hash",
+                     "hash_key = header:X-User", "health_check = GET /h",
+                     "health_status = 200-399", "balance = round_robin",
+                     "add_request_header = X-B: $${x}",
+                     "return = 302 https://$host/", "size = 1048576",
+                     "max_object_size = 262144", "allow = 127.0.0.0/8 ::1",
+                     "hide_headers = X-Powered-By", "[route home]"):
+            self.assertIn("\n" + line + "\n", out)
+        self.assertNotIn("include", out)
+        self.assertNotIn("PORTER_T_PORT", out)
+        # what -T prints, -t accepts, and -T prints it back the same
+        dumped = self.put("dumped.ini", out)
+        r = run(["-t", "-c", dumped])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        r = run(["-T", "-c", dumped])
+        self.assertEqual(r.returncode, 0, r.stderr)
+        self.assertEqual(r.stdout.split("\n", 1)[1], out.split("\n", 1)[1])
+
     def tearDown(self):
         import shutil
         shutil.rmtree(self.tmp, ignore_errors=True)
