@@ -24,6 +24,7 @@
 #include <strings.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <ini.h>
@@ -418,6 +419,7 @@ cfg_include_next(struct config_parse *p)
 {
 	struct cfg_frame	*f = &p->frames[p->depth - 1];
 	char			 real[PATH_MAX], top[PATH_MAX];
+	struct stat		 st;
 	const char		*path;
 	FILE			*fp;
 	int			 i;
@@ -429,6 +431,13 @@ cfg_include_next(struct config_parse *p)
 		    (fp = fopen(path, "r")) == NULL) {
 			config_error(p, f->include_pos, "include: cannot open "
 			    "%s: %s", path, strerror(errno));
+			continue;
+		}
+		/* not a device or a pipe that never ends or never answers */
+		if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+			config_error(p, f->include_pos, "include: %s is not a "
+			    "regular file", path);
+			fclose(fp);
 			continue;
 		}
 		for (i = 0; i < p->depth - 1; i++)

@@ -202,6 +202,13 @@ class ConfigTest(unittest.TestCase):
         self.assertEqual(r.returncode, 1)
         self.assertIn(a + ":1: include: ", r.stderr)
         self.assertIn("is already being read", r.stderr)
+        # a device or a directory is no configuration file
+        for what in ("/dev/zero", self.tmp):
+            self.write(base + "include = %s\n" % what)
+            r = run(["-t", "-c", self.path])
+            self.assertEqual(r.returncode, 1)
+            self.assertIn("include: %s is not a regular file" % what,
+                          r.stderr)
         # no cycle but too deep
         for i in range(20):
             self.put("d%d.ini" % i, "include = d%d.ini\n" % (i + 1))
