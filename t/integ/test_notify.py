@@ -61,7 +61,8 @@ def reload_cmd(conf):
                           capture_output=True, text=True, timeout=60)
 
 
-class NotifyTest(PorterTest):
+class NotifyBase(PorterTest):
+    """porter -d with NOTIFY_SOCKET naming a Listener."""
     expect_errors = r"reload failed|cannot listen"
     abstract = False
 
@@ -81,6 +82,8 @@ class NotifyTest(PorterTest):
     def ready(self, m):
         return m.get("READY") == "1"
 
+
+class NotifyTest(NotifyBase):
     def test_ready_reload_stop(self):
         m = self.n.expect(self.ready, "READY=1")
         self.assertEqual(m.get("MAINPID"), str(self.porter.proc.pid))
@@ -152,6 +155,39 @@ class NotifyTest(PorterTest):
         r = reload_cmd(conf)
         self.assertEqual(r.returncode, 0, r.stderr)
         self.assertEqual(self.get("/").status, 200)
+
+
+class UpgradeNotifyTest(NotifyBase):
+    def test_upgrade_hands_main_pid_over(self):
+        """The old master's stop after an upgrade names the new master
+        as the main process instead of saying STOPPING=1."""
+        self.n.expect(self.ready, "READY=1")
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+
+        def new_pid():
+            try:
+                with open(self.porter.pidfile) as f:
+                    pid = int(f.read().strip() or 0)
+            except (OSError, ValueError):
+                return None
+            return pid if pid and pid != old else None
+        new = wait_for(new_pid, what="the new master's pid file")
+        m = self.n.expect(self.ready, "READY=1 of the new master")
+        self.assertEqual(m["MAINPID"], str(new))
+        os.kill(old, signal.SIGQUIT)
+        m = self.n.expect(lambda m: "MAINPID" in m or "STOPPING" in m,
+                          "the old master's goodbye")
+        self.assertEqual(m.get("MAINPID"), str(new), m)
+        self.assertNotIn("STOPPING", m)
+        self.assertEqual(self.porter.proc.wait(30), 0)
+        # a reload of the new master still reports its outcome
+        r = reload_cmd(self.porter.conf)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        os.kill(new, signal.SIGQUIT)
+        m = self.n.expect(lambda m: "STOPPING" in m, "STOPPING=1")
+        wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                 what="the new master to stop")
 
 
 class AbstractNotifyTest(NotifyTest):
