@@ -546,8 +546,8 @@ master_reload(struct master *m, int foreground)
 	if (ncf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(ncf->syslog_facility));
 	if (proc_creds_resolve(ncf, &creds, err, sizeof(err)) == -1 ||
-	    (foreground != MASTER_STDERR && log_open(ncf->error_log, ncf->log_level, err,
-	    sizeof(err)) == -1) ||
+	    (foreground != MASTER_STDERR && log_open(ncf->error_log,
+	    ncf->log_level, err, sizeof(err)) == -1) ||
 	    master_open_alog(ncf, err, sizeof(err)) == -1) {
 		master_reload_undo(m, foreground, err);
 		config_free(ncf);
