@@ -1033,7 +1033,8 @@ cfg_porter_line(struct config_parse *p, const char *name)
 
 	for (i = 0; i < CFG_NKEYS; i++)
 		if (config_keys[i].section == S_PORTER &&
-		    strcmp(config_keys[i].name, name) == 0 && p->key_line[i] != 0)
+		    strcmp(config_keys[i].name, name) == 0 &&
+		    p->key_line[i] != 0)
 			return p->key_line[i];
 	return p->porter_line;
 }

@@ -57,7 +57,7 @@ struct config_parse {
 	const char	*file;
 	unsigned	 cur_file;	/* its index in c->files */
 	int		 cur_line;
-	int		 lineno;	/* position: CONFIG_POS(cur_file, cur_line) */
+	int		 lineno;	/* CONFIG_POS(cur_file, cur_line) */
 	struct cfg_frame *frames;	/* includes being read */
 	int		 depth;
 	int		*posmap;	/* position of each line inih saw */

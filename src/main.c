@@ -143,7 +143,8 @@ main(int argc, char *argv[])
 		return ch;
 	}
 	/* what start-up would refuse, -t refuses: the same checks */
-	if (proc_preflight(cf, test || foreground != MASTER_STDERR, err, sizeof(err)) == -1) {
+	if (proc_preflight(cf, test || foreground != MASTER_STDERR, err,
+	    sizeof(err)) == -1) {
 		fputs(err, stderr);
 		if (!test)
 			fprintf(stderr, "porter: not starting\n");
@@ -161,8 +162,8 @@ main(int argc, char *argv[])
 	}
 	if (cf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(cf->syslog_facility));
-	if (log_open(foreground == MASTER_STDERR ? "stderr" : cf->error_log, cf->log_level,
-	    err, sizeof(err)) == -1) {
+	if (log_open(foreground == MASTER_STDERR ? "stderr" : cf->error_log,
+	    cf->log_level, err, sizeof(err)) == -1) {
 		fprintf(stderr, "porter: %s\n", err);
 		config_free(cf);
 		return 1;

@@ -225,9 +225,10 @@ notify_reload_wait(const char *pidfile, pid_t pid, int64_t since,
 {
 	struct timespec	 ts = { 0, 20 * 1000 * 1000 };
 	char		 path[4200];
-	int64_t		 deadline = notify_now_us() + (int64_t)timeout_ms * 1000;
+	int64_t		 deadline;
 	int		 ok;
 
+	deadline = notify_now_us() + (int64_t)timeout_ms * 1000;
 	snprintf(path, sizeof(path), "%s.reload", pidfile);
 	for (;;) {
 		if (notify_file_read(path, since, &ok, err, errlen)) {
