@@ -44,6 +44,32 @@ admin_put(struct admin_out *o, const char *fmt, ...)
 }
 
 static void	admin_backends(struct admin_out *);
+
+/* The samples of histogram h: name_bucket, name_sum, name_count. */
+static void
+admin_hist(struct admin_out *o, const char *name, const char *labels,
+    struct stats_hist *h)
+{
+	unsigned long long	 n = 0;
+	unsigned		 i;
+	const char		*comma = labels[0] != '\0' ? "," : "";
+
+	for (i = 0; i <= STATS_NBOUNDS; i++) {
+		n += atomic_load(&h->bucket[i]);
+		if (i < STATS_NBOUNDS)
+			admin_put(o, "%s_bucket{%s%sle=\"%g\"} %llu\n", name,
+			    labels, comma, stats_bounds_ms[i] / 1000.0, n);
+		else
+			admin_put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name,
+			    labels, comma, n);
+	}
+	admin_put(o, "%s_sum%s%s%s %.3f\n", name, labels[0] ? "{" : "",
+	    labels, labels[0] ? "}" : "",
+	    (double)atomic_load(&h->sum_ms) / 1000.0);
+	/* the count is the +Inf bucket, so that the two always agree */
+	admin_put(o, "%s_count%s%s%s %llu\n", name, labels[0] ? "{" : "",
+	    labels, labels[0] ? "}" : "", n);
+}
 static void	admin_cache(struct admin_out *);
 
 static const char *const admin_classes[6] = {
@@ -95,6 +121,19 @@ admin_metrics(struct admin_out *o)
 	    "started.\n# TYPE porter_uptime_seconds gauge\n"
 	    "porter_uptime_seconds %lld\n",
 	    (long long)(time(NULL) - atomic_load(&st->started)));
+	admin_put(o, "# HELP process_start_time_seconds Start time of the "
+	    "master since the Unix epoch.\n"
+	    "# TYPE process_start_time_seconds gauge\n"
+	    "process_start_time_seconds %lld\n",
+	    (long long)atomic_load(&st->started));
+	admin_put(o, "# HELP porter_build_info The porter version that "
+	    "serves.\n# TYPE porter_build_info gauge\n"
+	    "porter_build_info{version=\"%s\"} 1\n", PACKAGE_VERSION);
+	admin_put(o, "# HELP porter_request_duration_seconds Time from a "
+	    "request's head to the end of its response.\n"
+	    "# TYPE porter_request_duration_seconds histogram\n");
+	admin_hist(o, "porter_request_duration_seconds", "",
+	    &st->request_time);
 	admin_cache(o);
 	admin_workers(w);
 	admin_put(o, "# HELP porter_workers Worker processes by state.\n"
@@ -103,6 +142,20 @@ admin_metrics(struct admin_out *o)
 		admin_put(o, "porter_workers{state=\"%s\"} %u\n",
 		    scoreboard_state_name((enum sb_state)i), w[i]);
 	admin_backends(o);
+	admin_put(o, "# HELP porter_backend_response_seconds Time from "
+	    "sending a request to a server to the end of its response.\n"
+	    "# TYPE porter_backend_response_seconds histogram\n");
+	for (i = 0; i < health_nslots(); i++) {
+		struct backend_shm	*b = health_slot(i);
+		char			 labels[200];
+
+		if (!atomic_load(&b->used))
+			continue;
+		snprintf(labels, sizeof(labels), "pool=\"%s\",server=\"%s\"",
+		    b->pool, b->addr);
+		admin_hist(o, "porter_backend_response_seconds", labels,
+		    &b->time);
+	}
 }
 
 static void

@@ -9,6 +9,9 @@
 
 struct config;
 
+/* Room a backend's lines may take in the answer. */
+#define ADMIN_PER_BACKEND	3584
+
 struct admin_reply {
 	int		 status;
 	const char	*type;		/* Content-Type */

@@ -14,6 +14,9 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <glob.h>
+#include <libgen.h>
+#include <limits.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +24,7 @@
 #include <strings.h>
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <ini.h>
@@ -34,32 +38,13 @@
 
 
 
-enum cfg_type {
-	T_UINT = 0,
-	T_SIZE,
-	T_DURATION,
-	T_BOOL,
-	T_STRING,
-	T_LOGLEVEL,
-	T_OFFSTRING,	/* a path, or "off" for NULL */
-	T_SPECIAL	/* handled by cfg_special() */
-};
-
-struct cfg_key {
-	enum config_section section;
-	const char	*name;
-	enum cfg_type	 type;
-	size_t		 offset;
-	unsigned long	 min, max;
-};
-
 #define P(f)	offsetof(struct config, f)
 #define L(f)	offsetof(struct listen_config, f)
 #define O(f)	offsetof(struct pool_config, f)
 #define R(f)	offsetof(struct route_config, f)
 #define C(f)	offsetof(struct cache_config, f)
 
-static const struct cfg_key cfg_keys[] = {
+const struct cfg_key config_keys[] = {
 	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
 	{ S_PORTER, "min_spare_workers", T_UINT, P(min_spare_workers), 0,
 	    4096 },
@@ -189,7 +174,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
 };
 
-#define CFG_NKEYS	(sizeof(cfg_keys) / sizeof(cfg_keys[0]))
+#define CFG_NKEYS	(sizeof(config_keys) / sizeof(config_keys[0]))
+const size_t config_nkeys = CFG_NKEYS;
 _Static_assert(CFG_NKEYS <= CFG_MAX_KEYS, "raise CFG_MAX_KEYS");
 
 
@@ -203,8 +189,13 @@ config_error(struct config_parse *p, int line, const char *fmt, ...)
 	p->nerr++;
 	if (p->erroff + 1 >= p->errlen)
 		return;
-	n = snprintf(p->err + p->erroff, p->errlen - p->erroff, "%s:%d: ",
-	    p->file, line);
+	if (CONFIG_POS_FILE(line) < p->c->nfiles)
+		n = snprintf(p->err + p->erroff, p->errlen - p->erroff,
+		    "%s:%d: ", p->c->files[CONFIG_POS_FILE(line)],
+		    CONFIG_POS_LINE(line));
+	else
+		n = snprintf(p->err + p->erroff, p->errlen - p->erroff,
+		    "%s:%d: ", p->file, line);
 	if (n < 0 || (size_t)n >= p->errlen - p->erroff) {
 		p->erroff = p->errlen;
 		return;
@@ -255,15 +246,38 @@ config_valid_name(const char *s)
 	return 1;
 }
 
+/*
+ * One level of include: the files a pattern matched, read one after the
+ * other, and what to go back to after the last.  Each file starts in the
+ * includer's section; sections it opens end with it.
+ */
+struct cfg_frame {
+	char		**paths;
+	size_t		 npaths, next;
+	char		 real[PATH_MAX];	/* of the file being read */
+	FILE		*parent_fp;
+	unsigned	 parent_file;
+	int		 parent_line;
+	int		 include_pos;		/* of the include line */
+	enum config_section sec;
+	void		*obj;
+	int		 sec_line;
+	unsigned char	 seen[CFG_MAX_KEYS];
+};
+
 /* Start of a new section, seen by the reader on line p->lineno. */
 static void
 cfg_section(struct config_parse *p, const char *hdr)
 {
 	struct config	*c = p->c;
-	char		 kind[16], name[CONFIG_NAME_MAX + 16];
+	char		 kind[16], name[CONFIG_NAME_MAX + 16], where[4200];
 	size_t		 i;
 	int		 n;
 
+	/* an include leaves its includer's section: keep what was set */
+	for (n = 0; n < p->depth; n++)
+		if (p->frames[n].sec_line == p->sec_line)
+			memcpy(p->frames[n].seen, p->seen, sizeof(p->seen));
 	memset(p->seen, 0, sizeof(p->seen));
 	p->sec = S_BAD;
 	p->obj = NULL;
@@ -276,19 +290,22 @@ cfg_section(struct config_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "porter") == 0 && n == 1) {
 		if (p->porter_line != 0) {
+			config_where(c, p->porter_line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [porter] "
-			    "(first at line %d)", p->porter_line);
+			    "(first at %s)", where);
 			return;
 		}
 		p->porter_line = p->lineno;
+		c->porter_line = p->lineno;
 		p->sec = S_PORTER;
 		p->obj = c;
 		return;
 	}
 	if (strcmp(kind, "cache") == 0 && n == 1) {
 		if (c->cache.line != 0) {
+			config_where(c, c->cache.line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [cache] "
-			    "(first at line %d)", c->cache.line);
+			    "(first at %s)", where);
 			return;
 		}
 		c->cache.line = p->lineno;
@@ -298,8 +315,9 @@ cfg_section(struct config_parse *p, const char *hdr)
 	}
 	if (strcmp(kind, "admin") == 0 && n == 1) {
 		if (c->admin.line != 0) {
+			config_where(c, c->admin.line, where, sizeof(where));
 			config_error(p, p->lineno, "duplicate section [admin] "
-			    "(first at line %d)", c->admin.line);
+			    "(first at %s)", where);
 			return;
 		}
 		c->admin.line = p->lineno;
@@ -380,9 +398,150 @@ dup:
 	config_error(p, p->lineno, "duplicate section [%s %s]", kind, name);
 }
 
+/* Back to the includer's section, unless the file stayed in it. */
+static void
+cfg_frame_section(struct config_parse *p, struct cfg_frame *f)
+{
+	if (p->sec_line == f->sec_line)
+		return;
+	p->sec = f->sec;
+	p->obj = f->obj;
+	p->sec_line = f->sec_line;
+	memcpy(p->seen, f->seen, sizeof(p->seen));
+}
+
 /*
- * inih reader: fgets plus line counting, section tracking and the
- * over-long line check.
+ * Open the next file of the innermost include; when none is left, go
+ * back to the file that included them.  Returns 0 once back there.
+ */
+static int
+cfg_include_next(struct config_parse *p)
+{
+	struct cfg_frame	*f = &p->frames[p->depth - 1];
+	char			 real[PATH_MAX], top[PATH_MAX];
+	struct stat		 st;
+	const char		*path;
+	FILE			*fp;
+	int			 i;
+
+	while (f->next < f->npaths) {
+		path = f->paths[f->next++];
+		cfg_frame_section(p, f);
+		if (realpath(path, real) == NULL ||
+		    (fp = fopen(path, "r")) == NULL) {
+			config_error(p, f->include_pos, "include: cannot open "
+			    "%s: %s", path, strerror(errno));
+			continue;
+		}
+		/* not a device or a pipe that never ends or never answers */
+		if (fstat(fileno(fp), &st) == -1 || !S_ISREG(st.st_mode)) {
+			config_error(p, f->include_pos, "include: %s is not a "
+			    "regular file", path);
+			fclose(fp);
+			continue;
+		}
+		for (i = 0; i < p->depth - 1; i++)
+			if (strcmp(p->frames[i].real, real) == 0)
+				break;
+		if (i < p->depth - 1 || (realpath(p->c->files[0], top) !=
+		    NULL && strcmp(real, top) == 0)) {
+			config_error(p, f->include_pos, "include: %s is "
+			    "already being read (an include cycle)", path);
+			fclose(fp);
+			continue;
+		}
+		if (p->c->nfiles >= CONFIG_MAX_FILES) {
+			config_error(p, f->include_pos, "include: more than %d "
+			    "files", CONFIG_MAX_FILES);
+			fclose(fp);
+			continue;
+		}
+		snprintf(f->real, sizeof(f->real), "%s", real);
+		config_list_add(&p->c->files, &p->c->nfiles, path);
+		if (p->fp != f->parent_fp)
+			fclose(p->fp);
+		p->fp = fp;
+		p->cur_file = (unsigned)p->c->nfiles - 1;
+		p->cur_line = 0;
+		return 1;
+	}
+	if (p->fp != f->parent_fp)
+		fclose(p->fp);
+	p->fp = f->parent_fp;
+	p->cur_file = f->parent_file;
+	p->cur_line = f->parent_line;
+	p->lineno = f->include_pos;
+	cfg_frame_section(p, f);
+	for (i = 0; (size_t)i < f->npaths; i++)
+		free(f->paths[i]);
+	free(f->paths);
+	p->depth--;
+	return 0;
+}
+
+/*
+ * include = PATH or pattern: the files it names are read next, in
+ * sorted order; a relative path is relative to the including file's
+ * directory.  A pattern that matches nothing is fine, a missing PATH is
+ * not.
+ */
+static void
+cfg_include(struct config_parse *p, const char *value)
+{
+	struct cfg_frame	*f;
+	char			 path[PATH_MAX], dir[PATH_MAX];
+	glob_t			 g;
+	size_t			 i;
+	int			 rc;
+
+	if (*value == '\0') {
+		config_error(p, p->lineno, "include: empty value");
+		return;
+	}
+	if (p->depth >= CFG_INCLUDE_DEPTH) {
+		config_error(p, p->lineno, "include: nested more than %d deep",
+		    CFG_INCLUDE_DEPTH);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s", p->c->files[p->cur_file]);
+	if ((size_t)snprintf(path, sizeof(path), "%s%s%s",
+	    value[0] == '/' ? "" : dirname(dir), value[0] == '/' ? "" : "/",
+	    value) >= sizeof(path)) {
+		config_error(p, p->lineno, "include: path too long");
+		return;
+	}
+	f = &p->frames[p->depth];
+	memset(f, 0, sizeof(*f));
+	if (strpbrk(value, "*?[") != NULL) {
+		rc = glob(path, GLOB_ERR, NULL, &g);
+		if (rc == GLOB_NOMATCH)
+			return;
+		if (rc != 0) {
+			config_error(p, p->lineno, "include: %s: cannot read "
+			    "the directory", value);
+			globfree(&g);
+			return;
+		}
+		for (i = 0; i < g.gl_pathc; i++)
+			config_list_add(&f->paths, &f->npaths, g.gl_pathv[i]);
+		globfree(&g);
+	} else
+		config_list_add(&f->paths, &f->npaths, path);
+	f->parent_fp = p->fp;
+	f->parent_file = p->cur_file;
+	f->parent_line = p->cur_line;
+	f->include_pos = p->lineno;
+	f->sec = p->sec;
+	f->obj = p->obj;
+	f->sec_line = p->sec_line;
+	memcpy(f->seen, p->seen, sizeof(f->seen));
+	p->depth++;
+	(void)cfg_include_next(p);
+}
+
+/*
+ * inih reader: fgets plus line counting, section tracking, the over-long
+ * line check, and the files of includes read in place.
  */
 static char *
 cfg_reader(char *str, int num, void *stream)
@@ -393,9 +552,22 @@ cfg_reader(char *str, int num, void *stream)
 	int			 ch;
 	size_t			 n;
 
-	if (fgets(str, num, p->fp) == NULL)
-		return NULL;
-	p->lineno++;
+	while (fgets(str, num, p->fp) == NULL) {
+		if (p->depth == 0)
+			return NULL;
+		(void)cfg_include_next(p);
+	}
+	if (p->cur_line < CONFIG_MAX_LINE)
+		p->cur_line++;
+	p->lineno = CONFIG_POS(p->cur_file, p->cur_line);
+	if (p->nposmap == p->capposmap) {
+		p->capposmap = p->capposmap ? p->capposmap * 2 : 256;
+		p->posmap = realloc(p->posmap, p->capposmap *
+		    sizeof(*p->posmap));
+		if (p->posmap == NULL)
+			fatal("realloc");
+	}
+	p->posmap[p->nposmap++] = p->lineno;
 	n = strlen(str);
 	if (n > 0 && str[n - 1] != '\n' && !feof(p->fp)) {
 		config_error(p, p->lineno, "line longer than %d characters",
@@ -603,6 +775,23 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 	}
 }
 
+/* A special key as written (after ${}), for "porter -T". */
+static void
+cfg_remember(struct config_parse *p, const char *name, const char *value)
+{
+	struct config		*c = p->c;
+	struct config_special	*sp;
+
+	c->specials = config_grow(c->specials, c->nspecials,
+	    sizeof(*c->specials));
+	sp = &c->specials[c->nspecials++];
+	sp->section = (int)p->sec;
+	sp->index = p->sec == S_LISTEN ? c->nlistens - 1 : p->sec == S_POOL ?
+	    c->npools - 1 : p->sec == S_ROUTE ? c->nroutes - 1 : 0;
+	sp->name = config_strdup(name);
+	sp->value = config_strdup(value);
+}
+
 /* Keys that may appear several times in a section, adding items. */
 static int
 cfg_repeatable(const struct cfg_key *k)
@@ -626,11 +815,95 @@ cfg_repeatable(const struct cfg_key *k)
 	return 0;
 }
 
+#define CFG_VALUE_MAX	65536	/* a value after ${VAR} expansion */
+
+/*
+ * ${NAME} in a value: the environment variable NAME; "$${" is a literal
+ * "${".  Any other '$' stays as it is ($host in log formats and return
+ * URLs).  Returns the expanded value (caller frees), or NULL after an
+ * error at the value's line: NAME not set, malformed, or too long.
+ */
+static char *
+cfg_expand(struct config_parse *p, const char *value)
+{
+	const char	*v, *e, *env;
+	char		 name[256], *out;
+	size_t		 o = 0, n;
+
+	if ((out = malloc(CFG_VALUE_MAX)) == NULL)
+		fatal("malloc");
+	for (v = value; *v != '\0'; ) {
+		if (v[0] == '$' && v[1] == '$' && v[2] == '{') {
+			env = "${";
+			n = 2;
+			v += 3;
+		} else if (v[0] == '$' && v[1] == '{') {
+			for (e = v + 2; *e == '_' || isalnum((unsigned char)*e);
+			    e++)
+				;
+			n = (size_t)(e - v - 2);
+			if (*e != '}' || n == 0 || n >= sizeof(name) ||
+			    isdigit((unsigned char)v[2])) {
+				config_error(p, p->lineno, "%.*s: expected "
+				    "${NAME} (letters, digits and '_'; a "
+				    "literal ${ is written $${)",
+				    (int)(*e != '\0' ? e - v + 1 : e - v), v);
+				free(out);
+				return NULL;
+			}
+			memcpy(name, v + 2, n);
+			name[n] = '\0';
+			if ((env = getenv(name)) == NULL) {
+				config_error(p, p->lineno, "${%s}: environment "
+				    "variable %s is not set", name, name);
+				free(out);
+				return NULL;
+			}
+			n = strlen(env);
+			v = e + 1;
+		} else {
+			env = v++;
+			n = 1;
+		}
+		if (o + n >= CFG_VALUE_MAX) {
+			config_error(p, p->lineno, "value longer than %d "
+			    "bytes after ${} expansion", CFG_VALUE_MAX - 1);
+			free(out);
+			return NULL;
+		}
+		memcpy(out + o, env, n);
+		o += n;
+	}
+	out[o] = '\0';
+	return out;
+}
+
+static int	cfg_key_value(struct config_parse *, const char *, const char *,
+		    const char *);
+
 static int
 cfg_handler(void *user, const char *section, const char *name,
     const char *value)
 {
 	struct config_parse	*p = user;
+	char			*v;
+	int			 rc;
+
+	if (p->sec == S_BAD)
+		return 1;	/* already reported at the section line */
+	if (strchr(value, '$') == NULL)
+		return cfg_key_value(p, section, name, value);
+	if ((v = cfg_expand(p, value)) == NULL)
+		return 1;
+	rc = cfg_key_value(p, section, name, v);
+	free(v);
+	return rc;
+}
+
+static int
+cfg_key_value(struct config_parse *p, const char *section, const char *name,
+    const char *value)
+{
 	const struct cfg_key	*k = NULL;
 	char			 err[256];
 	char			*field;
@@ -642,15 +915,19 @@ cfg_handler(void *user, const char *section, const char *name,
 	(void)section;
 	if (p->sec == S_BAD)
 		return 1;	/* already reported at the section line */
+	if (strcmp(name, "include") == 0) {
+		cfg_include(p, value);
+		return 1;
+	}
 	if (p->sec == S_NONE) {
 		config_error(p, p->lineno, "\"%s\" outside of any section",
 		    name);
 		return 1;
 	}
 	for (i = 0; i < CFG_NKEYS; i++)
-		if (cfg_keys[i].section == p->sec &&
-		    strcmp(cfg_keys[i].name, name) == 0) {
-			k = &cfg_keys[i];
+		if (config_keys[i].section == p->sec &&
+		    strcmp(config_keys[i].name, name) == 0) {
+			k = &config_keys[i];
 			break;
 		}
 	if (k == NULL) {
@@ -723,6 +1000,7 @@ cfg_handler(void *user, const char *section, const char *name,
 		*(char **)(void *)field = config_strdup(value);
 		break;
 	case T_SPECIAL:
+		cfg_remember(p, name, value);
 		cfg_special(p, name, value);
 		break;
 	}
@@ -754,8 +1032,9 @@ cfg_porter_line(struct config_parse *p, const char *name)
 	size_t	 i;
 
 	for (i = 0; i < CFG_NKEYS; i++)
-		if (cfg_keys[i].section == S_PORTER &&
-		    strcmp(cfg_keys[i].name, name) == 0 && p->key_line[i] != 0)
+		if (config_keys[i].section == S_PORTER &&
+		    strcmp(config_keys[i].name, name) == 0 &&
+		    p->key_line[i] != 0)
 			return p->key_line[i];
 	return p->porter_line;
 }
@@ -900,6 +1179,9 @@ cfg_defaults(const char *path)
 	if ((c = calloc(1, sizeof(*c))) == NULL)
 		fatal("calloc");
 	c->file = config_strdup(path);
+	config_list_add(&c->files, &c->nfiles, path);
+	if ((c->key_line = calloc(CFG_NKEYS, sizeof(*c->key_line))) == NULL)
+		fatal("calloc");
 	c->workers = 4;
 	c->min_spare_workers = 2;
 	c->max_workers = 256;
@@ -947,14 +1229,24 @@ config_load(const char *path, char *err, size_t errlen)
 		return NULL;
 	}
 	p.c = cfg_defaults(path);
+	if ((p.frames = calloc(CFG_INCLUDE_DEPTH, sizeof(*p.frames))) == NULL)
+		fatal("calloc");
 	rc = ini_parse_stream(cfg_reader, &p, cfg_handler, &p);
+	while (p.depth > 0) {
+		/* inih stopped early: close what is open, read no more */
+		p.frames[p.depth - 1].next = p.frames[p.depth - 1].npaths;
+		(void)cfg_include_next(&p);
+	}
 	fclose(p.fp);
+	free(p.frames);
 	if (rc > 0)
-		config_error(&p, rc, "syntax error (expected [section] or "
-		    "key = value)");
+		config_error(&p, (size_t)rc <= p.nposmap ? p.posmap[rc - 1] :
+		    rc, "syntax error (expected [section] or key = value)");
 	else if (rc < 0)
 		config_error(&p, 0, "cannot parse (out of memory)");
+	free(p.posmap);
 	cfg_validate(&p);
+	memcpy(p.c->key_line, p.key_line, CFG_NKEYS * sizeof(*p.key_line));
 	if (p.nerr > 0) {
 		config_free(p.c);
 		return NULL;
@@ -1054,6 +1346,13 @@ config_free(struct config *c)
 	free(c->access_log_format);
 	free(c->syslog_facility);
 	free(c->file);
+	cfg_list_free(c->files, c->nfiles);
+	for (i = 0; i < c->nspecials; i++) {
+		free(c->specials[i].name);
+		free(c->specials[i].value);
+	}
+	free(c->specials);
+	free(c->key_line);
 	free(c->pid_file);
 	free(c->error_log);
 	free(c->access_log);
@@ -1076,4 +1375,29 @@ config_tls_name(const struct pool_config *pc, const struct server_config *sc,
 	snprintf(buf, len, "%s", sc->name[0] == '[' ? sc->name + 1 : sc->name);
 	if ((colon = strrchr(buf, sc->name[0] == '[' ? ']' : ':')) != NULL)
 		*colon = '\0';
+}
+
+void
+config_where(const struct config *c, int pos, char *buf, size_t len)
+{
+	const char	*file = c->file;
+
+	if (CONFIG_POS_FILE(pos) < c->nfiles)
+		file = c->files[CONFIG_POS_FILE(pos)];
+	if (CONFIG_POS_LINE(pos) > 0)
+		snprintf(buf, len, "%s:%d", file, CONFIG_POS_LINE(pos));
+	else
+		snprintf(buf, len, "%s", file);
+}
+
+int
+config_key_line(const struct config *c, const char *name)
+{
+	size_t	 i;
+
+	for (i = 0; i < CFG_NKEYS; i++)
+		if (config_keys[i].section == S_PORTER &&
+		    strcmp(config_keys[i].name, name) == 0)
+			return c->key_line[i];
+	return 0;
 }

@@ -11,6 +11,7 @@
 #include <regex.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "util.h"
 
@@ -209,8 +210,33 @@ struct admin_config {
 	int		 line;
 };
 
+/*
+ * Where a key or section was written: a line number of the main file,
+ * or for a file it includes CONFIG_POS(index in config.files, line).
+ * The "line" fields of the structs here hold such positions; 0 is none.
+ */
+#define CONFIG_MAX_FILES	1024
+#define CONFIG_MAX_LINE		0xfffff
+#define CONFIG_POS(f, l)	((int)((unsigned)(f) << 20 | (unsigned)(l)))
+#define CONFIG_POS_FILE(pos)	((unsigned)(pos) >> 20)
+#define CONFIG_POS_LINE(pos)	((int)((unsigned)(pos) & CONFIG_MAX_LINE))
+
+/* A key with its own setter, as written (after ${}): for config_dump. */
+struct config_special {
+	int		 section;	/* config_int.h's enum */
+	size_t		 index;		/* of its listen, pool or route */
+	char		*name;
+	char		*value;
+};
+
 struct config {
 	char		*file;
+	char		**files;	/* [0] = file, then what it includes */
+	size_t		 nfiles;
+	int		*key_line;	/* position of each [porter] key set */
+	int		 porter_line;	/* position of [porter], 0: none */
+	struct config_special *specials;
+	size_t		 nspecials;
 	/* [porter] */
 	unsigned	 workers;		/* at start */
 	unsigned	 min_spare_workers;
@@ -269,6 +295,21 @@ struct config {
  */
 struct config	*config_load(const char *path, char *err, size_t errlen);
 void		 config_free(struct config *);
+/*
+ * "file:line" of position pos in buf ("file" alone for position 0 or a
+ * line not known), for messages about the configuration found after
+ * loading it (the user does not exist, a log directory is missing).
+ */
+void		 config_where(const struct config *, int pos, char *buf,
+		    size_t len);
+/*
+ * Print c as an INI file porter reads back to the same configuration:
+ * every key with its value, defaults filled in, includes flattened,
+ * ${} expanded ("porter -T").
+ */
+void		 config_dump(const struct config *c, FILE *fp);
+/* Position of [porter] key name where it was set; else 0. */
+int		 config_key_line(const struct config *, const char *name);
 /*
  * The name TLS toward server sc of pool pc sends (SNI) and verifies:
  * tls_server_name, else the server's host without port or brackets.

@@ -23,11 +23,45 @@ enum config_section {
 
 #define CFG_MAX_KEYS	160
 
+enum cfg_type {
+	T_UINT = 0,
+	T_SIZE,
+	T_DURATION,
+	T_BOOL,
+	T_STRING,
+	T_LOGLEVEL,
+	T_OFFSTRING,	/* a path, or "off" for NULL */
+	T_SPECIAL	/* handled by cfg_special() */
+};
+
+/* The table of keys (config.c): {section, name, type, offset}. */
+struct cfg_key {
+	enum config_section section;
+	const char	*name;
+	enum cfg_type	 type;
+	size_t		 offset;
+	unsigned long	 min, max;
+};
+
+extern const struct cfg_key config_keys[];
+extern const size_t config_nkeys;
+
+
+#define CFG_INCLUDE_DEPTH	16	/* include within include ... */
+
+struct cfg_frame;
+
 struct config_parse {
 	struct config	*c;
-	FILE		*fp;
+	FILE		*fp;		/* the file being read */
 	const char	*file;
-	int		 lineno;
+	unsigned	 cur_file;	/* its index in c->files */
+	int		 cur_line;
+	int		 lineno;	/* CONFIG_POS(cur_file, cur_line) */
+	struct cfg_frame *frames;	/* includes being read */
+	int		 depth;
+	int		*posmap;	/* position of each line inih saw */
+	size_t		 nposmap, capposmap;
 	enum config_section sec;
 	void		*obj;		/* struct being filled */
 	int		 sec_line;

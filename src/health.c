@@ -263,6 +263,7 @@ health_end(const struct pool_config *pc, const struct server_config *sc,
 	if (ms > 0)
 		atomic_fetch_add_explicit(&b->time_ms, (uint64_t)ms,
 		    memory_order_relaxed);
+	stats_observe(&b->time, ms);
 	if (c == 5 && pc->fail_on_5xx)
 		health_fail(pc, sc);
 	else if (atomic_load_explicit(&b->fails, memory_order_relaxed) != 0)

@@ -10,6 +10,8 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "stats.h"
+
 struct config;
 struct pool_config;
 struct server_config;
@@ -42,6 +44,7 @@ struct backend_shm {
 	_Atomic uint64_t check_fails;
 	_Atomic uint32_t cfg_down;	/* "down" in the configuration */
 	uint32_t	 pad2;
+	struct stats_hist time;		/* response times */
 };
 
 /* Per pool, shared: the round-robin position of all workers together. */

@@ -12,22 +12,33 @@
 #include "config.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "proc.h"
 
 static void
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: porter [-dhtv] [-c file] [-s signal]\n"
+	fprintf(fp, "usage: porter [-dfhtTv] [-c file] [-s signal]\n"
 	    "  -c file    configuration file (default %s)\n"
 	    "  -d         stay in the foreground, log to stderr\n"
+	    "  -f         stay in the foreground, log as configured (for\n"
+	    "             a service manager: systemd's Type=notify)\n"
 	    "  -s signal  send reload, stop, quit, reopen or upgrade to the\n"
-	    "             running master named in the pid file\n"
+	    "             running master named in the pid file; reload\n"
+	    "             waits for the outcome and fails when it failed\n"
 	    "  -t         check the configuration and exit\n"
+	    "  -T         check it and print it with defaults filled in\n"
 	    "  -v         print the version and exit\n"
 	    "  -h         this help\n", PORTER_CONFIG);
 }
 
-/* porter -s NAME: signal the running master. */
+/* How long "porter -s reload" waits for the master's answer. */
+#define MAIN_RELOAD_WAIT	30000	/* ms */
+
+/*
+ * porter -s NAME: signal the running master.  For reload, wait for its
+ * outcome when the master reports it.
+ */
 static int
 main_signal(const struct config *cf, const char *name)
 {
@@ -35,9 +46,11 @@ main_signal(const struct config *cf, const char *name)
 		{ "reload", SIGHUP }, { "stop", SIGTERM }, { "quit", SIGQUIT },
 		{ "reopen", SIGUSR1 }, { "upgrade", SIGUSR2 },
 	};
-	char	 err[512];
-	size_t	 i;
-	pid_t	 pid;
+	static char	 err[16384];
+	size_t		 i;
+	pid_t		 pid;
+	int64_t		 since;
+	int		 wait;
 
 	for (i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
 		if (strcmp(name, sigs[i].name) == 0)
@@ -51,9 +64,18 @@ main_signal(const struct config *cf, const char *name)
 		fprintf(stderr, "porter: %s\n", err);
 		return 1;
 	}
+	wait = sigs[i].sig == SIGHUP && notify_reload_known(cf->pid_file);
+	since = notify_now_us();
 	if (kill(pid, sigs[i].sig) == -1) {
 		fprintf(stderr, "porter: signal %s to %ld: %s\n", name,
 		    (long)pid, strerror(errno));
+		return 1;
+	}
+	if (wait && notify_reload_wait(cf->pid_file, pid, since,
+	    MAIN_RELOAD_WAIT, err, sizeof(err)) == -1) {
+		fputs(err, stderr);
+		fprintf(stderr, "porter: reload failed, the old configuration "
+		    "serves on\n");
 		return 1;
 	}
 	return 0;
@@ -65,21 +87,27 @@ main(int argc, char *argv[])
 	struct config	*cf;
 	const char	*file = PORTER_CONFIG, *sig = NULL;
 	static char	 err[16384], abs[PATH_MAX];
-	int		 ch, test = 0, foreground = 0;
+	int		 ch, test = 0, foreground = MASTER_DAEMON;
 
-	while ((ch = getopt(argc, argv, "c:dhs:tv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:dfhs:tTv")) != -1) {
 		switch (ch) {
 		case 'c':
 			file = optarg;
 			break;
 		case 'd':
-			foreground = 1;
+			foreground = MASTER_STDERR;
+			break;
+		case 'f':
+			foreground = MASTER_FOREGROUND;
 			break;
 		case 's':
 			sig = optarg;
 			break;
 		case 't':
 			test = 1;
+			break;
+		case 'T':
+			test = 2;
 			break;
 		case 'v':
 			printf("porter %s\n", PACKAGE_VERSION);
@@ -109,20 +137,33 @@ main(int argc, char *argv[])
 			    "not starting\n");
 		return 1;
 	}
-	if (test || sig != NULL) {
-		ch = 0;
-		if (sig != NULL)
-			ch = main_signal(cf, sig);
+	if (sig != NULL) {
+		ch = main_signal(cf, sig);
+		config_free(cf);
+		return ch;
+	}
+	/* what start-up would refuse, -t refuses: the same checks */
+	if (proc_preflight(cf, test || foreground != MASTER_STDERR, err,
+	    sizeof(err)) == -1) {
+		fputs(err, stderr);
+		if (!test)
+			fprintf(stderr, "porter: not starting\n");
+		config_free(cf);
+		return 1;
+	}
+	if (test) {
+		if (test == 2)
+			config_dump(cf, stdout);
 		else
 			printf("porter: configuration file %s is valid\n",
 			    file);
 		config_free(cf);
-		return ch;
+		return 0;
 	}
 	if (cf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(cf->syslog_facility));
-	if (log_open(foreground ? "stderr" : cf->error_log, cf->log_level,
-	    err, sizeof(err)) == -1) {
+	if (log_open(foreground == MASTER_STDERR ? "stderr" : cf->error_log,
+	    cf->log_level, err, sizeof(err)) == -1) {
 		fprintf(stderr, "porter: %s\n", err);
 		config_free(cf);
 		return 1;

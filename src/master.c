@@ -42,6 +42,7 @@
 #include "listener.h"
 #include "log.h"
 #include "master.h"
+#include "notify.h"
 #include "proc.h"
 #include "scoreboard.h"
 #include "shm.h"
@@ -452,6 +453,7 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	 */
 	sig = !graceful ? SIGTERM : m->upgrade != 0 ? SIGWINCH : SIGQUIT;
 	log_notice("%s stop", graceful ? "graceful" : "fast");
+	notify_stopping(m->pidfile, m->upgrade);
 	/* no new connections reach this generation through the master */
 	listener_close_all(m->ls, m->nls);
 	m->ls = NULL;
@@ -542,11 +544,12 @@ master_reload_undo(struct master *m, int foreground, const char *why)
 
 	log_set_facility(m->cf->syslog_facility != NULL ?
 	    log_facility_parse(m->cf->syslog_facility) : LOG_DAEMON);
-	if (!foreground)
+	if (foreground != MASTER_STDERR)
 		(void)log_open(m->cf->error_log, m->cf->log_level, err,
 		    sizeof(err));
 	(void)master_open_alog(m->cf, err, sizeof(err));
 	log_error("reload failed, old configuration kept: %s", why);
+	notify_reload_failed(m->pidfile, why);
 }
 
 /*
@@ -563,7 +566,9 @@ master_reload(struct master *m, int foreground)
 	size_t			 n, i, busy, total;
 
 	log_notice("reloading %s", m->cf->file);
+	notify_reloading();
 	if ((ncf = config_load(m->cf->file, err, sizeof(err))) == NULL) {
+		notify_reload_failed(m->pidfile, err);
 		master_log_lines("reload failed, old configuration kept: ",
 		    err);
 		return;
@@ -571,8 +576,8 @@ master_reload(struct master *m, int foreground)
 	if (ncf->syslog_facility != NULL)
 		log_set_facility(log_facility_parse(ncf->syslog_facility));
 	if (proc_creds_resolve(ncf, &creds, err, sizeof(err)) == -1 ||
-	    (!foreground && log_open(ncf->error_log, ncf->log_level, err,
-	    sizeof(err)) == -1) ||
+	    (foreground != MASTER_STDERR && log_open(ncf->error_log,
+	    ncf->log_level, err, sizeof(err)) == -1) ||
 	    master_open_alog(ncf, err, sizeof(err)) == -1) {
 		master_reload_undo(m, foreground, err);
 		config_free(ncf);
@@ -659,6 +664,7 @@ master_reload(struct master *m, int foreground)
 			break;
 	log_notice("configuration reloaded: generation %u, %zu workers",
 	    m->gen, i);
+	notify_reloaded(m->pidfile, m->gen, (unsigned)i);
 }
 
 /*
@@ -783,7 +789,7 @@ master_setup(struct master *m, int foreground)
 		return -1;
 	}
 	/* a new binary of an upgrade is detached already */
-	if (!foreground && env == NULL &&
+	if (foreground == MASTER_DAEMON && env == NULL &&
 	    proc_daemonize(err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
@@ -857,6 +863,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 				goto done;
 			}
 			pidfile = 1;
+			notify_ready(m.pidfile, m.gen, m.cf->workers);
 		}
 		sig = sigtimedwait(&set, &si, pidfile ? &tick : &short_tick);
 		switch (sig) {

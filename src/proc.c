@@ -22,37 +22,140 @@ int
 proc_creds_resolve(const struct config *cf, struct proc_creds *pc, char *err,
     size_t errlen)
 {
-	struct passwd	*pw;
-	struct group	*gr;
+	struct passwd	*pw = NULL;
+	struct group	*gr = NULL;
+	char		 where[4200];
 
-	memset(pc, 0, sizeof(*pc));
+	memset(pc, 0, sizeof(pc[0]));
+	/* names that do not exist are wrong whoever runs porter */
+	if (cf->user != NULL && (pw = getpwnam(cf->user)) == NULL) {
+		config_where(cf, config_key_line(cf, "user"), where,
+		    sizeof(where));
+		snprintf(err, errlen, "%s: user \"%s\" does not exist", where,
+		    cf->user);
+		return -1;
+	}
+	if (cf->group != NULL && (gr = getgrnam(cf->group)) == NULL) {
+		config_where(cf, config_key_line(cf, "group"), where,
+		    sizeof(where));
+		snprintf(err, errlen, "%s: group \"%s\" does not exist", where,
+		    cf->group);
+		return -1;
+	}
 	if (geteuid() != 0)
 		return 0;	/* not root: nothing to change; run as we are */
-	if (cf->user == NULL) {
+	if (pw == NULL) {
+		config_where(cf, cf->porter_line, where, sizeof(where));
 		snprintf(err, errlen, "%s: porter runs as root but no user is "
-		    "set for the workers (set user = NAME, or user = root to "
-		    "run them as root)", cf->file);
+		    "set for the workers (set user = NAME in [porter], or "
+		    "user = root to run them as root)", where);
 		return -1;
 	}
 	if (cf->chroot != NULL)
 		snprintf(pc->chroot, sizeof(pc->chroot), "%s", cf->chroot);
-	if ((pw = getpwnam(cf->user)) == NULL) {
-		snprintf(err, errlen, "user \"%s\" does not exist", cf->user);
-		return -1;
-	}
 	pc->change = 1;
 	pc->uid = pw->pw_uid;
-	pc->gid = pw->pw_gid;
+	pc->gid = gr != NULL ? gr->gr_gid : pw->pw_gid;
 	snprintf(pc->user, sizeof(pc->user), "%s", cf->user);
-	if (cf->group != NULL) {
-		if ((gr = getgrnam(cf->group)) == NULL) {
-			snprintf(err, errlen, "group \"%s\" does not exist",
-			    cf->group);
+	return 0;
+}
+
+/*
+ * A log file porter will open for appending: there and writable, or a
+ * directory to create it in.  The file is not created here.  (The pid
+ * file's directory is left alone: a service manager may make it only
+ * when it starts porter.)
+ */
+static int
+proc_check_file(const struct config *cf, const char *key, const char *path,
+    char *err, size_t errlen)
+{
+	struct stat	 st;
+	char		 dir[4096], where[4200], *slash;
+	int		 fd;
+
+	if (path == NULL || strcmp(path, "stderr") == 0 ||
+	    strcmp(path, "syslog") == 0)
+		return 0;
+	config_where(cf, config_key_line(cf, key), where, sizeof(where));
+	if (stat(path, &st) == 0) {
+		if (S_ISDIR(st.st_mode)) {
+			snprintf(err, errlen, "%s: %s %s is a directory",
+			    where, key, path);
 			return -1;
 		}
-		pc->gid = gr->gr_gid;
+		if ((fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC |
+		    O_NOCTTY | O_NONBLOCK)) == -1) {
+			snprintf(err, errlen, "%s: %s %s: %s", where, key,
+			    path, strerror(errno));
+			return -1;
+		}
+		close(fd);
+		return 0;
+	}
+	snprintf(dir, sizeof(dir), "%s", path);
+	if ((slash = strrchr(dir, '/')) == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	if (stat(dir, &st) == -1) {
+		snprintf(err, errlen, "%s: %s %s: directory %s: %s", where,
+		    key, path, dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		snprintf(err, errlen, "%s: %s %s: %s is not a directory",
+		    where, key, path, dir);
+		return -1;
+	}
+	if (access(dir, W_OK) == -1) {
+		snprintf(err, errlen, "%s: %s %s: cannot create it in %s: %s",
+		    where, key, path, dir, strerror(errno));
+		return -1;
 	}
 	return 0;
+}
+
+int
+proc_preflight(const struct config *cf, int error_log, char *err,
+    size_t errlen)
+{
+	struct proc_creds	 pc;
+	struct stat		 st;
+	char			 where[4200];
+	size_t			 off = 0;
+	int			 rc = 0;
+
+	if (errlen > 0)
+		err[0] = '\0';
+#define PROC_NEXT(call) do {						\
+	if (off + 1 < errlen && (call) == -1) {				\
+		rc = -1;						\
+		off += strlen(err + off);				\
+		if (off + 1 < errlen) {					\
+			err[off++] = '\n';				\
+			err[off] = '\0';				\
+		}							\
+	}								\
+} while (0)
+	PROC_NEXT(proc_creds_resolve(cf, &pc, err + off, errlen - off));
+	if (error_log)
+		PROC_NEXT(proc_check_file(cf, "error_log", cf->error_log,
+		    err + off, errlen - off));
+	PROC_NEXT(proc_check_file(cf, "access_log", cf->access_log, err + off,
+	    errlen - off));
+#undef PROC_NEXT
+	if (cf->chroot != NULL && geteuid() == 0 && off + 1 < errlen &&
+	    (stat(cf->chroot, &st) == -1 || !S_ISDIR(st.st_mode))) {
+		config_where(cf, config_key_line(cf, "chroot"), where,
+		    sizeof(where));
+		snprintf(err + off, errlen - off, "%s: chroot %s is not a "
+		    "directory\n", where, cf->chroot);
+		rc = -1;
+	}
+	return rc;
 }
 
 int

@@ -19,11 +19,21 @@ struct proc_creds {
 
 /*
  * Look up cf->user/group (master, at start and on reload).  -1 with err
- * on failure, and when porter runs as root but the configuration does
- * not name a user: workers run as root only when "user = root" says so.
+ * ("file:line: message") when either does not exist, and when porter
+ * runs as root but the configuration does not name a user: workers run
+ * as root only when "user = root" says so.
  */
 int	proc_creds_resolve(const struct config *cf, struct proc_creds *pc,
 	    char *err, size_t errlen);
+/*
+ * What start-up would refuse beyond the configuration's own rules, run
+ * both by "porter -t" and before start-up: proc_creds_resolve, log files
+ * (error_log only when error_log is set: "porter -d" logs to stderr)
+ * each openable or creatable, the chroot a directory.
+ * -1 with one "file:line: message" line per problem in err.
+ */
+int	proc_preflight(const struct config *cf, int error_log, char *err,
+	    size_t errlen);
 /* Drop to pc (worker, after fork); -1 with err, verified afterwards. */
 int	proc_creds_drop(const struct proc_creds *pc, char *err, size_t errlen);
 /*

@@ -210,7 +210,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.total_ms = util_now_ms() - q->t0;
 	alog_write(&e);
 	scoreboard_count_request();
-	stats_request(q->status, q->bytes);
+	stats_request(q->status, q->bytes, e.total_ms);
 }
 
 /* Send one of porter's own error responses. */

@@ -229,7 +229,7 @@ relay_local_admin(struct relay *r, struct relay_req *q)
 		return;
 	}
 	/* room for every backend's lines; admin requests are rare */
-	cap = 65536 + (size_t)health_nslots() * 1536;
+	cap = 65536 + (size_t)health_nslots() * ADMIN_PER_BACKEND;
 	if ((buf = malloc(cap)) == NULL) {
 		relay_error(r, q, 500);
 		return;

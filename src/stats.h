@@ -8,6 +8,20 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+/*
+ * A latency histogram with fixed bounds (STATS_BOUNDS_MS, then +Inf):
+ * each observation adds one to the first bucket it fits, so scrapes sum
+ * the buckets up.  Millisecond resolution, as the access log's times.
+ */
+#define STATS_NBOUNDS	11
+extern const unsigned stats_bounds_ms[STATS_NBOUNDS];
+
+struct stats_hist {
+	_Atomic uint64_t bucket[STATS_NBOUNDS + 1];
+	_Atomic uint64_t sum_ms;
+	_Atomic uint64_t count;
+};
+
 struct stats_shm {
 	_Atomic uint64_t requests;
 	_Atomic uint64_t status[6];	/* by class: [2] = 2xx; [0] other */
@@ -22,11 +36,15 @@ struct stats_shm {
 	_Atomic uint64_t cache_stale;	/* of the hits, served stale */
 	_Atomic uint64_t cache_revalidated;	/* 304 from the origin */
 	_Atomic uint64_t cache_stored;
+	struct stats_hist request_time;	/* head read to last byte sent */
 };
 
 void	stats_init(struct stats_shm *);
 struct stats_shm *stats_get(void);
-void	stats_request(int status, uint64_t bytes);
+/* A request ended: status, body bytes sent, ms it took. */
+void	stats_request(int status, uint64_t bytes, int64_t ms);
+/* Count an observation of ms in h (any process). */
+void	stats_observe(struct stats_hist *h, int64_t ms);
 void	stats_connection(void);
 
 #endif /* STATS_H */

@@ -114,7 +114,8 @@ class Porter:
     """porter -d with a generated configuration."""
 
     def __init__(self, tmp, body, workers=2, listen="127.0.0.1:0",
-                 porter_extra="", expect_errors=None, listen_extra=""):
+                 porter_extra="", expect_errors=None, listen_extra="",
+                 env=None):
         self.tmp = tmp
         self.conf = os.path.join(tmp, "porter.ini")
         self.pidfile = os.path.join(tmp, "porter.pid")
@@ -127,7 +128,8 @@ class Porter:
         self.errf = open(self.errlog, "ab")
         self.proc = subprocess.Popen([PORTER, "-d", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
-                                     stdout=self.errf, stderr=self.errf)
+                                     stdout=self.errf, stderr=self.errf,
+                                     env=env)
         self.port = wait_for(self._bound_port, what="porter to listen")
         wait_for(lambda: os.path.exists(self.pidfile) or
                  self.proc.poll() is not None, what="porter pid file")
@@ -362,6 +364,7 @@ class PorterTest(unittest.TestCase):
     pool_extra = ""
     listen_extra = ""
     expect_errors = None
+    porter_env = None           # porter's environment, None: ours
 
     def config_body(self):
         servers = "".join("server = %s\n" % o.hostport
@@ -379,7 +382,8 @@ class PorterTest(unittest.TestCase):
                                  workers=self.workers,
                                  porter_extra=self.porter_extra,
                                  expect_errors=self.expect_errors,
-                                 listen_extra=self.listen_extra)
+                                 listen_extra=self.listen_extra,
+                                 env=self.porter_env)
         except Exception:
             self._cleanup()
             raise

@@ -2,6 +2,8 @@
 the allow list."""
 import re
 import signal
+import socket
+import time
 import unittest
 
 import harness
@@ -40,8 +42,11 @@ def parse_prometheus(text):
         m = SAMPLE.match(line)
         assert m, "bad sample line: " + line
         name = m.group(1)
-        assert name == current, "%s outside its group (%s)" % (name,
-                                                               current)
+        family = name
+        if types.get(current) == "histogram":
+            family = re.sub(r"_(bucket|sum|count)$", "", name)
+        assert family == current, "%s outside its group (%s)" % (name,
+                                                                 current)
         assert name not in done, name + " split in two groups"
         key = (name, m.group(2) or "")
         assert key not in samples, "duplicate sample " + line
@@ -90,6 +95,60 @@ class AdminTest(PorterTest):
         self.assertGreaterEqual(m[("porter_workers", '{state="idle"}')] +
                                 m[("porter_workers", '{state="reading"}')],
                                 1)
+
+    def hist(self, m, name, labels):
+        """The buckets of a histogram, checked: cumulative counts that
+        never fall, +Inf last and equal to _count."""
+        comma = labels + "," if labels else ""
+        buckets = []
+        for (n, l), v in m.items():
+            mm = re.match(r'^\{%sle="([^"]+)"\}$' % re.escape(comma), l)
+            if n == name + "_bucket" and mm:
+                buckets.append((float(mm.group(1)), v))
+        buckets.sort()
+        self.assertEqual(buckets[-1][0], float("inf"))
+        self.assertGreaterEqual(len(buckets), 10)
+        for (_, a), (_, b) in zip(buckets, buckets[1:]):
+            self.assertLessEqual(a, b, buckets)
+        braced = "{%s}" % labels if labels else ""
+        self.assertEqual(m[(name + "_count", braced)], buckets[-1][1])
+        return dict(buckets), m[(name + "_sum", braced)]
+
+    def test_histograms_and_build_info(self):
+        for _ in range(5):
+            self.assertEqual(self.get("/bytes/10").status, 200)
+        for _ in range(2):
+            self.assertEqual(self.get("/bytes/10?delay=60").status, 200)
+        label = 'pool="app",server="%s"' % self.o["o1"].hostport
+
+        def scraped():
+            m = parse_prometheus(self.admin_get("/metrics").body.decode())
+            if m.get(("porter_backend_response_seconds_count",
+                      "{%s}" % label)) == 7 and \
+                    m[("porter_request_duration_seconds_count", "")] >= 7:
+                return m
+            return None
+        m = wait_for(scraped, what="7 requests in the histograms")
+        b, total = self.hist(m, "porter_backend_response_seconds", label)
+        self.assertEqual(b[float("inf")], 7)
+        self.assertEqual(b[10.0], 7)
+        # the two slow ones took more than 50 ms
+        self.assertLessEqual(b[0.05], 5)
+        self.assertGreaterEqual(total, 0.12)
+        r, rtotal = self.hist(m, "porter_request_duration_seconds", "")
+        self.assertGreaterEqual(r[float("inf")], 7)
+        self.assertLessEqual(r[0.05], r[float("inf")] - 2)
+        self.assertGreaterEqual(rtotal, 0.12)
+        self.assertEqual(m[("porter_build_info", '{version="%s"}' %
+                            self.version())], 1)
+        start = m[("process_start_time_seconds", "")]
+        self.assertLess(abs(start - time.time()), 3600)
+
+    def version(self):
+        import subprocess
+        out = subprocess.run([harness.PORTER, "-v"], capture_output=True,
+                             text=True).stdout
+        return out.split()[1]
 
     def test_status_pages(self):
         self.get("/bytes/1")

@@ -180,6 +180,39 @@ START_TEST(test_long_line)
 }
 END_TEST
 
+/* ${NAME} from the environment; $${ for a literal ${; $host untouched. */
+START_TEST(test_env)
+{
+	char		 err[4096];
+	struct config	*c;
+
+	setenv("PORTER_TEST_PORT", "9000", 1);
+	setenv("PORTER_TEST_DIR", "/tmp/x", 1);
+	unsetenv("PORTER_TEST_UNSET");
+	c = load("[porter]\npid_file = ${PORTER_TEST_DIR}/p-${PORTER_TEST_PORT}"
+	    ".pid\naccess_log_format = $client $host\n"
+	    "[listen main]\naddress = 127.0.0.1:18080\n"
+	    "[pool app]\nserver = 127.0.0.1:${PORTER_TEST_PORT}\n"
+	    "[route r]\nreturn = 302 http://$host/$$/$${a}/$$$${b}\n",
+	    err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_str_eq(c->pid_file, "/tmp/x/p-9000.pid");
+	ck_assert_str_eq(c->access_log_format, "$client $host");
+	ck_assert_str_eq(c->pools[0].servers[0].name, "127.0.0.1:9000");
+	ck_assert_str_eq(c->routes[0].return_url, "http://$host/$$/${a}/$$${b}");
+	config_free(c);
+	expect_error(BASE "[route r]\npool = app\nstrip_prefix = "
+	    "/${PORTER_TEST_UNSET}\n", 7, "${PORTER_TEST_UNSET}: environment "
+	    "variable PORTER_TEST_UNSET is not set");
+	expect_error(BASE "[route r]\npool = app\n\nstrip_prefix = /${A-B}\n",
+	    8, "${A-: expected ${NAME}");
+	expect_error(BASE "[route r]\npool = app\nstrip_prefix = /${NOEND\n",
+	    7, "${NOEND: expected ${NAME}");
+	expect_error(BASE "[route r]\npool = app\nstrip_prefix = /${}\n",
+	    7, "${}: expected ${NAME}");
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	 err[512];
@@ -204,6 +237,7 @@ main(void)
 	tcase_add_test(tc, test_several_errors);
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_missing_file);
+	tcase_add_test(tc, test_env);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
