@@ -241,8 +241,49 @@ relay_error(struct relay *r, struct relay_req *q, int status)
 }
 
 /*
- * Read and parse the next request head.  Returns 1 with q->req filled,
- * 0 when the connection should just close (EOF, idle timeout, stop), or
+ * Keep the bytes of the request head put until the exchange ends.  The
+ * parsed request points into them (target, Host, every field), and the
+ * response phase still reads it after the body went by: the cache's key,
+ * Vary and Authorization checks, invalidation, return's variables, the
+ * access log.  The client connection's buffer becomes the part after the
+ * head, so body bytes (streamed, decoded, tunnelled) never land on it.
+ * The head lies at the front of the buffer (relay_unpin_head put it
+ * there); what came after it stays pending.
+ */
+static void
+relay_pin_head(struct relay *r, size_t head_len)
+{
+	size_t	 pin = r->cl.start + head_len;
+
+	r->cl.buf += pin;
+	r->cl.cap -= pin;
+	r->cl.start = 0;
+	r->cl.end -= pin;
+	r->pinned = pin;
+}
+
+/*
+ * The exchange is over: the whole buffer is the connection's again, with
+ * what is pending (a pipelined request) moved to its front, where the
+ * next head will be parsed and pinned.
+ */
+static void
+relay_unpin_head(struct relay *r)
+{
+	r->cl.buf -= r->pinned;
+	r->cl.cap += r->pinned;
+	r->cl.start += r->pinned;
+	r->cl.end += r->pinned;
+	r->pinned = 0;
+	if (conn_pending(&r->cl) == 0)
+		r->cl.start = r->cl.end = 0;
+	else
+		conn_compact(&r->cl);
+}
+
+/*
+ * Read and parse the next request head.  Returns 1 with q->req filled
+ * and its head pinned (the buffer holds what came after it), 0 when the connection should just close (EOF, idle timeout, stop), or
  * -1 after an error response was sent.
  */
 static int
@@ -264,8 +305,10 @@ relay_read_head(struct relay *r, struct relay_req *q)
 			}
 			rc = http_parse_request(&q->req, r->cl.buf +
 			    r->cl.start, conn_pending(&r->cl), &r->lim);
-			if (rc > 0)
+			if (rc > 0) {
+				relay_pin_head(r, q->req.head_len);
 				return 1;
+			}
 			if (rc < 0) {
 				log_info("client %s: bad request (%d)",
 				    r->client_ip, -rc);
@@ -874,11 +917,6 @@ relay_forward(struct relay *r, struct relay_req *q,
 	br.fields = req->fields;
 	br.nfields = req->nfields;
 	r->be_fresh = 0;
-	/*
-	 * The fields stay where they are in the client buffer for as long
-	 * as the request may be sent again (its body is all in memory).
-	 */
-	conn_consume(&r->cl, req->head_len);
 	scoreboard_state(SB_PROXYING);
 	for (;;) {
 		if (relay_connect(r, q, pool, &tries, &br) == -1) {
@@ -1033,9 +1071,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 		relay_error(r, q, 405);
 		return;
 	}
-	/* answered here: the head leaves the buffer, the body is skipped */
+	/* answered here: the body is skipped */
 	if (l->admin) {
-		conn_consume(&r->cl, q->req.head_len);
 		relay_skip_body(r, q);
 		relay_local_admin(r, q);
 		return;
@@ -1055,7 +1092,6 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	    r->npath)) || (rt != NULL && rt->return_code) ||
 	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
 	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
-		conn_consume(&r->cl, q->req.head_len);
 		relay_skip_body(r, q);
 		if (q->status != 0)
 			return;		/* a filter answered */
@@ -1069,10 +1105,9 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	}
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
-	if (relay_cache_request(r, q, rt)) {
-		conn_consume(&r->cl, q->req.head_len);
+	if (relay_cache_request(r, q, rt))
 		relay_skip_body(r, q);
-	} else
+	else
 		relay_forward(r, q, rt);
 	relay_cache_done(r, q, 0);
 }
@@ -1214,6 +1249,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		q.req.method = HTTP_M_OTHER;
 		q.req.nfields = 0;
 		q.t0 = util_now_ms();
+		relay_unpin_head(r);
 		rc = relay_read_head(r, &q);
 		if (rc == 0)
 			break;
@@ -1231,6 +1267,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 			break;
 	}
 done:
+	relay_unpin_head(r);
 	if (limited)
 		limit_conn_release(r->slot);
 	relay_release_backend(r, 0);

@@ -100,6 +100,11 @@ struct relay {
 	size_t			 pipe_size;
 	char			*ckey;		/* cache key being built */
 	size_t			 ckey_cap;
+	/*
+	 * The request head in use, kept put at the front of the client
+	 * buffer: cl's buffer is the part after it (relay_pin_head).
+	 */
+	size_t			 pinned;
 };
 
 
