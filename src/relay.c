@@ -171,39 +171,41 @@ relay_fill_backend(struct relay *r, int timeout_ms)
 	}
 }
 
-static void
-relay_copy(char *dst, size_t cap, size_t *len, const char *src, size_t n)
-{
-	if (src == NULL)
-		n = 0;
-	if (n > cap)
-		n = cap;
-	if (n > 0)
-		memcpy(dst, src, n);
-	*len = n;
-}
-
+/*
+ * The access log line: the request's values are read where the parser
+ * left them, in the pinned head, as every other reader does.
+ */
 static void
 relay_log(struct relay *r, struct relay_req *q)
 {
+	const struct http_request *req = &q->req;
+	const struct http_field	*f;
 	struct alog_entry	 e;
 
 	memset(&e, 0, sizeof(e));
 	e.client_ip = r->real_ip[0] ? r->real_ip : r->client_ip;
-	e.method = q->method;
-	e.method_len = q->method_len;
-	e.target = q->target;
-	e.target_len = q->target_len;
+	if (q->parsed) {
+		e.method = req->method_str;
+		e.method_len = req->method_len;
+		e.target = req->target;
+		e.target_len = req->target_len;
+		e.host = req->host;
+		e.host_len = req->host != NULL ? req->host_len : 0;
+		if ((f = http_field_find(req->fields, req->nfields,
+		    "referer")) != NULL) {
+			e.referer = f->value;
+			e.referer_len = f->value_len;
+		}
+		if ((f = http_field_find(req->fields, req->nfields,
+		    "user-agent")) != NULL) {
+			e.agent = f->value;
+			e.agent_len = f->value_len;
+		}
+	}
 	e.version = q->version;
 	e.status = q->status;
 	e.bytes = q->bytes;
-	e.referer = q->referer;
-	e.referer_len = q->referer_len;
-	e.agent = q->agent;
-	e.agent_len = q->agent_len;
 	e.upstream = q->upstream;
-	e.host = q->host;
-	e.host_len = q->host_len;
 	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
@@ -1021,22 +1023,8 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	const struct http_field	*f;
 
 	relay_local_client(r, req);
+	q->parsed = 1;
 	q->version = req->version;
-	if (alog_fd() != -1) {
-		/* only the access log reads these */
-		relay_copy(q->method, sizeof(q->method), &q->method_len,
-		    req->method_str, req->method_len);
-		relay_copy(q->target, sizeof(q->target), &q->target_len,
-		    req->target, req->target_len);
-		f = http_field_find(req->fields, req->nfields, "referer");
-		relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
-		    f ? f->value : NULL, f ? f->value_len : 0);
-		relay_copy(q->host, sizeof(q->host), &q->host_len, req->host,
-		    req->host_len);
-		f = http_field_find(req->fields, req->nfields, "user-agent");
-		relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
-		    f ? f->value : NULL, f ? f->value_len : 0);
-	}
 	if (req->version == 11)
 		q->keepalive = !(req->flags & HTTP_F_CONN_CLOSE);
 	else

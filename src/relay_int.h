@@ -38,8 +38,7 @@ struct relay_req {
 	uint64_t		 bytes;		/* body bytes to the client */
 	int64_t			 t0, up0, up1;
 	const char		*upstream;
-	size_t			 method_len, target_len, referer_len, agent_len;
-	size_t			 host_len;
+	int			 parsed;	/* req holds this request */
 	int			 version;
 	/* the cache's view of this request */
 	int			 cacheable;	/* route caches, GET/HEAD */
@@ -53,16 +52,12 @@ struct relay_req {
 	int			 refresh_later;	/* served stale: refresh next */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
-	 * the parser sets up req, and the buffers hold what their lengths
-	 * above (or cond's own NUL) say.
+	 * the parser sets up req, whose strings point into the pinned head
+	 * (relay_pin_head) and stay valid until the next request is read,
+	 * for the response phase, the variables and the log alike; cond
+	 * holds what its own NUL says.
 	 */
 	struct http_request	 req;
-	/* copies for the access log: the buffer moves under the request */
-	char			 method[32];
-	char			 target[1024];
-	char			 referer[512];
-	char			 agent[512];
-	char			 host[256];
 	char			 cond[512];	/* our own validators */
 };
 

@@ -144,8 +144,8 @@ relay_local_return(struct relay *r, struct relay_req *q,
 	q->status = rt->return_code;
 	while (u != NULL && *u != '\0' && n < sizeof(loc) - 1) {
 		if (strncmp(u, "$host", 5) == 0) {
-			v = q->host;
-			vl = q->host_len;
+			v = q->req.host;
+			vl = v != NULL ? q->req.host_len : 0;
 			u += 5;
 		} else if (strncmp(u, "$request_uri", 12) == 0) {
 			v = q->req.target;
@@ -157,7 +157,8 @@ relay_local_return(struct relay *r, struct relay_req *q,
 		}
 		if (vl > sizeof(loc) - 1 - n)
 			vl = sizeof(loc) - 1 - n;
-		memcpy(loc + n, v, vl);
+		if (vl > 0)
+			memcpy(loc + n, v, vl);
 		n += vl;
 	}
 	loc[n] = '\0';
