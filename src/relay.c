@@ -552,6 +552,7 @@ relay_response(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
 	struct http_response	 resp;
+	struct http_edit	 ied;
 	enum http_out		 framing;
 	enum relay_err		 e;
 	int			 rc, hlen, got_any = 0, reusable;
@@ -595,11 +596,18 @@ relay_response(struct relay *r, struct relay_req *q)
 		}
 		if (resp.status >= 100 && resp.status < 200 &&
 		    resp.status != 101) {
-			/* interim: pass on to HTTP/1.1 clients */
+			/*
+			 * interim: pass on to HTTP/1.1 clients, without
+			 * what a final response hides (the server's Server,
+			 * hide_headers, the route's removals); what porter
+			 * adds belongs to the final response
+			 */
 			if (q->req.version == 11 && !(resp.status == 100 &&
 			    q->sent_continue)) {
+				ied = r->resp_ed;
+				ied.add = ied.add2 = ied.server = NULL;
 				hlen = http_response_head(r->obuf, r->ocap,
-				    &resp, NULL, HTTP_OUT_NONE, 1, 11, 0);
+				    &resp, &ied, HTTP_OUT_NONE, 1, 11, 0);
 				if (hlen > 0 && conn_write(&r->cl, r->obuf,
 				    (size_t)hlen, cf->send_timeout) == -1)
 					return RE_ABORT;

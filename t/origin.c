@@ -848,9 +848,15 @@ route(struct conn *c, struct req *r)
 		return text(c, r, code, buf);
 	}
 	if (strcmp(p, "/continue") == 0) {
-		/* No 1xx for HTTP/1.0 clients (RFC 9110 15.2). */
-		if (r->version == 11 && write_all(c->fd, "HTTP/1.1 103 Early "
-		    "Hints\r\nLink: </x>\r\n\r\n", 40) == -1)
+		/*
+		 * No 1xx for HTTP/1.0 clients (RFC 9110 15.2).  It names
+		 * its server, as some do, for porter to hide.
+		 */
+		len = snprintf(buf, sizeof(buf), "HTTP/1.1 103 Early Hints\r\n"
+		    "Link: </x>\r\nServer: origin\r\nX-Origin: %s\r\n\r\n",
+		    origin_name);
+		if (r->version == 11 && write_all(c->fd, buf, (size_t)len) ==
+		    -1)
 			return -1;
 		return text(c, r, 200, "final\n");
 	}

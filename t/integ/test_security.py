@@ -48,6 +48,19 @@ class IdentityTest(ErrorPageBase):
         self.assertEqual(r.status, 404)
         self.assertEqual(r.body, b"<p>we are sorry</p>\n")
 
+    def test_interim_response_hides_too(self):
+        c = Client(self.port)
+        c.send(b"GET /continue HTTP/1.1\r\nHost: known.test\r\n\r\n")
+        r = c.read_response(interim=True)
+        self.assertEqual(r.status, 103)
+        self.assertEqual(r.header("link"), "</x>")
+        self.assertIsNone(r.header("server"))
+        self.assertIsNone(r.header("x-origin"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("server")), (200, "porter"))
+        self.assertIsNone(r.header("x-origin"))
+        c.close()
+
 
 class BigErrorPageTest(ErrorPageBase):
     """An error_page as large as the key allows is sent whole, with the
