@@ -623,7 +623,7 @@ relay_response(struct relay *r, struct relay_req *q)
 		q->status = 502;
 		return RE_BACKEND;
 	}
-	q->status = resp.status;
+	q->status = q->be_status = resp.status;
 	if (resp.status == 101) {
 		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed,
 		    HTTP_OUT_NONE, 1, q->req.version, 1);
@@ -967,13 +967,19 @@ relay_forward(struct relay *r, struct relay_req *q,
 			}
 		}
 		t0 = util_now_ms();
+		q->be_status = 0;
 		e = relay_send_request(r, q, (size_t)hlen, &resendable);
 		if (e == RE_OK)
 			e = relay_response(r, q);
-		/* a response (even cut short) or none at all */
+		/*
+		 * A response (even cut short) or none at all.  Health hears
+		 * the origin's status, not the stored one a client may have
+		 * got instead (stale-if-error, a 304 made a 200).
+		 */
 		health_end(pc, r->be_sc, e == RE_CLIENT || e == RE_RETRY ||
 		    q->status == 499 ? -1 : e == RE_OK || (e == RE_ABORT &&
-		    q->status >= 100) ? q->status : 0, util_now_ms() - t0);
+		    q->status >= 100) ? (q->be_status != 0 ? q->be_status :
+		    q->status) : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH)
 				conn_consume(&r->cl,

@@ -35,6 +35,7 @@ struct relay_req {
 	uint64_t		 body_got;
 	int			 cto, rto;	/* connect, read timeouts */
 	int			 status;
+	int			 be_status;	/* the origin's, for health */
 	uint64_t		 bytes;		/* body bytes to the client */
 	int64_t			 t0, up0, up1;
 	const char		*upstream;

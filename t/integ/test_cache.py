@@ -453,6 +453,33 @@ class StaleTest(PorterTest):
         wait_for(lambda: self.get(p).status in (502, 504), 10, "error")
 
 
+class StaleHealthTest(PorterTest):
+    """Serving stale on an origin's 5xx still tells passive health."""
+    origins = ("o1", "o2")
+
+    def config_body(self):
+        return ("[cache]\nsize = 4M\n\n" + super().config_body() +
+                "max_fails = 1\nfail_on_5xx = on\nfail_timeout = 30s\n"
+                "retries = 0\n")
+
+    def test_failing_servers_marked_down(self):
+        p = "/counter?cc=max-age%3D1,stale-if-error%3D60"
+        a = self.get(p)
+        self.assertEqual(a.status, 200)
+        # both servers now answer everything with 500
+        for o in self.o.values():
+            o.restart(["-S", "500"])
+        wait_for(lambda: self.get(p).header("cache-status") ==
+                 "porter; hit; detail=stale-if-error", 10, "stale served")
+        for _ in range(4):
+            r = self.get(p)
+            self.assertEqual((r.status, r.body), (200, a.body))
+        log = wait_for(lambda: re.findall(r"server \S+ of pool app marked "
+                                          r"down", self.porter.log()),
+                       10, "servers marked down")
+        self.assertGreaterEqual(len(log), 1)
+
+
 class CacheRobustnessTest(PorterTest):
     workers = 4
     expect_errors = r"killed by signal 9"
