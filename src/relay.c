@@ -52,6 +52,9 @@
 #define RELAY_BE_BUF	(128 * 1024)
 /* Body bytes up to this size join the staged head; more go by writev. */
 #define RELAY_COPY_MAX	(16 * 1024)
+/* Lingering close: read what still comes this long, at most. */
+#define RELAY_LINGER_MS		5000
+#define RELAY_LINGER_IDLE_MS	2000	/* ... until silent this long */
 
 #include "relay_int.h"
 
@@ -819,19 +822,18 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	return 0;
 }
 
-/*
- * The request will not be forwarded: drop a body that is all in the
- * buffer, or close the connection after the answer, so that body bytes
- * are never read as the next request.
- */
-static void
+void
 relay_skip_body(struct relay *r, struct relay_req *q)
 {
 	if (q->req.body == HTTP_BODY_LENGTH &&
 	    q->req.content_length <= conn_pending(&r->cl))
 		conn_consume(&r->cl, (size_t)q->req.content_length);
-	else if (q->req.body != HTTP_BODY_NONE)
+	else if (q->req.body != HTTP_BODY_NONE) {
 		q->keepalive = 0;
+		q->linger = 1;
+	}
+	/* dealt with: a second call changes nothing */
+	q->req.body = HTTP_BODY_NONE;
 }
 
 /*
@@ -1011,7 +1013,9 @@ relay_forward(struct relay *r, struct relay_req *q,
 				continue;
 			break;
 		case RE_CLIENT:
+			/* the rest of the body may still be coming */
 			q->keepalive = 0;
+			q->linger = 1;
 			relay_error(r, q, q->status ? q->status : 400);
 			return;
 		default:
@@ -1021,8 +1025,10 @@ relay_forward(struct relay *r, struct relay_req *q,
 		/* no response was sent: tell the client */
 		if (resendable)
 			relay_skip_body(r, q);
-		else
+		else {
 			q->keepalive = 0;
+			q->linger = 1;
+		}
 		if (!relay_cache_error(r, q))
 			relay_error(r, q, q->status);
 		return;
@@ -1065,6 +1071,7 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	if (q->req.body == HTTP_BODY_LENGTH && max != 0 &&
 	    q->req.content_length > max) {
 		q->keepalive = 0;
+		q->linger = 1;
 		relay_error(r, q, 413);
 		return;
 	}
@@ -1198,13 +1205,59 @@ relay_open(struct relay *r, const struct listener *l)
 	return 0;
 }
 
+/* Are bytes of the client's waiting, unread, in the buffer or socket? */
+static int
+relay_client_sending(struct relay *r)
+{
+	char	 c;
+
+	if (conn_pending(&r->cl) > 0)
+		return 1;
+	if (r->cl.ssl != NULL && tls_pending(r->cl.ssl) > 0)
+		return 1;
+	return recv(r->cl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * Lingering close, as nginx does it.  An answer given before the
+ * request's body was read (403, 405, 413, 429, a bad request) is
+ * followed by close(2) with the client's bytes unread, and then the
+ * kernel sends RST: a client still uploading may lose the answer it
+ * was sent to "connection reset".  So end our side (close_notify, FIN)
+ * and read and drop what still comes until the client closes, is
+ * silent for RELAY_LINGER_IDLE_MS, or RELAY_LINGER_MS have passed.
+ */
+static void
+relay_linger(struct relay *r)
+{
+	int64_t	 end = util_now_ms() + RELAY_LINGER_MS, left;
+	ssize_t	 n;
+
+	if (r->cl.ssl != NULL) {
+		/* the rest is ciphertext to drop unread */
+		tls_free(r->cl.ssl, 1);
+		r->cl.ssl = NULL;
+	}
+	if (shutdown(r->cl.fd, SHUT_WR) == -1)
+		return;
+	for (;;) {
+		left = end - util_now_ms();
+		if (left <= 0 || *r->stop > 1)
+			return;
+		n = conn_read(&r->cl, r->cl.buf, r->cl.cap, left <
+		    RELAY_LINGER_IDLE_MS ? (int)left : RELAY_LINGER_IDLE_MS);
+		if (n == 0 || (n == -1 && errno != EINTR))
+			return;
+	}
+}
+
 unsigned
 relay_serve(int fd, const struct sockaddr_storage *peer,
     const struct listener *l)
 {
 	struct relay		*r = &relay;
 	struct relay_req	 q;
-	int			 rc, one = 1, limited = 0;
+	int			 rc, one = 1, limited = 0, linger = 0;
 	uint64_t		 key;
 
 	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
@@ -1258,6 +1311,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		r->nreq++;
 		if (rc < 0) {
 			relay_log(r, &q);
+			linger = relay_client_sending(r);
 			break;
 		}
 		relay_prepare(r, &q);
@@ -1265,11 +1319,15 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		relay_log(r, &q);
 		if (q.refresh_later)
 			relay_refresh(r, &q);
-		if (!q.keepalive)
+		if (!q.keepalive) {
+			linger = q.linger || relay_client_sending(r);
 			break;
+		}
 	}
 done:
 	relay_unpin_head(r);
+	if (linger)
+		relay_linger(r);
 	if (limited)
 		limit_conn_release(r->slot);
 	relay_release_backend(r, 0);

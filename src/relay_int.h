@@ -40,6 +40,7 @@ struct relay_req {
 	int64_t			 t0, up0, up1;
 	const char		*upstream;
 	int			 parsed;	/* req holds this request */
+	int			 linger;	/* answered, body unread */
 	int			 version;
 	/* the cache's view of this request */
 	int			 cacheable;	/* route caches, GET/HEAD */
@@ -121,6 +122,14 @@ ssize_t	relay_fill_backend(struct relay *, int timeout_ms);
 int	relay_client_gone(struct relay *);
 /* Is a request body arriving slower than client_min_rate (q->status)? */
 int	relay_too_slow(struct relay *, struct relay_req *, uint64_t got);
+/*
+ * The request is answered without forwarding it: drop a body that is
+ * all in the buffer, or say the connection closes after the answer (and
+ * lingers), so that body bytes are never read as the next request.  Call
+ * it before the answer is written: the answer says whether the
+ * connection stays.  A second call does nothing.
+ */
+void	relay_skip_body(struct relay *, struct relay_req *);
 
 /* relay_body.c */
 enum relay_err relay_body_chunked(struct relay *, struct relay_req *,
