@@ -496,8 +496,11 @@ class CacheRobustnessTest(PorterTest):
             for _ in range(8):
                 wait_for(lambda: load.count() > 0, what="load")
                 pids = list(worker_fds(self.porter))
-                if pids:
-                    os.kill(int(pids[0]), signal.SIGKILL)
+                try:
+                    if pids:
+                        os.kill(int(pids[0]), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass    # the worker killed last time, reaped since
                 time.sleep(0.05)
         finally:
             ok, failures = load.stop()
