@@ -288,9 +288,11 @@ http_request_head(char *out, size_t cap, const struct http_request *req,
 			continue;	/* replaced by ours */
 		case HTTP_H_X_CLIENT_VERIFY:
 		case HTTP_H_X_CLIENT_SUBJECT:
-			if (fwd->cert_verify != NULL)
-				continue;	/* only porter may say these */
-			break;
+			/*
+			 * Only porter may say these, on any listener: a
+			 * backend behind a plain one may still trust them.
+			 */
+			continue;
 		default:
 			break;
 		}

@@ -52,6 +52,9 @@
 #define RELAY_BE_BUF	(128 * 1024)
 /* Body bytes up to this size join the staged head; more go by writev. */
 #define RELAY_COPY_MAX	(16 * 1024)
+/* Lingering close: read what still comes this long, at most. */
+#define RELAY_LINGER_MS		5000
+#define RELAY_LINGER_IDLE_MS	2000	/* ... until silent this long */
 
 #include "relay_int.h"
 
@@ -171,39 +174,41 @@ relay_fill_backend(struct relay *r, int timeout_ms)
 	}
 }
 
-static void
-relay_copy(char *dst, size_t cap, size_t *len, const char *src, size_t n)
-{
-	if (src == NULL)
-		n = 0;
-	if (n > cap)
-		n = cap;
-	if (n > 0)
-		memcpy(dst, src, n);
-	*len = n;
-}
-
+/*
+ * The access log line: the request's values are read where the parser
+ * left them, in the pinned head, as every other reader does.
+ */
 static void
 relay_log(struct relay *r, struct relay_req *q)
 {
+	const struct http_request *req = &q->req;
+	const struct http_field	*f;
 	struct alog_entry	 e;
 
 	memset(&e, 0, sizeof(e));
 	e.client_ip = r->real_ip[0] ? r->real_ip : r->client_ip;
-	e.method = q->method;
-	e.method_len = q->method_len;
-	e.target = q->target;
-	e.target_len = q->target_len;
+	if (q->parsed) {
+		e.method = req->method_str;
+		e.method_len = req->method_len;
+		e.target = req->target;
+		e.target_len = req->target_len;
+		e.host = req->host;
+		e.host_len = req->host != NULL ? req->host_len : 0;
+		if ((f = http_field_find(req->fields, req->nfields,
+		    "referer")) != NULL) {
+			e.referer = f->value;
+			e.referer_len = f->value_len;
+		}
+		if ((f = http_field_find(req->fields, req->nfields,
+		    "user-agent")) != NULL) {
+			e.agent = f->value;
+			e.agent_len = f->value_len;
+		}
+	}
 	e.version = q->version;
 	e.status = q->status;
 	e.bytes = q->bytes;
-	e.referer = q->referer;
-	e.referer_len = q->referer_len;
-	e.agent = q->agent;
-	e.agent_len = q->agent_len;
 	e.upstream = q->upstream;
-	e.host = q->host;
-	e.host_len = q->host_len;
 	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
@@ -241,8 +246,49 @@ relay_error(struct relay *r, struct relay_req *q, int status)
 }
 
 /*
- * Read and parse the next request head.  Returns 1 with q->req filled,
- * 0 when the connection should just close (EOF, idle timeout, stop), or
+ * Keep the bytes of the request head put until the exchange ends.  The
+ * parsed request points into them (target, Host, every field), and the
+ * response phase still reads it after the body went by: the cache's key,
+ * Vary and Authorization checks, invalidation, return's variables, the
+ * access log.  The client connection's buffer becomes the part after the
+ * head, so body bytes (streamed, decoded, tunnelled) never land on it.
+ * The head lies at the front of the buffer (relay_unpin_head put it
+ * there); what came after it stays pending.
+ */
+static void
+relay_pin_head(struct relay *r, size_t head_len)
+{
+	size_t	 pin = r->cl.start + head_len;
+
+	r->cl.buf += pin;
+	r->cl.cap -= pin;
+	r->cl.start = 0;
+	r->cl.end -= pin;
+	r->pinned = pin;
+}
+
+/*
+ * The exchange is over: the whole buffer is the connection's again, with
+ * what is pending (a pipelined request) moved to its front, where the
+ * next head will be parsed and pinned.
+ */
+static void
+relay_unpin_head(struct relay *r)
+{
+	r->cl.buf -= r->pinned;
+	r->cl.cap += r->pinned;
+	r->cl.start += r->pinned;
+	r->cl.end += r->pinned;
+	r->pinned = 0;
+	if (conn_pending(&r->cl) == 0)
+		r->cl.start = r->cl.end = 0;
+	else
+		conn_compact(&r->cl);
+}
+
+/*
+ * Read and parse the next request head.  Returns 1 with q->req filled
+ * and its head pinned (the buffer holds what came after it), 0 when the connection should just close (EOF, idle timeout, stop), or
  * -1 after an error response was sent.
  */
 static int
@@ -264,8 +310,10 @@ relay_read_head(struct relay *r, struct relay_req *q)
 			}
 			rc = http_parse_request(&q->req, r->cl.buf +
 			    r->cl.start, conn_pending(&r->cl), &r->lim);
-			if (rc > 0)
+			if (rc > 0) {
+				relay_pin_head(r, q->req.head_len);
 				return 1;
+			}
 			if (rc < 0) {
 				log_info("client %s: bad request (%d)",
 				    r->client_ip, -rc);
@@ -507,6 +555,7 @@ relay_response(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
 	struct http_response	 resp;
+	struct http_edit	 ied;
 	enum http_out		 framing;
 	enum relay_err		 e;
 	int			 rc, hlen, got_any = 0, reusable;
@@ -550,11 +599,18 @@ relay_response(struct relay *r, struct relay_req *q)
 		}
 		if (resp.status >= 100 && resp.status < 200 &&
 		    resp.status != 101) {
-			/* interim: pass on to HTTP/1.1 clients */
+			/*
+			 * interim: pass on to HTTP/1.1 clients, without
+			 * what a final response hides (the server's Server,
+			 * hide_headers, the route's removals); what porter
+			 * adds belongs to the final response
+			 */
 			if (q->req.version == 11 && !(resp.status == 100 &&
 			    q->sent_continue)) {
+				ied = r->resp_ed;
+				ied.add = ied.add2 = ied.server = NULL;
 				hlen = http_response_head(r->obuf, r->ocap,
-				    &resp, NULL, HTTP_OUT_NONE, 1, 11, 0);
+				    &resp, &ied, HTTP_OUT_NONE, 1, 11, 0);
 				if (hlen > 0 && conn_write(&r->cl, r->obuf,
 				    (size_t)hlen, cf->send_timeout) == -1)
 					return RE_ABORT;
@@ -570,7 +626,7 @@ relay_response(struct relay *r, struct relay_req *q)
 		q->status = 502;
 		return RE_BACKEND;
 	}
-	q->status = resp.status;
+	q->status = q->be_status = resp.status;
 	if (resp.status == 101) {
 		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed,
 		    HTTP_OUT_NONE, 1, q->req.version, 1);
@@ -766,19 +822,18 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 	return 0;
 }
 
-/*
- * The request will not be forwarded: drop a body that is all in the
- * buffer, or close the connection after the answer, so that body bytes
- * are never read as the next request.
- */
-static void
+void
 relay_skip_body(struct relay *r, struct relay_req *q)
 {
 	if (q->req.body == HTTP_BODY_LENGTH &&
 	    q->req.content_length <= conn_pending(&r->cl))
 		conn_consume(&r->cl, (size_t)q->req.content_length);
-	else if (q->req.body != HTTP_BODY_NONE)
+	else if (q->req.body != HTTP_BODY_NONE) {
 		q->keepalive = 0;
+		q->linger = 1;
+	}
+	/* dealt with: a second call changes nothing */
+	q->req.body = HTTP_BODY_NONE;
 }
 
 /*
@@ -874,11 +929,6 @@ relay_forward(struct relay *r, struct relay_req *q,
 	br.fields = req->fields;
 	br.nfields = req->nfields;
 	r->be_fresh = 0;
-	/*
-	 * The fields stay where they are in the client buffer for as long
-	 * as the request may be sent again (its body is all in memory).
-	 */
-	conn_consume(&r->cl, req->head_len);
 	scoreboard_state(SB_PROXYING);
 	for (;;) {
 		if (relay_connect(r, q, pool, &tries, &br) == -1) {
@@ -919,13 +969,19 @@ relay_forward(struct relay *r, struct relay_req *q,
 			}
 		}
 		t0 = util_now_ms();
+		q->be_status = 0;
 		e = relay_send_request(r, q, (size_t)hlen, &resendable);
 		if (e == RE_OK)
 			e = relay_response(r, q);
-		/* a response (even cut short) or none at all */
+		/*
+		 * A response (even cut short) or none at all.  Health hears
+		 * the origin's status, not the stored one a client may have
+		 * got instead (stale-if-error, a 304 made a 200).
+		 */
 		health_end(pc, r->be_sc, e == RE_CLIENT || e == RE_RETRY ||
 		    q->status == 499 ? -1 : e == RE_OK || (e == RE_ABORT &&
-		    q->status >= 100) ? q->status : 0, util_now_ms() - t0);
+		    q->status >= 100) ? (q->be_status != 0 ? q->be_status :
+		    q->status) : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH)
 				conn_consume(&r->cl,
@@ -957,7 +1013,9 @@ relay_forward(struct relay *r, struct relay_req *q,
 				continue;
 			break;
 		case RE_CLIENT:
+			/* the rest of the body may still be coming */
 			q->keepalive = 0;
+			q->linger = 1;
 			relay_error(r, q, q->status ? q->status : 400);
 			return;
 		default:
@@ -967,8 +1025,10 @@ relay_forward(struct relay *r, struct relay_req *q,
 		/* no response was sent: tell the client */
 		if (resendable)
 			relay_skip_body(r, q);
-		else
+		else {
 			q->keepalive = 0;
+			q->linger = 1;
+		}
 		if (!relay_cache_error(r, q))
 			relay_error(r, q, q->status);
 		return;
@@ -983,22 +1043,8 @@ relay_prepare(struct relay *r, struct relay_req *q)
 	const struct http_field	*f;
 
 	relay_local_client(r, req);
+	q->parsed = 1;
 	q->version = req->version;
-	if (alog_fd() != -1) {
-		/* only the access log reads these */
-		relay_copy(q->method, sizeof(q->method), &q->method_len,
-		    req->method_str, req->method_len);
-		relay_copy(q->target, sizeof(q->target), &q->target_len,
-		    req->target, req->target_len);
-		f = http_field_find(req->fields, req->nfields, "referer");
-		relay_copy(q->referer, sizeof(q->referer), &q->referer_len,
-		    f ? f->value : NULL, f ? f->value_len : 0);
-		relay_copy(q->host, sizeof(q->host), &q->host_len, req->host,
-		    req->host_len);
-		f = http_field_find(req->fields, req->nfields, "user-agent");
-		relay_copy(q->agent, sizeof(q->agent), &q->agent_len,
-		    f ? f->value : NULL, f ? f->value_len : 0);
-	}
 	if (req->version == 11)
 		q->keepalive = !(req->flags & HTTP_F_CONN_CLOSE);
 	else
@@ -1025,6 +1071,7 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	if (q->req.body == HTTP_BODY_LENGTH && max != 0 &&
 	    q->req.content_length > max) {
 		q->keepalive = 0;
+		q->linger = 1;
 		relay_error(r, q, 413);
 		return;
 	}
@@ -1033,9 +1080,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 		relay_error(r, q, 405);
 		return;
 	}
-	/* answered here: the head leaves the buffer, the body is skipped */
+	/* answered here: the body is skipped */
 	if (l->admin) {
-		conn_consume(&r->cl, q->req.head_len);
 		relay_skip_body(r, q);
 		relay_local_admin(r, q);
 		return;
@@ -1055,7 +1101,6 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	    r->npath)) || (rt != NULL && rt->return_code) ||
 	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
 	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
-		conn_consume(&r->cl, q->req.head_len);
 		relay_skip_body(r, q);
 		if (q->status != 0)
 			return;		/* a filter answered */
@@ -1069,10 +1114,9 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	}
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
-	if (relay_cache_request(r, q, rt)) {
-		conn_consume(&r->cl, q->req.head_len);
+	if (relay_cache_request(r, q, rt))
 		relay_skip_body(r, q);
-	} else
+	else
 		relay_forward(r, q, rt);
 	relay_cache_done(r, q, 0);
 }
@@ -1161,13 +1205,59 @@ relay_open(struct relay *r, const struct listener *l)
 	return 0;
 }
 
+/* Are bytes of the client's waiting, unread, in the buffer or socket? */
+static int
+relay_client_sending(struct relay *r)
+{
+	char	 c;
+
+	if (conn_pending(&r->cl) > 0)
+		return 1;
+	if (r->cl.ssl != NULL && tls_pending(r->cl.ssl) > 0)
+		return 1;
+	return recv(r->cl.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT) > 0;
+}
+
+/*
+ * Lingering close, as nginx does it.  An answer given before the
+ * request's body was read (403, 405, 413, 429, a bad request) is
+ * followed by close(2) with the client's bytes unread, and then the
+ * kernel sends RST: a client still uploading may lose the answer it
+ * was sent to "connection reset".  So end our side (close_notify, FIN)
+ * and read and drop what still comes until the client closes, is
+ * silent for RELAY_LINGER_IDLE_MS, or RELAY_LINGER_MS have passed.
+ */
+static void
+relay_linger(struct relay *r)
+{
+	int64_t	 end = util_now_ms() + RELAY_LINGER_MS, left;
+	ssize_t	 n;
+
+	if (r->cl.ssl != NULL) {
+		/* the rest is ciphertext to drop unread */
+		tls_free(r->cl.ssl, 1);
+		r->cl.ssl = NULL;
+	}
+	if (shutdown(r->cl.fd, SHUT_WR) == -1)
+		return;
+	for (;;) {
+		left = end - util_now_ms();
+		if (left <= 0 || *r->stop > 1)
+			return;
+		n = conn_read(&r->cl, r->cl.buf, r->cl.cap, left <
+		    RELAY_LINGER_IDLE_MS ? (int)left : RELAY_LINGER_IDLE_MS);
+		if (n == 0 || (n == -1 && errno != EINTR))
+			return;
+	}
+}
+
 unsigned
 relay_serve(int fd, const struct sockaddr_storage *peer,
     const struct listener *l)
 {
 	struct relay		*r = &relay;
 	struct relay_req	 q;
-	int			 rc, one = 1, limited = 0;
+	int			 rc, one = 1, limited = 0, linger = 0;
 	uint64_t		 key;
 
 	conn_init(&r->cl, fd, r->cl.buf, r->cl.cap);
@@ -1214,12 +1304,14 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		q.req.method = HTTP_M_OTHER;
 		q.req.nfields = 0;
 		q.t0 = util_now_ms();
+		relay_unpin_head(r);
 		rc = relay_read_head(r, &q);
 		if (rc == 0)
 			break;
 		r->nreq++;
 		if (rc < 0) {
 			relay_log(r, &q);
+			linger = relay_client_sending(r);
 			break;
 		}
 		relay_prepare(r, &q);
@@ -1227,10 +1319,15 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		relay_log(r, &q);
 		if (q.refresh_later)
 			relay_refresh(r, &q);
-		if (!q.keepalive)
+		if (!q.keepalive) {
+			linger = q.linger || relay_client_sending(r);
 			break;
+		}
 	}
 done:
+	relay_unpin_head(r);
+	if (linger)
+		relay_linger(r);
 	if (limited)
 		limit_conn_release(r->slot);
 	relay_release_backend(r, 0);

@@ -35,11 +35,12 @@ struct relay_req {
 	uint64_t		 body_got;
 	int			 cto, rto;	/* connect, read timeouts */
 	int			 status;
+	int			 be_status;	/* the origin's, for health */
 	uint64_t		 bytes;		/* body bytes to the client */
 	int64_t			 t0, up0, up1;
 	const char		*upstream;
-	size_t			 method_len, target_len, referer_len, agent_len;
-	size_t			 host_len;
+	int			 parsed;	/* req holds this request */
+	int			 linger;	/* answered, body unread */
 	int			 version;
 	/* the cache's view of this request */
 	int			 cacheable;	/* route caches, GET/HEAD */
@@ -53,16 +54,12 @@ struct relay_req {
 	int			 refresh_later;	/* served stale: refresh next */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
-	 * the parser sets up req, and the buffers hold what their lengths
-	 * above (or cond's own NUL) say.
+	 * the parser sets up req, whose strings point into the pinned head
+	 * (relay_pin_head) and stay valid until the next request is read,
+	 * for the response phase, the variables and the log alike; cond
+	 * holds what its own NUL says.
 	 */
 	struct http_request	 req;
-	/* copies for the access log: the buffer moves under the request */
-	char			 method[32];
-	char			 target[1024];
-	char			 referer[512];
-	char			 agent[512];
-	char			 host[256];
 	char			 cond[512];	/* our own validators */
 };
 
@@ -100,6 +97,11 @@ struct relay {
 	size_t			 pipe_size;
 	char			*ckey;		/* cache key being built */
 	size_t			 ckey_cap;
+	/*
+	 * The request head in use, kept put at the front of the client
+	 * buffer: cl's buffer is the part after it (relay_pin_head).
+	 */
+	size_t			 pinned;
 };
 
 
@@ -120,6 +122,14 @@ ssize_t	relay_fill_backend(struct relay *, int timeout_ms);
 int	relay_client_gone(struct relay *);
 /* Is a request body arriving slower than client_min_rate (q->status)? */
 int	relay_too_slow(struct relay *, struct relay_req *, uint64_t got);
+/*
+ * The request is answered without forwarding it: drop a body that is
+ * all in the buffer, or say the connection closes after the answer (and
+ * lingers), so that body bytes are never read as the next request.  Call
+ * it before the answer is written: the answer says whether the
+ * connection stays.  A second call does nothing.
+ */
+void	relay_skip_body(struct relay *, struct relay_req *);
 
 /* relay_body.c */
 enum relay_err relay_body_chunked(struct relay *, struct relay_req *,

@@ -73,6 +73,7 @@ relay_local_filter(struct relay *r, struct relay_req *q,
 		if (!ok) {
 			snprintf(r->err_extra, sizeof(r->err_extra),
 			    "Allow: %s\r\n", allow);
+			relay_skip_body(r, q);
 			relay_error(r, q, 405);
 			r->err_extra[0] = '\0';
 			return 1;
@@ -93,6 +94,7 @@ relay_local_filter(struct relay *r, struct relay_req *q,
 forbidden:
 	log_info("client %s: forbidden by [route %s]", r->client_ip,
 	    rt->name);
+	relay_skip_body(r, q);
 	relay_error(r, q, 403);
 	return 1;
 }
@@ -122,6 +124,7 @@ relay_local_rate_limit(struct relay *r, struct relay_req *q,
 		return 0;
 	snprintf(r->err_extra, sizeof(r->err_extra), "Retry-After: %lld\r\n",
 	    (long long)((wait + 999) / 1000));
+	relay_skip_body(r, q);
 	relay_error(r, q, 429);
 	r->err_extra[0] = '\0';
 	return 1;
@@ -144,8 +147,8 @@ relay_local_return(struct relay *r, struct relay_req *q,
 	q->status = rt->return_code;
 	while (u != NULL && *u != '\0' && n < sizeof(loc) - 1) {
 		if (strncmp(u, "$host", 5) == 0) {
-			v = q->host;
-			vl = q->host_len;
+			v = q->req.host;
+			vl = v != NULL ? q->req.host_len : 0;
 			u += 5;
 		} else if (strncmp(u, "$request_uri", 12) == 0) {
 			v = q->req.target;
@@ -157,7 +160,8 @@ relay_local_return(struct relay *r, struct relay_req *q,
 		}
 		if (vl > sizeof(loc) - 1 - n)
 			vl = sizeof(loc) - 1 - n;
-		memcpy(loc + n, v, vl);
+		if (vl > 0)
+			memcpy(loc + n, v, vl);
 		n += vl;
 	}
 	loc[n] = '\0';

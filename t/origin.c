@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #define USAGE	"usage: origin [-a addr] [-D ms] [-H status] [-p port] [-n name] " \
-	"[-P portfile]"
+	"[-P portfile] [-S status]"
 #define IBUF_SIZE	(64 * 1024)	/* input buffer, hence the head limit */
 #define MAX_FIELDS	128
 #define MAX_BODY	(256ULL << 20)
@@ -83,6 +83,7 @@ static const char		*origin_name = "origin";
 static struct shared		*sh;
 static unsigned long long	 base_delay;	/* -D: ms before each answer */
 static int			 health_status = 200;	/* -H: of /health */
+static int			 fail_status;	/* -S: of every answer */
 static char			 pattern[PERIOD + PIECE];
 static volatile sig_atomic_t	 got_quit, got_chld;
 static pid_t			*kids;
@@ -848,9 +849,15 @@ route(struct conn *c, struct req *r)
 		return text(c, r, code, buf);
 	}
 	if (strcmp(p, "/continue") == 0) {
-		/* No 1xx for HTTP/1.0 clients (RFC 9110 15.2). */
-		if (r->version == 11 && write_all(c->fd, "HTTP/1.1 103 Early "
-		    "Hints\r\nLink: </x>\r\n\r\n", 40) == -1)
+		/*
+		 * No 1xx for HTTP/1.0 clients (RFC 9110 15.2).  It names
+		 * its server, as some do, for porter to hide.
+		 */
+		len = snprintf(buf, sizeof(buf), "HTTP/1.1 103 Early Hints\r\n"
+		    "Link: </x>\r\nServer: origin\r\nX-Origin: %s\r\n\r\n",
+		    origin_name);
+		if (r->version == 11 && write_all(c->fd, buf, (size_t)len) ==
+		    -1)
 			return -1;
 		return text(c, r, 200, "final\n");
 	}
@@ -957,7 +964,8 @@ serve_conn(int fd, unsigned long long serial)
 				text(&c, &r, rv, "bad request body\n");
 			break;
 		}
-		r.ovr = (int)qnum(&r, "status", 0);
+		r.ovr = (int)qnum(&r, "status",
+		    (unsigned long long)fail_status);
 		r.ovr = r.ovr < 200 || r.ovr > 599 ? 0 : r.ovr;
 		delay = qnum(&r, "delay", base_delay);
 		/* how many requests this origin serves at once, at most */
@@ -1077,8 +1085,12 @@ main(int argc, char *argv[])
 	if (getppid() != ppid)
 		exit(0);
 
-	while ((ch = getopt(argc, argv, "a:D:H:p:n:P:")) != -1) {
+	while ((ch = getopt(argc, argv, "a:D:H:p:n:P:S:")) != -1) {
 		switch (ch) {
+		case 'S':
+			/* a server that fails everything, for health tests */
+			fail_status = (int)strtol(optarg, &end, 10);
+			break;
 		case 'D':
 			base_delay = strtoull(optarg, &end, 10);
 			break;

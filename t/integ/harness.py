@@ -150,10 +150,12 @@ class Porter:
                 user += "max_workers = %d\n" % workers
         if "log_level" not in porter_extra:
             user += "log_level = info\n"
-        return ("[porter]\nworkers = %d\npid_file = %s\n"
-                "access_log = %s\n%s%s\n"
+        # an access log unless the test sets its own (or "off")
+        if not re.search(r"^access_log\s*=", porter_extra, re.M):
+            user += "access_log = %s\n" % self.accesslog
+        return ("[porter]\nworkers = %d\npid_file = %s\n%s%s\n"
                 "[listen main]\naddress = %s\n%s\n%s\n" %
-                (workers, self.pidfile, self.accesslog, user, porter_extra,
+                (workers, self.pidfile, user, porter_extra,
                  listen, listen_extra, body))
 
     def rewrite(self, body, **kw):

@@ -186,6 +186,52 @@ class CacheTest(PorterTest):
         c.close()
         self.assertNotEqual(self.get(p).body, a.body)
 
+    def big_request(self, method, path, headers, n=200000):
+        """A request with Expect: 100-continue and an n-byte body of "x":
+        porter reads the body after the head, through a buffer smaller
+        than the body, so the head's bytes are long gone unless porter
+        keeps them."""
+        c = Client(self.port)
+        head = "%s %s HTTP/1.1\r\nHost: test\r\n" % (method, path)
+        for k, v in headers.items():
+            head += "%s: %s\r\n" % (k, v)
+        head += "Content-Length: %d\r\nExpect: 100-continue\r\n\r\n" % n
+        c.send(head.encode())
+        self.assertEqual(c.read_response(interim=True).status, 100)
+        c.send(b"x" * n)
+        r = c.read_response()
+        c.close()
+        return r
+
+    def test_large_unsafe_request_invalidates(self):
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p)
+        self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
+        self.assertEqual(self.big_request("POST", p, {}).status, 200)
+        b = self.get(p)
+        self.assertNotEqual(b.body, a.body)
+        self.assertIn("fwd=miss", b.header("cache-status"))
+
+    def test_large_authorized_request_not_shared(self):
+        # RFC 9111 3.5: not stored for others without public
+        p = "/headers?cc=max-age%3D60"
+        r = self.big_request("GET", p, {"Authorization": "Bearer alice"})
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"Bearer alice", r.body)
+        anon = self.get(p)
+        self.assertNotIn(b"alice", anon.body)
+        self.assertIn("fwd=miss", anon.header("cache-status"))
+        # stored, but as Authorization's own variant
+        p = "/headers?cc=public,max-age%3D60&vary=Authorization"
+        r = self.big_request("GET", p, {"Authorization": "Bearer alice"})
+        self.assertIn(b"Bearer alice", r.body)
+        anon = self.get(p)
+        self.assertNotIn(b"alice", anon.body)
+        self.assertIn("fwd=miss", anon.header("cache-status"))
+        again = self.get(p, headers={"Authorization": "Bearer alice"})
+        self.assertEqual(again.header("cache-status"), "porter; hit")
+        self.assertIn(b"Bearer alice", again.body)
+
     def test_purge(self):
         p = "/counter?cc=max-age%3D60"
         a = self.get(p)
@@ -412,6 +458,33 @@ class StaleTest(PorterTest):
         wait_for(lambda: self.get(p).status in (502, 504), 10, "error")
 
 
+class StaleHealthTest(PorterTest):
+    """Serving stale on an origin's 5xx still tells passive health."""
+    origins = ("o1", "o2")
+
+    def config_body(self):
+        return ("[cache]\nsize = 4M\n\n" + super().config_body() +
+                "max_fails = 1\nfail_on_5xx = on\nfail_timeout = 30s\n"
+                "retries = 0\n")
+
+    def test_failing_servers_marked_down(self):
+        p = "/counter?cc=max-age%3D1,stale-if-error%3D60"
+        a = self.get(p)
+        self.assertEqual(a.status, 200)
+        # both servers now answer everything with 500
+        for o in self.o.values():
+            o.restart(["-S", "500"])
+        wait_for(lambda: self.get(p).header("cache-status") ==
+                 "porter; hit; detail=stale-if-error", 10, "stale served")
+        for _ in range(4):
+            r = self.get(p)
+            self.assertEqual((r.status, r.body), (200, a.body))
+        log = wait_for(lambda: re.findall(r"server \S+ of pool app marked "
+                                          r"down", self.porter.log()),
+                       10, "servers marked down")
+        self.assertGreaterEqual(len(log), 1)
+
+
 class CacheRobustnessTest(PorterTest):
     workers = 4
     expect_errors = r"killed by signal 9"
@@ -428,8 +501,11 @@ class CacheRobustnessTest(PorterTest):
             for _ in range(8):
                 wait_for(lambda: load.count() > 0, what="load")
                 pids = list(worker_fds(self.porter))
-                if pids:
-                    os.kill(int(pids[0]), signal.SIGKILL)
+                try:
+                    if pids:
+                        os.kill(int(pids[0]), signal.SIGKILL)
+                except ProcessLookupError:
+                    pass    # the worker killed last time, reaped since
                 time.sleep(0.05)
         finally:
             ok, failures = load.stop()

@@ -178,6 +178,20 @@ class HeadersTest(PorterTest):
             self.assertNotIn(bad, names)
         self.assertIn("X_Custom: kept", fields)
 
+    def test_client_certificate_fields_not_forgeable(self):
+        # a plain listener asks for no certificate: only porter may
+        # speak of one, so the client's own claims never pass
+        first, fields = self.head_seen(headers={
+            "X-Client-Verify": "SUCCESS", "X-Client-Subject": "/CN=admin",
+            "X-Forwarded-Proto": "https", "X-Forwarded-Host": "evil.test"})
+        names = [f.split(":")[0].lower() for f in fields]
+        self.assertNotIn("x-client-verify", names)
+        self.assertNotIn("x-client-subject", names)
+        self.assertIn("X-Forwarded-Proto: http", fields)
+        self.assertNotIn("X-Forwarded-Proto: https", fields)
+        self.assertEqual(names.count("x-forwarded-proto"), 1)
+        self.assertEqual(names.count("x-forwarded-host"), 1)
+
     def test_http10_without_host_gets_one(self):
         c = Client(self.port)
         c.send(b"GET /headers HTTP/1.0\r\n\r\n")

@@ -157,6 +157,34 @@ pool = app
         c.close()
 
 
+class ReturnVariablesTest(PorterTest):
+    """return's variables come from the request, with or without an
+    access log (none is the default)."""
+    porter_extra = "access_log = off\n"
+
+    def config_body(self):
+        return super().config_body() + """
+[route https]
+path = /go/
+return = 301 https://$host$request_uri
+
+[route rest]
+pool = app
+"""
+
+    def test_host_and_uri_without_access_log(self):
+        r = self.get("/go/x?y=1", headers={"Host": "site.test"})
+        self.assertEqual(r.status, 301)
+        self.assertEqual(r.header("location"), "https://site.test/go/x?y=1")
+        c = Client(self.port)
+        c.send(b"GET http://abs.test:8080/go/z HTTP/1.1\r\n"
+               b"Host: other.test\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.header("location"), "https://abs.test:8080/go/z")
+        c.close()
+        self.assertEqual(self.porter.access(), [])
+
+
 class RouteConfigErrorsTest(unittest.TestCase):
     def test_errors(self):
         import subprocess

@@ -48,6 +48,19 @@ class IdentityTest(ErrorPageBase):
         self.assertEqual(r.status, 404)
         self.assertEqual(r.body, b"<p>we are sorry</p>\n")
 
+    def test_interim_response_hides_too(self):
+        c = Client(self.port)
+        c.send(b"GET /continue HTTP/1.1\r\nHost: known.test\r\n\r\n")
+        r = c.read_response(interim=True)
+        self.assertEqual(r.status, 103)
+        self.assertEqual(r.header("link"), "</x>")
+        self.assertIsNone(r.header("server"))
+        self.assertIsNone(r.header("x-origin"))
+        r = c.read_response()
+        self.assertEqual((r.status, r.header("server")), (200, "porter"))
+        self.assertIsNone(r.header("x-origin"))
+        c.close()
+
 
 class BigErrorPageTest(ErrorPageBase):
     """An error_page as large as the key allows is sent whole, with the
@@ -125,6 +138,62 @@ class FilterTest(PorterTest):
         self.assertEqual(self.get("/files/ok").status, 404)
         self.assertEqual(self.get("/files/ok", headers={"X-Evil": "1"})
                          .status, 403)
+
+
+class EarlyAnswerTest(PorterTest):
+    """An answer given before the request's body was read reaches a
+    client still uploading it: porter reads and drops the rest before it
+    closes (lingering close), so no reset destroys the answer."""
+    porter_extra = "client_max_body_size = 1M\n"
+
+    def config_body(self):
+        return super().config_body() + (
+            "[route denied]\npath = /lan/\npool = app\n"
+            "deny = 127.0.0.0/8\n"
+            "[route ro]\npath = /ro/\npool = app\n"
+            "allow_methods = GET HEAD\n"
+            "[route all]\npool = app\n")
+
+    def upload(self, path, n=8 << 20, chunked=False):
+        """POST n bytes from one thread while reading the answer in
+        another, as an uploading client does."""
+        c = Client(self.port)
+        if chunked:
+            head = ("POST %s HTTP/1.1\r\nHost: t\r\n"
+                    "Transfer-Encoding: chunked\r\n\r\n" % path)
+            piece = b"10000\r\n" + b"x" * 0x10000 + b"\r\n"
+            data = head.encode() + piece * (n // 0x10000) + b"0\r\n\r\n"
+        else:
+            head = ("POST %s HTTP/1.1\r\nHost: t\r\n"
+                    "Content-Length: %d\r\n\r\n" % (path, n))
+            data = head.encode() + b"x" * n
+        errors = []
+
+        def send():
+            try:
+                c.send(data)
+            except OSError as e:
+                errors.append(e)
+        t = threading.Thread(target=send)
+        t.start()
+        try:
+            r = c.read_response()
+        finally:
+            t.join(60)
+            c.close()
+        return r, errors
+
+    def test_answers_survive_the_upload(self):
+        for path, n, chunked, want in (("/lan/x", 1 << 20, False, 403),
+                                       ("/ro/x", 1 << 20, False, 405),
+                                       ("/echo", 8 << 20, False, 413),
+                                       ("/echo", 8 << 20, True, 413)):
+            r, errors = self.upload(path, n, chunked)
+            self.assertEqual(r.status, want, path)
+            self.assertEqual(r.header("connection"), "close", path)
+            self.assertIn(b"%d" % want, r.body, path)
+            self.assertEqual(errors, [], path)
+        self.assertEqual(self.get("/bytes/3").status, 200)
 
 
 class RateLimitTest(PorterTest):
