@@ -29,6 +29,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +52,8 @@
 #define GATE_EVENTS	256
 #define GATE_RECV_MAX	(1024 * 1024)	/* max_header_size's top */
 #define GATE_SOCKBUF	(4 * 1024 * 1024)	/* records in flight */
+#define GATE_ENV	"PORTER_GATE_FDS"	/* the sockets, to a new binary */
+#define GATE_PASS_MS	5000	/* a hand-over gives up after this */
 
 /* sockets: [0] the workers' end, [1] the gate's end */
 static int	gate_in[2] = { -1, -1 };	/* workers -> gate */
@@ -89,13 +93,58 @@ static volatile sig_atomic_t	 gate_stop, gate_reopen;
 static char			 gate_tag_in;	/* epoll marks */
 static char			 gate_tag_out;
 
+/* gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade) */
 static void
 gate_signal(int sig)
 {
 	if (sig == SIGUSR1)
 		gate_reopen = 1;
+	else if (sig == SIGWINCH)
+		gate_stop = 2;
 	else
 		gate_stop = 1;
+}
+
+/*
+ * A binary upgrade hands the sockets on, as the listening ones: both
+ * masters' gates then read one queue and both generations of workers
+ * the other, and the old gate passes what it holds to the new one.
+ */
+static int
+gate_import(void)
+{
+	const char	*v = getenv(GATE_ENV);
+	int		 fd[4], i;
+
+	if (v == NULL)
+		return -1;
+	if (sscanf(v, "%d,%d,%d,%d", &fd[0], &fd[1], &fd[2], &fd[3]) != 4) {
+		unsetenv(GATE_ENV);
+		return -1;
+	}
+	unsetenv(GATE_ENV);
+	for (i = 0; i < 4; i++)
+		if (fd[i] < 0 || fcntl(fd[i], F_SETFD, FD_CLOEXEC) == -1)
+			return -1;
+	gate_in[0] = fd[0];
+	gate_in[1] = fd[1];
+	gate_out[0] = fd[2];
+	gate_out[1] = fd[3];
+	return 0;
+}
+
+int
+gate_export(void)
+{
+	char	 v[64];
+	int	 i, fds[4] = { gate_in[0], gate_in[1], gate_out[0],
+	    gate_out[1] };
+
+	for (i = 0; i < 4; i++)
+		if (fds[i] == -1 || fcntl(fds[i], F_SETFD, 0) == -1)
+			return -1;
+	snprintf(v, sizeof(v), "%d,%d,%d,%d", fds[0], fds[1], fds[2], fds[3]);
+	return setenv(GATE_ENV, v, 1);
 }
 
 static int
@@ -115,9 +164,9 @@ gate_open(const struct config *cf, char *err, size_t errlen)
 	struct rlimit	 rl;
 	rlim_t		 want;
 
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0,
-	    gate_in) == -1 || socketpair(AF_UNIX, SOCK_SEQPACKET |
-	    SOCK_CLOEXEC, 0, gate_out) == -1) {
+	if (gate_import() == -1 && (socketpair(AF_UNIX, SOCK_SEQPACKET |
+	    SOCK_CLOEXEC, 0, gate_in) == -1 || socketpair(AF_UNIX,
+	    SOCK_SEQPACKET | SOCK_CLOEXEC, 0, gate_out) == -1)) {
 		snprintf(err, errlen, "gate: socketpair: %s", strerror(errno));
 		return -1;
 	}
@@ -496,7 +545,7 @@ gate_take(struct gate *g)
 		if ((c = calloc(1, sizeof(*c))) == NULL)
 			fatal("calloc");
 		c->h = h;
-		c->h.flags = 0;
+		c->h.flags &= HANDOFF_F_READY;
 		c->fd = fds[0];
 		c->ipkey = key;
 		if (h.len > 0) {
@@ -509,6 +558,12 @@ gate_take(struct gate *g)
 		g->conns[g->n++] = c;
 		ip->n++;
 		gate_held(g);
+		if (h.flags & HANDOFF_F_READY) {
+			/* passed on whole by the gate of an upgrade */
+			c->ready = 1;
+			gate_ready(g, c);
+			continue;
+		}
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLRDHUP;
 		ev.data.ptr = c;
@@ -517,6 +572,40 @@ gate_take(struct gate *g)
 			gate_drop(g, c);
 		}
 	}
+}
+
+/*
+ * An upgrade's old gate leaving: put every connection it holds back on
+ * the queue the new gate reads (it stopped reading it), ready ones
+ * marked so, and wait (bounded) where the queue is full.
+ */
+static void
+gate_pass(struct gate *g)
+{
+	struct gate_conn	*c;
+	struct pollfd		 pfd;
+	int64_t			 until = util_now_ms() + GATE_PASS_MS;
+	size_t			 passed = 0, n = g->n;
+
+	while (g->n > 0) {
+		c = g->conns[g->n - 1];
+		if (c->fd != -1 && !c->ready)
+			(void)epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
+		c->h.nfds = 1;
+		while (handoff_send(gate_in[0], &c->h, &c->fd, c->buf,
+		    MSG_DONTWAIT) == -1 && (errno == EAGAIN ||
+		    errno == EWOULDBLOCK) && util_now_ms() < until) {
+			pfd.fd = gate_in[0];
+			pfd.events = POLLOUT;
+			(void)poll(&pfd, 1, 100);
+		}
+		if (util_now_ms() < until)
+			passed++;
+		close(c->fd);
+		c->fd = -1;
+		gate_drop(g, c);
+	}
+	log_notice("gate: passed %zu of %zu connections on", passed, n);
 }
 
 /* Close what waited too long; returns ms until the next deadline. */
@@ -562,7 +651,7 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
     pid_t master)
 {
 	static const int	 caught[] = { SIGTERM, SIGQUIT, SIGINT, SIGUSR1,
-	    0 };
+	    SIGWINCH, 0 };
 	struct epoll_event	 evs[GATE_EVENTS], ev;
 	struct gate		 g;
 	char			 err[256];
@@ -631,6 +720,8 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 		} else
 			wait = (int)(scan - now);
 	}
+	if (gate_stop == 2)
+		gate_pass(&g);
 	/* a plain stop: what waits is closed, as idle workers would */
 	while (g.n > 0)
 		gate_drop(&g, g.conns[0]);

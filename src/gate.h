@@ -19,6 +19,11 @@ struct proc_creds;
  * privileges are dropped).  -1 with err filled on failure.
  */
 int	gate_open(const struct config *cf, char *err, size_t errlen);
+/*
+ * In the child about to exec the new binary of an upgrade: let the
+ * sockets pass to it (gate_open there takes them).  -1 on failure.
+ */
+int	gate_export(void);
 /* Master: publish the limits the gate applies (start and reload). */
 void	gate_limits(const struct config *cf);
 /*

@@ -451,8 +451,10 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	deadline = util_now_ms() + (graceful ? m->cf->shutdown_timeout : 3000);
 	resend = util_now_ms() + 1000;
 	master_checker_stop(m);
+	/* after an upgrade the new gate takes what this one holds */
 	if (m->gate != 0)
-		(void)kill(m->gate, SIGTERM);
+		(void)kill(m->gate, graceful && m->upgrade != 0 ? SIGWINCH :
+		    SIGTERM);
 	m->gate_at = 0;
 	while (master_reap(m, 1) > 0) {
 		if (util_now_ms() >= deadline) {
@@ -691,6 +693,7 @@ master_upgrade(struct master *m)
 			(void)fcntl(m->ls[i].fd, F_SETFD, 0);
 		setenv(MASTER_ENV_LISTEN, env, 1);
 		(void)shm_cache_handover();
+		(void)gate_export();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		execv(m->exe, m->argv);

@@ -137,6 +137,42 @@ class GateTest(GateBase):
         c.close()
 
 
+class GateUpgradeTest(GateBase):
+    def test_upgrade_passes_parked_on(self):
+        idle = Client(self.port)
+        idle.request(path="/bytes/1")
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/7 HTTP/1.1\r\n")
+        self.parked(2)
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        pidfile = self.porter.pidfile
+
+        def new_pid():
+            try:
+                with open(pidfile) as f:
+                    t = f.read().strip()
+            except FileNotFoundError:
+                return None
+            return int(t) if t and int(t) != old else None
+        new = wait_for(new_pid, what="new master's pid file")
+        try:
+            os.kill(old, signal.SIGQUIT)
+            self.assertEqual(self.porter.proc.wait(30), 0)
+            self.assertIn("gate: passed 2 of 2 connections on",
+                          self.porter.log())
+            slow.send(b"Host: t\r\n\r\n")
+            self.assertEqual(slow.read_response().body, pattern(7))
+            self.assertEqual(idle.request(path="/bytes/8").body,
+                             pattern(8))
+        finally:
+            idle.close()
+            slow.close()
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(pidfile),
+                     what="new master stopped")
+
+
 class GateKillTest(GateBase):
     expect_errors = r"gate \d+ exited"
 
