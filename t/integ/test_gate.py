@@ -137,6 +137,27 @@ class GateTest(GateBase):
         c.close()
 
 
+class GatePerIpTest(GateBase):
+    porter_extra = "max_conns_per_ip = 2\n"
+
+    def test_max_conns_per_ip_at_the_gate(self):
+        idle = []
+        for i in range(2):
+            c = Client(self.port)
+            c.request(path="/bytes/1")
+            idle.append(c)
+            self.parked(i + 1)
+        # a worker lets it in (it holds one), the gate does not
+        third = Client(self.port)
+        third.request(path="/bytes/2")
+        self.assertTrue(third.closed())
+        third.close()
+        self.assertEqual(self.gate("refused"), 1)
+        for c in idle:
+            self.assertEqual(c.request(path="/bytes/3").body, pattern(3))
+            c.close()
+
+
 class GateUpgradeTest(GateBase):
     def test_upgrade_passes_parked_on(self):
         idle = Client(self.port)
