@@ -90,6 +90,27 @@ admin_workers(unsigned counts[SB_CLOSING + 1])
 	}
 }
 
+/* The gate's counters (gate.c): connections waiting for their head. */
+static void
+admin_gate_metrics(struct admin_out *o, struct stats_shm *st)
+{
+	admin_put(o, "# HELP porter_gate_connections Connections the gate "
+	    "holds now.\n# TYPE porter_gate_connections gauge\n"
+	    "porter_gate_connections %u\n", atomic_load(&st->gate_held));
+	admin_put(o, "# HELP porter_gate_total Connections through the gate, "
+	    "by what happened.\n# TYPE porter_gate_total counter\n"
+	    "porter_gate_total{event=\"parked\"} %llu\n"
+	    "porter_gate_total{event=\"handed_back\"} %llu\n"
+	    "porter_gate_total{event=\"expired\"} %llu\n"
+	    "porter_gate_total{event=\"refused\"} %llu\n"
+	    "porter_gate_total{event=\"lost\"} %llu\n",
+	    (unsigned long long)atomic_load(&st->gate_parked),
+	    (unsigned long long)atomic_load(&st->gate_handed),
+	    (unsigned long long)atomic_load(&st->gate_expired),
+	    (unsigned long long)atomic_load(&st->gate_refused),
+	    (unsigned long long)atomic_load(&st->gate_lost));
+}
+
 static void
 admin_metrics(struct admin_out *o)
 {
@@ -110,6 +131,7 @@ admin_metrics(struct admin_out *o)
 	    "accepted.\n# TYPE porter_connections_total counter\n"
 	    "porter_connections_total %llu\n",
 	    (unsigned long long)atomic_load(&st->connections));
+	admin_gate_metrics(o, st);
 	admin_put(o, "# HELP porter_reloads_total Successful configuration "
 	    "reloads.\n# TYPE porter_reloads_total counter\n"
 	    "porter_reloads_total %llu\n",
@@ -295,6 +317,15 @@ admin_status(struct admin_out *o, int html)
 	    (unsigned long long)atomic_load(&st->reloads), end);
 	admin_put(o, "%sconnections%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->connections), end);
+	/* the gate: waiting connections no worker holds */
+	admin_put(o, "%sgate held%s%u%s", pre, sep,
+	    atomic_load(&st->gate_held), end);
+	admin_put(o, "%sgate parked%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->gate_parked), end);
+	admin_put(o, "%sgate handed back%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->gate_handed), end);
+	admin_put(o, "%sgate expired%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->gate_expired), end);
 	admin_put(o, "%srequests%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->requests), end);
 	for (c = 1; c < 6; c++)

@@ -94,6 +94,9 @@ const struct cfg_key config_keys[] = {
 	{ S_PORTER, "client_min_rate", T_UINT, P(client_min_rate), 0,
 	    100000000 },
 	{ S_PORTER, "seccomp", T_BOOL, P(seccomp), 0, 0 },
+	{ S_PORTER, "park_after", T_DURATION, P(park_after), 0, 0 },
+	{ S_PORTER, "max_connections", T_UINT, P(max_connections), 64,
+	    1000000 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
@@ -1204,6 +1207,8 @@ cfg_defaults(const char *path)
 	c->tls_ticket_rotation = 12 * 3600 * 1000;
 	c->sched_batch = 1;
 	c->splice = 1;
+	c->park_after = 50;
+	c->max_connections = 16384;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;

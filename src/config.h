@@ -274,6 +274,8 @@ struct config {
 	int		 splice;		/* large plain bodies by splice(2) */
 	unsigned	 client_min_rate;	/* body bytes/s, 0 = none */
 	int		 seccomp;		/* workers' allow-list */
+	int		 park_after;		/* ms, then to the gate; 0 never */
+	unsigned	 max_connections;	/* held, gate and workers */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
 

@@ -158,8 +158,7 @@ listener_open_all(const struct config *cf, struct listener *old, size_t nold,
 		}
 	for (k = 0; k < total; k++) {
 		if ((flags = fcntl(ls[k].fd, F_GETFL)) == -1 ||
-		    fcntl(ls[k].fd, F_SETFL, total > 1 ? flags | O_NONBLOCK :
-		    flags & ~O_NONBLOCK) == -1) {
+		    fcntl(ls[k].fd, F_SETFL, flags | O_NONBLOCK) == -1) {
 			snprintf(err, errlen, "fcntl: %s", strerror(errno));
 			goto fail;
 		}

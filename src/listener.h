@@ -33,8 +33,8 @@ struct listener {
  * a reload or an upgrade never closes and re-binds a listening socket;
  * the others are bound now.  Returns an array (free with
  * listener_close_all) and its length in *n, or NULL with err filled and
- * old untouched.  With several sockets they are made non-blocking,
- * because workers then poll before accept and must not block in accept
+ * old untouched.  The sockets are made non-blocking: workers wait on
+ * them and on the gate's socket together, and must not block in accept
  * when another worker took the connection.
  */
 struct listener	*listener_open_all(const struct config *cf,

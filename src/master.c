@@ -37,6 +37,7 @@
 #include "cache_store.h"
 #include "checker.h"
 #include "config.h"
+#include "gate.h"
 #include "health.h"
 #include "limit.h"
 #include "listener.h"
@@ -87,6 +88,8 @@ struct master {
 	pid_t			 checker;	/* active health checks */
 	int64_t			 tickets_at;	/* next ticket key rotation */
 	int64_t			 checker_at;	/* (re)start it then */
+	pid_t			 gate;		/* holds what waits (gate.c) */
+	int64_t			 gate_at;	/* (re)start it then */
 	char *const		*argv;
 	int			 foreground;	/* -d */
 	char			 exe[PATH_MAX];
@@ -270,6 +273,15 @@ master_reap(struct master *m, int stopping)
 			master_upgrade_failed(m, status);
 			continue;
 		}
+		if (pid == m->gate) {
+			if (!stopping) {
+				gate_died(pid, status);
+				/* lived a while: at once, else back off */
+				m->gate_at = now + 100;
+			}
+			m->gate = 0;
+			continue;
+		}
 		if (pid == m->checker) {
 			if (!stopping) {
 				log_error("checker %ld exited (status %d): "
@@ -374,6 +386,14 @@ master_maintain(struct master *m)
 		}
 	if (m->checker == 0 && m->checker_at != 0 && now >= m->checker_at)
 		master_checker_start(m);
+	if (m->gate == 0 && m->gate_at != 0 && now >= m->gate_at &&
+	    (m->gate = gate_spawn(m->cf, &m->creds, m->pid)) == -1) {
+		m->gate = 0;
+		m->gate_at = now + 1000;
+	} else if (m->gate_at != 0 && m->gate != 0) {
+		log_info("gate %ld started", (long)m->gate);
+		m->gate_at = 0;
+	}
 	if (m->tickets_at == 0)
 		m->tickets_at = now + m->cf->tls_ticket_rotation;
 	else if (now >= m->tickets_at) {
@@ -462,6 +482,11 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	deadline = util_now_ms() + (graceful ? m->cf->shutdown_timeout : 3000);
 	resend = util_now_ms() + 1000;
 	master_checker_stop(m);
+	/* after an upgrade the new gate takes what this one holds */
+	if (m->gate != 0)
+		(void)kill(m->gate, graceful && m->upgrade != 0 ? SIGWINCH :
+		    SIGTERM);
+	m->gate_at = 0;
 	while (master_reap(m, 1) > 0) {
 		if (util_now_ms() >= deadline) {
 			log_warnx("workers still running after the shutdown "
@@ -523,6 +548,8 @@ master_reopen(struct master *m)
 	master_signal_workers(m, SIGUSR1);
 	if (m->checker != 0)
 		(void)kill(m->checker, SIGUSR1);
+	if (m->gate != 0)
+		(void)kill(m->gate, SIGUSR1);
 }
 
 /* Log each line of a multi-line error text. */
@@ -646,6 +673,8 @@ master_reload(struct master *m, int foreground)
 		if (m->w[i].pid != 0 && !m->w[i].retiring)
 			master_retire(m, &m->w[i], SIGWINCH);
 	master_checker_stop(m);
+	/* the gate stays, with what it holds; its limits are the new ones */
+	gate_limits(ncf);
 	config_free(m->cf);
 	m->cf = ncf;
 	master_checker_start(m);
@@ -720,6 +749,7 @@ master_upgrade(struct master *m)
 			(void)fcntl(m->ls[i].fd, F_SETFD, 0);
 		setenv(MASTER_ENV_LISTEN, env, 1);
 		(void)shm_cache_handover();
+		(void)gate_export();
 		sigemptyset(&none);
 		sigprocmask(SIG_SETMASK, &none, NULL);
 		/*
@@ -784,6 +814,10 @@ master_setup(struct master *m, int foreground)
 		return -1;
 	}
 	health_bind_commit(m->cf);
+	if (gate_open(m->cf, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
 	if ((m->w = calloc(m->nw, sizeof(*m->w))) == NULL) {
 		log_error("out of memory");
 		return -1;
@@ -848,6 +882,7 @@ master_run(struct config *cf, int foreground, char *const argv[])
 	for (i = 0; i < m.cf->workers; i++)
 		(void)master_spawn(&m);
 	master_checker_start(&m);
+	m.gate_at = util_now_ms();	/* started by the first tick */
 	log_notice("porter started: %zu listening socket%s, %u workers",
 	    m.nls, m.nls == 1 ? "" : "s", m.cf->workers);
 	started = util_now_ms();

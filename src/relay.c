@@ -295,16 +295,20 @@ static int
 relay_read_head(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
-	int64_t			 deadline = 0, drain = 0, now;
+	int64_t			 deadline = 0, drain = 0, now, park_at, start;
 	ssize_t			 n;
 	int			 rc, timeout;
 
 	scoreboard_state(r->nreq == 0 ? SB_READING : SB_KEEPALIVE);
+	start = util_now_ms();
+	park_at = relay_park_at(r, start);
 	for (;;) {
 		if (conn_pending(&r->cl) > 0) {
 			if (deadline == 0) {
 				/* the request starts with its first byte */
-				q->t0 = util_now_ms();
+				q->t0 = r->head_t0 != 0 ? r->head_t0 :
+				    util_now_ms();
+				r->head_t0 = 0;
 				deadline = q->t0 + cf->client_header_timeout;
 				scoreboard_state(SB_READING);
 			}
@@ -343,10 +347,23 @@ relay_read_head(struct relay *r, struct relay_req *q)
 		}
 		if (*r->stop > 1 && deadline == 0)
 			return 0;	/* stopping: idle closes now */
+		if (park_at != 0 && !*r->stop) {
+			/* waiting past the grace: the gate waits instead */
+			if (now >= park_at) {
+				if (relay_park(r, deadline != 0 ? q->t0 : 0,
+				    start) == 0)
+					return 0;
+				park_at = 0;
+			} else if (park_at - now < timeout)
+				timeout = (int)(park_at - now);
+		}
 		n = conn_fill(&r->cl, timeout);
 		if (n > 0)
 			continue;
 		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == ETIMEDOUT && park_at != 0 &&
+		    util_now_ms() >= park_at)
 			continue;
 		if (n == -1 && errno == ETIMEDOUT && drain != 0 &&
 		    deadline == 0)
@@ -1270,6 +1287,12 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->fwd.proto = "http";
 	r->fwd.cert_verify = r->fwd.cert_subject = NULL;
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
+	r->lsock = l;
+	if (r->resume != NULL) {
+		/* back from the gate: set up and counted when accepted */
+		relay_park_resumed(r);
+		goto serve;
+	}
 	/* what the listening socket passed on needs no system call */
 	if (l->nodelay != 1)
 		(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one,
@@ -1298,6 +1321,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		}
 		limited = 1;
 	}
+serve:
 	for (;;) {
 		/* the scalars only: see struct relay_req */
 		memset(&q, 0, offsetof(struct relay_req, req));

@@ -30,6 +30,17 @@ void	relay_init(const struct config *cf, volatile sig_atomic_t *stop,
  */
 unsigned relay_serve(int fd, const struct sockaddr_storage *peer,
 	    const struct listener *l);
+/*
+ * Where connections come back from the gate: the worker's listening
+ * sockets, to find each one's listener again (after a reload too).
+ */
+void	relay_resume_init(const struct listener *ls, size_t nls);
+/*
+ * Take one connection the gate hands back on sock, if one is there (no
+ * waiting), and serve it as relay_serve does.  Returns the number of
+ * requests served.
+ */
+unsigned relay_resume(int sock);
 /* Free the buffers and idle backend connections (worker exit). */
 void	relay_fini(void);
 

@@ -15,6 +15,8 @@
 #include "http_parse.h"
 
 struct config;
+struct handoff;
+struct listener;
 struct route_config;
 struct server_config;
 
@@ -102,6 +104,10 @@ struct relay {
 	 * buffer: cl's buffer is the part after it (relay_pin_head).
 	 */
 	size_t			 pinned;
+	/* the gate (relay_park.c) */
+	const struct listener	*lsock;		/* the connection's listener */
+	const struct handoff	*resume;	/* handed back: set up so */
+	int64_t			 head_t0;	/* its head's first byte */
 };
 
 
@@ -156,6 +162,18 @@ void	relay_local_return(struct relay *, struct relay_req *,
 void	relay_local_admin(struct relay *, struct relay_req *);
 /* The real client of this request (trusted_proxies). */
 void	relay_local_client(struct relay *, const struct http_request *);
+
+/* relay_park.c */
+/* When a head not yet arrived goes to the gate (0: never), from now. */
+int64_t	relay_park_at(struct relay *, int64_t now);
+/*
+ * Hand the connection to the gate with what was read of its head
+ * (head_t0: when that began, 0 if nothing) and the time the wait began.
+ * 0 when the gate has it (r->cl.fd is then -1), -1 to go on waiting here.
+ */
+int	relay_park(struct relay *, int64_t head_t0, int64_t wait_start);
+/* relay_serve for a connection handed back: buffer, peer, counts. */
+void	relay_park_resumed(struct relay *);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

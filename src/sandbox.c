@@ -1,5 +1,6 @@
 /*
- * sandbox.c - a seccomp-bpf allow-list for workers (seccomp = on).
+ * sandbox.c - a seccomp-bpf allow-list for workers and the gate
+ * (seccomp = on).
  *
  * After start-up a worker only needs to accept, read, write, connect,
  * poll, allocate, take shared locks, keep time and reopen its logs.
@@ -34,6 +35,11 @@ static const int sandbox_allowed[] = {
 	SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername,
 	SYS_ppoll, SYS_fcntl, SYS_dup3, SYS_openat, SYS_lseek,
 	SYS_splice, SYS_pipe2,
+	/* waiting on listeners and the gate, and the gate's own loop */
+	SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_pwait,
+#ifdef SYS_epoll_wait
+	SYS_epoll_wait,
+#endif
 	SYS_newfstatat, SYS_fstat, SYS_statx,
 	SYS_brk, SYS_mmap, SYS_munmap, SYS_mremap, SYS_madvise, SYS_mprotect,
 	SYS_futex, SYS_set_robust_list, SYS_get_robust_list,

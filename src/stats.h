@@ -37,6 +37,16 @@ struct stats_shm {
 	_Atomic uint64_t cache_revalidated;	/* 304 from the origin */
 	_Atomic uint64_t cache_stored;
 	struct stats_hist request_time;	/* head read to last byte sent */
+	/* the gate (gate.c): connections that wait, held by no worker */
+	_Atomic uint64_t gate_parked;	/* taken in from workers */
+	_Atomic uint64_t gate_handed;	/* given back, head whole */
+	_Atomic uint64_t gate_expired;	/* closed at a deadline, or 431 */
+	_Atomic uint64_t gate_refused;	/* max_connections, per address */
+	_Atomic uint64_t gate_lost;	/* held by a gate that died */
+	_Atomic uint32_t gate_held;	/* now */
+	_Atomic uint32_t gate_max_conns;	/* set by the master */
+	_Atomic uint32_t gate_max_per_ip;
+	uint32_t	 pad2;
 };
 
 void	stats_init(struct stats_shm *);

@@ -2,13 +2,14 @@
  * worker.c - the worker process.
  *
  * One client connection at a time: accept, serve it to the end (keep-alive
- * included), accept the next.  A single listening socket is accepted on
- * with a blocking accept, which the kernel hands to exactly one waiting
- * worker; with several, the worker polls first and the sockets are
- * non-blocking.  The listening sockets carry a one second receive timeout
- * (set by the master) so that a stop request that lands just before
- * accept is seen within a second.
+ * included), accept the next.  A connection whose next head does not
+ * come within park_after goes to the gate (relay_park.c), which hands it
+ * back, head whole, to any idle worker: a worker waits on the listening
+ * sockets (non-blocking, since another worker may take the connection
+ * first) and on the gate's socket together, and wakes at least once a
+ * second to notice a stop request.
  */
+#include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <errno.h>
@@ -22,6 +23,7 @@
 
 #include "alog.h"
 #include "config.h"
+#include "gate.h"
 #include "listener.h"
 #include "log.h"
 #include "proc.h"
@@ -49,29 +51,39 @@ worker_signal(int sig)
 		worker_reopen = 1;
 }
 
-/* Wait for and accept one connection; -1 when there is none (yet). */
+/*
+ * Wait for a new connection on a listener or a connection the gate hands
+ * back, whichever comes first; each worker has its own epoll set, and
+ * EPOLLEXCLUSIVE wakes one waiting worker, not all, for each.  A
+ * connection back from the gate is served here (its head is whole, the
+ * client has waited already); a new one is returned.  -1 with errno
+ * EAGAIN when there was none (yet).
+ */
 static int
-worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
-    struct sockaddr_storage *peer, const struct listener **from)
+worker_accept(int ep, const struct listener *ls, size_t nls,
+    struct sockaddr_storage *peer, const struct listener **from,
+    uint64_t *served)
 {
-	socklen_t	 len;
-	size_t		 i;
-	int		 fd, n;
+	struct epoll_event	 evs[8];
+	socklen_t		 len;
+	size_t			 i;
+	int			 fd, n, k;
 
-	*from = &ls[0];
-	if (nls == 1) {
-		len = sizeof(*peer);
-		return accept4(ls[0].fd, (struct sockaddr *)peer, &len,
-		    SOCK_CLOEXEC);
-	}
-	if ((n = poll(pfd, nls, 1000)) <= 0) {
+	(void)nls;
+	if ((n = epoll_wait(ep, evs, 8, 1000)) <= 0) {
 		if (n == 0)
 			errno = EAGAIN;	/* nothing came: not an error */
 		return -1;
 	}
-	for (i = 0; i < nls; i++) {
-		if (!(pfd[i].revents & POLLIN))
-			continue;
+	for (k = 0; k < n; k++)
+		if (evs[k].data.u64 == UINT64_MAX) {
+			/* a waiting client first, then new ones */
+			*served += relay_resume(gate_ready_fd());
+			errno = EAGAIN;
+			return -1;
+		}
+	for (k = 0; k < n; k++) {
+		i = (size_t)evs[k].data.u64;
 		len = sizeof(*peer);
 		fd = accept4(ls[i].fd, (struct sockaddr *)peer, &len,
 		    SOCK_CLOEXEC);
@@ -84,6 +96,29 @@ worker_accept(const struct listener *ls, struct pollfd *pfd, size_t nls,
 	return -1;
 }
 
+/* The worker's epoll set: every listener and the gate's socket. */
+static int
+worker_epoll(const struct listener *ls, size_t nls)
+{
+	struct epoll_event	 ev;
+	size_t			 i;
+	int			 ep;
+
+	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
+		fatal("epoll_create1");
+	for (i = 0; i <= nls; i++) {
+		memset(&ev, 0, sizeof(ev));
+		ev.events = EPOLLIN | EPOLLEXCLUSIVE;
+		ev.data.u64 = i < nls ? (uint64_t)i : UINT64_MAX;
+		if (i == nls && gate_ready_fd() == -1)
+			break;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, i < nls ? ls[i].fd :
+		    gate_ready_fd(), &ev) == -1)
+			fatal("epoll_ctl");
+	}
+	return ep;
+}
+
 void
 worker_main(const struct config *cf, const struct listener *ls, size_t nls,
     unsigned slot, const struct proc_creds *creds, pid_t master)
@@ -91,12 +126,10 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	/* no SA_RESTART: a blocked accept or read must see the signal */
 	static const int	 caught[] = { SIGQUIT, SIGWINCH, SIGUSR1, 0 };
 	struct sockaddr_storage	 peer;
-	struct pollfd		*pfd;
 	const struct listener	*from;
 	char			 err[256];
-	size_t			 i;
 	uint64_t		 served = 0;
-	int			 fd;
+	int			 fd, ep;
 
 	log_set_role("worker");
 	scoreboard_set_self(slot);
@@ -122,13 +155,10 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 		memset(&sp, 0, sizeof(sp));
 		(void)sched_setscheduler(0, SCHED_BATCH, &sp);
 	}
-	if ((pfd = calloc(nls, sizeof(*pfd))) == NULL)
-		fatal("calloc");
-	for (i = 0; i < nls; i++) {
-		pfd[i].fd = ls[i].fd;
-		pfd[i].events = POLLIN;
-	}
+	gate_worker_init();
+	ep = worker_epoll(ls, nls);
 	relay_init(cf, &worker_stop, slot);
+	relay_resume_init(ls, nls);
 	if (cf->seccomp) {
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 		/* the sanitizers' runtime calls more than a worker does */
@@ -141,13 +171,16 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 #endif
 	}
 	while (!worker_stop) {
+		if (cf->max_requests_per_worker != 0 &&
+		    served >= cf->max_requests_per_worker)
+			break;
 		if (worker_reopen) {
 			worker_reopen = 0;
 			(void)log_reopen();
 			(void)alog_reopen();
 		}
 		scoreboard_state(SB_IDLE);
-		fd = worker_accept(ls, pfd, nls, &peer, &from);
+		fd = worker_accept(ep, ls, nls, &peer, &from, &served);
 		if (fd == -1) {
 			if (errno == EMFILE || errno == ENFILE) {
 				log_warn("accept");
@@ -159,12 +192,9 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 			continue;
 		}
 		served += relay_serve(fd, &peer, from);
-		if (cf->max_requests_per_worker != 0 &&
-		    served >= cf->max_requests_per_worker)
-			break;
 	}
 	scoreboard_state(SB_CLOSING);
 	relay_fini();
-	free(pfd);
+	close(ep);
 	exit(WORKER_EXIT_OK);
 }

@@ -17,8 +17,9 @@ def worker_fds(porter):
             continue
         try:
             with open("/proc/%s/stat" % pid) as f:
-                ppid = int(f.read().rsplit(")", 1)[1].split()[1])
-            if ppid == porter.proc.pid:
+                stat = f.read()
+            ppid = int(stat.rsplit(")", 1)[1].split()[1])
+            if ppid == porter.proc.pid and "(porter-gate)" not in stat:
                 out[pid] = len(os.listdir("/proc/%s/fd" % pid))
         except (OSError, IndexError, ValueError):
             pass

@@ -20,13 +20,15 @@ def read(path):
 
 
 def children(pid):
-    """The pids whose parent is pid."""
+    """The pids whose parent is pid, but for the gate, which stays."""
     out = set()
     for p in os.listdir("/proc"):
         try:
             with open("/proc/%s/stat" % p) as f:
-                if int(f.read().rsplit(")", 1)[1].split()[1]) == pid:
-                    out.add(p)
+                stat = f.read()
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid and \
+                    "(porter-gate)" not in stat:
+                out.add(p)
         except (OSError, IndexError, ValueError):
             pass
     return out

@@ -1,0 +1,227 @@
+"""The gate: connections that wait for their head (slow heads, idle
+keep-alive) hold no worker.  One worker in all, so that a connection the
+worker held would keep every other client waiting."""
+import os
+import re
+import signal
+import time
+
+import harness
+from harness import PorterTest, Client, pattern, wait_for
+
+
+def metric(text, event):
+    m = re.search(r'^porter_gate_total\{event="%s"\} (\d+)$' % event, text,
+                  re.M)
+    return int(m.group(1)) if m else None
+
+
+class GateBase(PorterTest):
+    workers = 1
+    porter_extra = "client_header_timeout = 2s\nmax_header_size = 1k\n"
+
+    def setUp(self):
+        super().setUp()
+        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
+                                            self.porter.log())]
+        self.admin = [p for p in ports if p != self.port][0]
+
+    def config_body(self):
+        return super().config_body() + "[admin]\naddress = 127.0.0.1:0\n"
+
+    def gate(self, event):
+        # the admin address is served by the same single worker
+        return metric(harness.get(self.admin, "/metrics").body.decode(),
+                      event)
+
+    def parked(self, n):
+        wait_for(lambda: self.gate("parked") >= n, timeout=10,
+                 what="%d connections parked" % n)
+
+    def quick_get(self, path="/bytes/4"):
+        """A request another client makes meanwhile: answered at once,
+        not after the slow client's timeouts."""
+        t0 = time.monotonic()
+        c = Client(self.port, timeout=5)
+        r = c.request(path=path)
+        c.close()
+        self.assertEqual(r.status, 200)
+        self.assertLess(time.monotonic() - t0, 2)
+        return r
+
+
+class GateTest(GateBase):
+    def test_slow_head_does_not_block(self):
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/9 HTTP/1.1\r\nHost: t\r\n")
+        self.parked(1)
+        for _ in range(3):
+            self.assertEqual(self.quick_get().body, pattern(4))
+        slow.send(b"X-Late: 1\r\n\r\n")
+        r = slow.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, pattern(9))
+        slow.close()
+        self.assertGreaterEqual(self.gate("handed_back"), 1)
+
+    def test_idle_keepalive_parked_and_answered(self):
+        idle = Client(self.port)
+        self.assertEqual(idle.request(path="/bytes/3").body, pattern(3))
+        before = self.gate("parked")
+        self.parked(before + 1)
+        for _ in range(3):
+            self.quick_get()
+        # the same connection, answered by the worker that served others
+        r = idle.request(path="/bytes/5")
+        self.assertEqual(r.body, pattern(5))
+        self.assertFalse(idle.closed(0.2))
+        idle.close()
+
+    def test_pipelined_rest_kept(self):
+        c = Client(self.port)
+        c.send(b"GET /bytes/2 HTTP/1.1\r\nHo")
+        self.parked(1)
+        # the end of the head and a second request in one segment
+        c.send(b"st: t\r\n\r\nGET /bytes/6 HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.assertEqual(c.read_response().body, pattern(2))
+        self.assertEqual(c.read_response().body, pattern(6))
+        c.close()
+
+    def test_reload_keeps_parked(self):
+        idle = Client(self.port)
+        idle.request(path="/bytes/1")
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/7 HTTP/1.1\r\n")
+        self.parked(2)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded: generation 1" in
+                 self.porter.log(), what="reload")
+        slow.send(b"Host: t\r\n\r\n")
+        self.assertEqual(slow.read_response().body, pattern(7))
+        self.assertEqual(idle.request(path="/bytes/8").body, pattern(8))
+        idle.close()
+        slow.close()
+
+    def test_head_too_large_431(self):
+        c = Client(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        self.parked(1)
+        # 27 bytes, then 99 a line: the eleventh goes past 1k
+        for _ in range(11):
+            c.send(b"X-Pad: " + b"a" * 90 + b"\r\n")
+            time.sleep(0.01)
+        r = c.read_response()
+        self.assertEqual(r.status, 431)
+        c.close()
+        self.assertEqual(self.gate("expired"), 1)
+        self.quick_get()
+
+    def test_expired_head_408(self):
+        c = Client(self.port)
+        c.send(b"GET / HTTP/1.1\r\nHost: t\r\n")
+        self.parked(1)
+        r = c.read_response()
+        self.assertEqual(r.status, 408)
+        self.assertTrue(c.closed())
+        c.close()
+        self.assertEqual(self.gate("expired"), 1)
+        self.assertIn("timed out sending the request head",
+                      self.porter.log())
+
+    def test_no_first_byte_plain_close(self):
+        c = Client(self.port)
+        self.parked(1)
+        t0 = time.monotonic()
+        self.assertTrue(c.closed(10))
+        self.assertGreater(time.monotonic() - t0, 0.3)
+        c.close()
+
+
+class GatePerIpTest(GateBase):
+    porter_extra = "max_conns_per_ip = 2\n"
+
+    def test_max_conns_per_ip_at_the_gate(self):
+        idle = []
+        for i in range(2):
+            c = Client(self.port)
+            c.request(path="/bytes/1")
+            idle.append(c)
+            self.parked(i + 1)
+        # a worker lets it in (it holds one), the gate does not
+        third = Client(self.port)
+        third.request(path="/bytes/2")
+        self.assertTrue(third.closed())
+        third.close()
+        self.assertEqual(self.gate("refused"), 1)
+        for c in idle:
+            self.assertEqual(c.request(path="/bytes/3").body, pattern(3))
+            c.close()
+
+
+class GateUpgradeTest(GateBase):
+    def test_upgrade_passes_parked_on(self):
+        idle = Client(self.port)
+        idle.request(path="/bytes/1")
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/7 HTTP/1.1\r\n")
+        self.parked(2)
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        pidfile = self.porter.pidfile
+
+        def new_pid():
+            try:
+                with open(pidfile) as f:
+                    t = f.read().strip()
+            except FileNotFoundError:
+                return None
+            return int(t) if t and int(t) != old else None
+        new = wait_for(new_pid, what="new master's pid file")
+        try:
+            os.kill(old, signal.SIGQUIT)
+            self.assertEqual(self.porter.proc.wait(30), 0)
+            self.assertIn("gate: passed 2 of 2 connections on",
+                          self.porter.log())
+            slow.send(b"Host: t\r\n\r\n")
+            self.assertEqual(slow.read_response().body, pattern(7))
+            self.assertEqual(idle.request(path="/bytes/8").body,
+                             pattern(8))
+        finally:
+            idle.close()
+            slow.close()
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(pidfile),
+                     what="new master stopped")
+
+
+class GateKillTest(GateBase):
+    expect_errors = r"gate \d+ exited"
+
+    def test_gate_killed(self):
+        idle = Client(self.port)
+        idle.request(path="/bytes/1")
+        self.parked(1)
+        pid = int(wait_for(lambda: re.findall(r"gate (\d+) started",
+                                              self.porter.log()),
+                           what="gate pid")[-1])
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: len(re.findall(r"gate \d+ started",
+                                        self.porter.log())) >= 2,
+                 what="gate restarted")
+        self.assertIn("holding 1 connection, now lost", self.porter.log())
+        self.assertTrue(idle.closed())
+        idle.close()
+        self.assertEqual(self.gate("lost"), 1)
+        # served, and the new gate parks as the old one did
+        self.quick_get()
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/3 HTTP/1.1\r\n")
+        self.parked(2)
+        self.quick_get()
+        slow.send(b"Host: t\r\n\r\n")
+        self.assertEqual(slow.read_response().body, pattern(3))
+        slow.close()
+
+
+if __name__ == "__main__":
+    harness.main()
