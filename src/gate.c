@@ -43,7 +43,6 @@
 #include "http.h"
 #include "log.h"
 #include "proc.h"
-#include "sandbox.h"
 #include "stats.h"
 #include "util.h"
 #include "worker.h"
@@ -683,16 +682,7 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	ev.data.ptr = &gate_tag_in;
 	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, gate_in[1], &ev) == -1)
 		fatal("epoll_ctl");
-	if (cf->seccomp) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-		log_warnx("seccomp is off in a sanitizer build");
-#else
-		if (sandbox_enter(err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			exit(WORKER_EXIT_FATAL);
-		}
-#endif
-	}
+	worker_sandbox(cf);
 	while (!gate_stop) {
 		if (gate_reopen) {
 			gate_reopen = 0;

@@ -120,6 +120,25 @@ worker_epoll(const struct listener *ls, size_t nls)
 }
 
 void
+worker_sandbox(const struct config *cf)
+{
+	char	 err[256];
+
+	if (!cf->seccomp)
+		return;
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* the sanitizers' runtime calls more than a worker does */
+	(void)err;
+	log_warnx("seccomp is off in a sanitizer build");
+#else
+	if (sandbox_enter(err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		exit(WORKER_EXIT_FATAL);
+	}
+#endif
+}
+
+void
 worker_main(const struct config *cf, const struct listener *ls, size_t nls,
     unsigned slot, const struct proc_creds *creds, pid_t master)
 {
@@ -159,17 +178,7 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	ep = worker_epoll(ls, nls);
 	relay_init(cf, &worker_stop, slot);
 	relay_resume_init(ls, nls);
-	if (cf->seccomp) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-		/* the sanitizers' runtime calls more than a worker does */
-		log_warnx("seccomp is off in a sanitizer build");
-#else
-		if (sandbox_enter(err, sizeof(err)) == -1) {
-			log_error("%s", err);
-			exit(WORKER_EXIT_FATAL);
-		}
-#endif
-	}
+	worker_sandbox(cf);
 	while (!worker_stop) {
 		if (cf->max_requests_per_worker != 0 &&
 		    served >= cf->max_requests_per_worker)

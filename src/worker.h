@@ -25,4 +25,11 @@ void	worker_main(const struct config *cf, const struct listener *ls,
 	    pid_t master)
 	    __attribute__((noreturn));
 
+/*
+ * Enter the system call allow-list when cf says seccomp = on (a worker,
+ * the gate), after privileges are dropped; exits WORKER_EXIT_FATAL when
+ * it cannot.  A sanitizer build stays out and says so.
+ */
+void	worker_sandbox(const struct config *cf);
+
 #endif /* WORKER_H */
