@@ -7,9 +7,17 @@
 #ifndef FUZZ_H
 #define FUZZ_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/*
+ * The entry point each target defines; main() is libFuzzer's, or
+ * t/fuzz/replay.c's in make check.
+ */
+int LLVMFuzzerTestOneInput(const uint8_t *, size_t);
 
 #define FAIL(...) do {							\
 	fprintf(stderr, FUZZ_NAME ": " __VA_ARGS__);			\
