@@ -10,7 +10,6 @@
  * after another with short timeouts: checks are cheap and few, and one
  * process keeps them from multiplying with the workers.
  */
-#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <errno.h>
@@ -171,19 +170,11 @@ checker_main(const struct config *cf, const struct proc_creds *creds,
 	struct checker_srv	*srv = NULL;
 	size_t			 n = 0, i, p, s;
 	int64_t			 now, next;
-	char			 err[256], why[256];
+	char			 why[256];
 	int			 ok, up;
 
 	log_set_role("checker");
-	proc_signals(checker_signal, caught);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		exit(WORKER_EXIT_OK);
-	if (proc_creds_drop(creds, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		exit(WORKER_EXIT_FATAL);
-	}
-	proc_harden();
+	worker_child_start(checker_signal, caught, SIGTERM, master, creds);
 	for (p = 0; p < cf->npools; p++) {
 		if (cf->pools[p].check_kind == CHECK_OFF)
 			continue;

@@ -653,22 +653,13 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	    SIGWINCH, 0 };
 	struct epoll_event	 evs[GATE_EVENTS], ev;
 	struct gate		 g;
-	char			 err[256];
 	int64_t			 now, scan = 0;
 	int			 n, i, wait = GATE_SCAN_MS;
 
 	log_set_role("gate");
 	/* ps and the tests tell it from the workers */
 	(void)prctl(PR_SET_NAME, "porter-gate");
-	proc_signals(gate_signal, caught);
-	(void)prctl(PR_SET_PDEATHSIG, SIGTERM);
-	if (getppid() != master)
-		exit(WORKER_EXIT_OK);
-	if (proc_creds_drop(creds, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		exit(WORKER_EXIT_FATAL);
-	}
-	proc_harden();
+	worker_child_start(gate_signal, caught, SIGTERM, master, creds);
 	memset(&g, 0, sizeof(g));
 	g.cf = cf;
 	if ((g.st = stats_get()) == NULL)

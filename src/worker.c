@@ -120,6 +120,24 @@ worker_epoll(const struct listener *ls, size_t nls)
 }
 
 void
+worker_child_start(void (*handler)(int), const int *caught, int deathsig,
+    pid_t master, const struct proc_creds *creds)
+{
+	char	 err[256];
+
+	proc_signals(handler, caught);
+	(void)prctl(PR_SET_PDEATHSIG, deathsig);
+	/* the master died before the signal above was asked for */
+	if (getppid() != master)
+		exit(WORKER_EXIT_OK);
+	if (proc_creds_drop(creds, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		exit(WORKER_EXIT_FATAL);
+	}
+	proc_harden();
+}
+
+void
 worker_sandbox(const struct config *cf)
 {
 	char	 err[256];
@@ -146,23 +164,14 @@ worker_main(const struct config *cf, const struct listener *ls, size_t nls,
 	static const int	 caught[] = { SIGQUIT, SIGWINCH, SIGUSR1, 0 };
 	struct sockaddr_storage	 peer;
 	const struct listener	*from;
-	char			 err[256];
 	uint64_t		 served = 0;
 	int			 fd, ep;
 
 	log_set_role("worker");
 	scoreboard_set_self(slot);
 	atomic_store(&scoreboard_slot(slot)->pid, (int32_t)getpid());
-	proc_signals(worker_signal, caught);
 	/* a master that dies takes its workers with it, gracefully */
-	(void)prctl(PR_SET_PDEATHSIG, SIGQUIT);
-	if (getppid() != master)
-		exit(WORKER_EXIT_OK);
-	if (proc_creds_drop(creds, err, sizeof(err)) == -1) {
-		log_error("%s", err);
-		exit(WORKER_EXIT_FATAL);
-	}
-	proc_harden();
+	worker_child_start(worker_signal, caught, SIGQUIT, master, creds);
 	if (cf->sched_batch) {
 		/*
 		 * Workers sleep and wake twice a request: as batch tasks
