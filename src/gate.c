@@ -482,8 +482,9 @@ gate_read(struct gate *g, struct gate_conn *c)
 	if (c->h.len > c->h.max_head) {
 		gate_client(c, ip, sizeof(ip));
 		log_info("client %s: bad request (431)", ip);
-		gate_error(g, c, 431);
+		/* counted before the client can see the answer */
 		gate_count(g, &g->st->gate_expired);
+		gate_error(g, c, 431);
 		gate_drop(g, c);
 	}
 }
@@ -630,13 +631,14 @@ gate_expire(struct gate *g, int64_t now)
 			i++;
 			continue;
 		}
+		/* counted before the client can see the answer */
+		gate_count(g, &g->st->gate_expired);
 		if (c->h.len > 0) {
 			gate_client(c, ip, sizeof(ip));
 			log_info("client %s: timed out sending the request "
 			    "head", ip);
 			gate_error(g, c, 408);
 		}
-		gate_count(g, &g->st->gate_expired);
 		gate_drop(g, c);	/* moves the last one to i */
 	}
 	return (int)(next - now);
