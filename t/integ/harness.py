@@ -163,6 +163,18 @@ class Porter:
         with open(self.conf, "w") as f:
             f.write(self.config_text(body, **kw))
 
+    def new_master(self, old):
+        """After USR2: the pid of the new master, once the pid file names
+        one other than old."""
+        def pid():
+            try:
+                with open(self.pidfile) as f:
+                    t = f.read().strip()
+                return int(t) if t and int(t) != old else None
+            except (OSError, ValueError):
+                return None
+        return wait_for(pid, what="new master's pid file")
+
     def _bound_port(self):
         if self.proc.poll() is not None:
             raise AssertionError("porter exited early: " + self.log())
@@ -418,6 +430,14 @@ class PorterTest(unittest.TestCase):
 
     def get(self, path, **kw):
         return get(self.port, path, **kw)
+
+    def admin_port(self):
+        """The port of an [admin] address = 127.0.0.1:0."""
+        return int(re.search(r"listening on [0-9.]+:(\d+) \(admin\)",
+                             self.porter.log()).group(1))
+
+    def admin_get(self, path):
+        return get(self.admin_port(), path)
 
     def client(self):
         return Client(self.port)

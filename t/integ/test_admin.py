@@ -57,19 +57,9 @@ def parse_prometheus(text):
 class AdminTest(PorterTest):
     porter_extra = ""
 
-    def setUp(self):
-        self.admin_listen = True
-        super().setUp()
-        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
-                                            self.porter.log())]
-        self.admin = [p for p in ports if p != self.port][0]
-
     def config_body(self):
         return super().config_body() + \
             "[admin]\naddress = 127.0.0.1:0\n"
-
-    def admin_get(self, path):
-        return harness.get(self.admin, path)
 
     def test_metrics(self):
         for _ in range(3):
@@ -212,17 +202,9 @@ class FailedReloadBackendTest(PorterTest):
     origins = ("o1", "o2")
     expect_errors = r"reload failed"
 
-    def setUp(self):
-        super().setUp()
-        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
-                                            self.porter.log())]
-        self.admin = [p for p in ports if p != self.port][0]
-
     def config_body(self):
         return super().config_body() + \
             "[admin]\naddress = 127.0.0.1:0\n"
-
-    admin_get = AdminTest.admin_get
 
     def test_failed_reload_keeps_backend_table(self):
         for _ in range(8):
@@ -270,10 +252,7 @@ class AdminDeniedTest(PorterTest):
             "[admin]\naddress = 127.0.0.1:0\nallow = 10.0.0.0/8 ::1\n"
 
     def test_403(self):
-        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
-                                            self.porter.log())]
-        admin = [p for p in ports if p != self.port][0]
-        r = harness.get(admin, "/metrics")
+        r = self.admin_get("/metrics")
         self.assertEqual(r.status, 403)
 
 

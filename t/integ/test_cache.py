@@ -626,17 +626,9 @@ class TlsCutTest(PorterTest):
     def setUp(self):
         self.be = TlsCutOrigin(os.path.join(self.certs, "o.pem"),
                                os.path.join(self.certs, "o.key"))
-        try:
-            super().setUp()
-        except Exception:
-            self.be.stop()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.be.stop()
+        # cleanups run after tearDown, and also when setUp fails
+        self.addCleanup(self.be.stop)
+        super().setUp()
 
     def config_body(self):
         return ("[cache]\nsize = 4M\n\n[pool app]\n"

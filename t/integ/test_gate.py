@@ -20,19 +20,12 @@ class GateBase(PorterTest):
     workers = 1
     porter_extra = "client_header_timeout = 2s\nmax_header_size = 1k\n"
 
-    def setUp(self):
-        super().setUp()
-        ports = [int(p) for p in re.findall(r"listening on [0-9.]+:(\d+)",
-                                            self.porter.log())]
-        self.admin = [p for p in ports if p != self.port][0]
-
     def config_body(self):
         return super().config_body() + "[admin]\naddress = 127.0.0.1:0\n"
 
     def gate(self, event):
         # the admin address is served by the same single worker
-        return metric(harness.get(self.admin, "/metrics").body.decode(),
-                      event)
+        return metric(self.admin_get("/metrics").body.decode(), event)
 
     def parked(self, n):
         wait_for(lambda: self.gate("parked") >= n, timeout=10,
@@ -170,16 +163,7 @@ class GateUpgradeTest(GateBase):
         self.parked(2)
         old = self.porter.proc.pid
         self.porter.kill(signal.SIGUSR2)
-        pidfile = self.porter.pidfile
-
-        def new_pid():
-            try:
-                with open(pidfile) as f:
-                    t = f.read().strip()
-            except FileNotFoundError:
-                return None
-            return int(t) if t and int(t) != old else None
-        new = wait_for(new_pid, what="new master's pid file")
+        new = self.porter.new_master(old)
         try:
             os.kill(old, signal.SIGQUIT)
             self.assertEqual(self.porter.proc.wait(30), 0)
@@ -193,7 +177,7 @@ class GateUpgradeTest(GateBase):
             idle.close()
             slow.close()
             os.kill(new, signal.SIGQUIT)
-            wait_for(lambda: not os.path.exists(pidfile),
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
                      what="new master stopped")
 
 

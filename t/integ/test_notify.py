@@ -165,14 +165,7 @@ class UpgradeNotifyTest(NotifyBase):
         old = self.porter.proc.pid
         self.porter.kill(signal.SIGUSR2)
 
-        def new_pid():
-            try:
-                with open(self.porter.pidfile) as f:
-                    pid = int(f.read().strip() or 0)
-            except (OSError, ValueError):
-                return None
-            return pid if pid and pid != old else None
-        new = wait_for(new_pid, what="the new master's pid file")
+        new = self.porter.new_master(old)
         m = self.n.expect(self.ready, "READY=1 of the new master")
         self.assertEqual(m["MAINPID"], str(new))
         os.kill(old, signal.SIGQUIT)

@@ -215,10 +215,7 @@ class UpgradeTest(PorterTest):
         self.porter.kill(signal.SIGUSR2)
         oldbin = self.porter.pidfile + ".oldbin"
         wait_for(lambda: os.path.exists(oldbin), what=".oldbin")
-        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
-                                    else None)(read(self.porter.pidfile)
-                                               .strip()),
-                           what="new master's pid file"))
+        new = self.porter.new_master(old)
         before = load.count()
         wait_for(lambda: load.count() > before + 50, what="progress")
         # the operator retires the old master
@@ -247,10 +244,7 @@ class UpgradeTest(PorterTest):
                  what="reopened access log")
         old = self.porter.proc.pid
         self.porter.kill(signal.SIGUSR2)
-        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
-                                    else None)(read(self.porter.pidfile)
-                                               .strip()),
-                           what="new master's pid file"))
+        new = self.porter.new_master(old)
         try:
             procs = [new] + [int(p) for p in children(new)]
             self.assertGreater(len(procs), 1)
@@ -351,10 +345,7 @@ class CacheUpgradeTest(PorterTest):
         self.assertEqual(self.get(p).header("cache-status"), "porter; hit")
         old = self.porter.proc.pid
         self.porter.kill(signal.SIGUSR2)
-        new = int(wait_for(lambda: (lambda t: t if t and int(t) != old
-                                    else None)(read(self.porter.pidfile)
-                                               .strip()),
-                           what="new master's pid file"))
+        new = self.porter.new_master(old)
         wait_for(lambda: "cache: kept from the previous binary (1 objects)"
                  in self.porter.log(), what="the store taken over")
         try:
@@ -389,16 +380,10 @@ class CacheRollbackUpgradeTest(PorterTest):
     def config_body(self):
         return "[cache]\nsize = 8M\n\n" + super().config_body()
 
-    def new_master(self, old):
-        return int(wait_for(lambda: (lambda t: t if t and int(t) != old
-                                     else None)(read(self.porter.pidfile)
-                                                .strip()),
-                            what="new master's pid file"))
-
     def test_fill_survives_upgrade_after_rollback(self):
         old = self.porter.proc.pid
         self.porter.kill(signal.SIGUSR2)
-        first = self.new_master(old)
+        first = self.porter.new_master(old)
         # roll back: the new master goes, the old one serves on
         os.kill(first, signal.SIGQUIT)
         wait_for(lambda: "upgrade failed" in self.porter.log() and
@@ -410,7 +395,7 @@ class CacheRollbackUpgradeTest(PorterTest):
         c.send(("GET %s HTTP/1.1\r\nHost: test\r\n\r\n" % p).encode())
         self.o["o1"].wait_requests(1)
         self.porter.kill(signal.SIGUSR2)
-        second = self.new_master(old)
+        second = self.porter.new_master(old)
         try:
             wait_for(lambda: self.porter.log().count(
                 "cache: kept from the previous binary") == 2,

@@ -455,17 +455,9 @@ class BackendTlsTest(PorterTest):
 
     def setUp(self):
         self.be = TlsBackend(c("backend.pem"), c("backend.key"))
-        try:
-            super().setUp()
-        except Exception:
-            self.be.stop()
-            raise
-
-    def tearDown(self):
-        try:
-            super().tearDown()
-        finally:
-            self.be.stop()
+        # cleanups run after tearDown, and also when setUp fails
+        self.addCleanup(self.be.stop)
+        super().setUp()
 
     def config_body(self):
         return ("[pool good]\nserver = 127.0.0.1:%d\ntls = on\n"
