@@ -187,3 +187,234 @@ class HealthCheckKeysTest(PorterTest):
         self.assertEqual(set(got), {"status_bad", "body_bad", "slow_bad"},
                          got)
         self.assertEqual(self.get("/bytes/2").status, 200)
+
+
+class CacheKeysTest(PorterTest):
+    """purge_allow, a route without cache = on, and lock_timeout."""
+    workers = 3
+
+    def config_body(self):
+        o = self.o["o1"].hostport
+        return ("[cache]\nsize = 4M\nlock_timeout = 300ms\n"
+                "purge_allow = 10.0.0.0/8\n"
+                "[pool app]\nserver = %s\n"
+                "[route cached]\nhost = cached.test\npool = app\n"
+                "cache = on\n"
+                "[route plain]\npool = app\n" % o)
+
+    def fetches(self):
+        return int(harness.get(self.o["o1"].port, "/hits").body) - 1
+
+    def test_purge_refused_outside_purge_allow(self):
+        """Fails with purge_allow = 127.0.0.0/8 (the PURGE gets 200)."""
+        h = {"Host": "cached.test"}
+        p = "/counter?cc=max-age%3D60"
+        a = self.get(p, headers=h)
+        c = Client(self.port)
+        r = c.request("PURGE", p, headers=h)
+        self.assertEqual(r.status, 403)
+        r = c.request("PURGE", "/counter*", headers=h)
+        self.assertEqual(r.status, 403)
+        c.close()
+        wait_for(lambda: "client 127.0.0.1: PURGE not allowed" in
+                 self.porter.log(), 10, "refusal logged")
+        # still stored
+        self.assertEqual(self.get(p, headers=h).body, a.body)
+
+    def test_route_without_cache_on(self):
+        """Fails with cache = on in the plain route (one fetch, one
+        body)."""
+        p = "/counter?cc=max-age%3D60"
+        plain = [self.get(p, headers={"Host": "plain.test"}).body
+                 for _ in range(3)]
+        self.assertEqual(len(set(plain)), 3, plain)
+        cached = [self.get(p + "&x=1", headers={"Host": "cached.test"})
+                  .body for _ in range(3)]
+        self.assertEqual(len(set(cached)), 1, cached)
+        self.assertEqual(self.fetches(), 4)
+
+    def test_lock_timeout(self):
+        """A request waiting for another's fill goes to the origin on its
+        own after lock_timeout (300 ms) instead of for the whole 2 s fill.
+        Fails with lock_timeout = 5s (one fetch, one body for both)."""
+        h = {"Host": "cached.test"}
+        p = "/counter?cc=max-age%3D60&delay=2000"
+        got = {}
+
+        def first():
+            got["first"] = self.get(p, headers=h).body
+        t = threading.Thread(target=first)
+        t.start()
+        try:
+            self.o["o1"].wait_requests(1, 10)
+            base = self.fetches()
+            t0 = time.monotonic()
+            second = self.get(p, headers=h)
+            took = time.monotonic() - t0
+        finally:
+            t.join(30)
+        self.assertEqual(second.status, 200)
+        self.assertIn(b"fetch", got["first"])
+        # the second request's own fetch, and the poll of fetches() here
+        # (coalesced: only that poll)
+        self.assertEqual(self.fetches() - base, 2)
+        # it waited (at least lock_timeout) and then fetched (2 s more)
+        self.assertGreaterEqual(took, 2.2)
+
+
+class ClientTimeoutsTest(PorterTest):
+    """client_body_timeout, send_timeout, tunnel_timeout; connect_timeout
+    of a pool.  Each fails when its value is raised to a minute (nothing
+    happens within the test's bound)."""
+    workers = 2
+    porter_extra = ("client_body_timeout = 500ms\nsend_timeout = 500ms\n"
+                    "tunnel_timeout = 1s\n")
+
+    def config_body(self):
+        # a listener whose accept queue is full: a SYN to it is dropped,
+        # so connecting hangs until connect_timeout
+        self.full = socket.socket()
+        self.addCleanup(self.full.close)
+        self.full.bind(("127.0.0.1", 0))
+        self.full.listen(0)
+        self.fillers = []
+        for _ in range(3):
+            s = socket.socket()
+            s.setblocking(False)
+            try:
+                s.connect(self.full.getsockname())
+            except BlockingIOError:
+                pass
+            self.fillers.append(s)
+            self.addCleanup(s.close)
+        return ("[pool app]\nserver = %s\n"
+                "[pool hang]\nserver = 127.0.0.1:%d\nconnect_timeout = 300ms\n"
+                "retries = 0\n"
+                "[route hang]\npath = /hang-connect\npool = hang\n"
+                "[route app]\npool = app\n" %
+                (self.o["o1"].hostport, self.full.getsockname()[1]))
+
+    def test_client_body_timeout(self):
+        c = Client(self.port, timeout=10)
+        t0 = time.monotonic()
+        c.send(b"POST /echo HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n"
+               b"\r\n0123456789")
+        r = c.read_response()
+        self.assertEqual(r.status, 408)
+        self.assertTrue(c.closed(10))
+        self.assertLess(time.monotonic() - t0, 8)
+        c.close()
+
+    def test_send_timeout(self):
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        s.connect(("127.0.0.1", self.port))
+        s.sendall(b"GET /bytes/100000000 HTTP/1.1\r\nHost: x\r\n\r\n")
+        # never read: porter's writes block, and after send_timeout it
+        # gives up; the access log has the request with what was sent
+        try:
+            line = wait_for(lambda: [l for l in self.porter.access()
+                                     if "/bytes/100000000" in l], 10,
+                            "the stalled response given up")
+        finally:
+            s.close()
+        sent = int(re.search(r'" 200 (\d+)', line[0]).group(1))
+        self.assertLess(sent, 100000000)
+
+    def test_tunnel_timeout(self):
+        c = Client(self.port, timeout=10)
+        c.send(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"
+               b"Connection: Upgrade\r\n\r\n")
+        r = c.read_response()
+        self.assertEqual(r.status, 101)
+        c.send(b"ping")
+        while len(c.buf) < 4:
+            c._fill()
+        self.assertEqual(c.buf, b"ping")
+        t0 = time.monotonic()
+        self.assertTrue(c.closed(10))
+        self.assertGreaterEqual(time.monotonic() - t0, 0.8)
+        c.close()
+
+    def test_connect_timeout(self):
+        t0 = time.monotonic()
+        r = self.get("/hang-connect")
+        self.assertIn(r.status, (502, 504))
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertEqual(self.get("/bytes/3").body, b"012")
+
+
+class UnixHandler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self):
+        body = ("unix origin %s\n" % self.path).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def address_string(self):
+        return "unix"
+
+    def log_message(self, *a):
+        pass
+
+
+class UnixServer(socketserver.ThreadingMixIn, socketserver.UnixStreamServer):
+    daemon_threads = True
+
+
+def unix_origin(test, path):
+    srv = UnixServer(path, UnixHandler)
+    th = threading.Thread(target=srv.serve_forever, daemon=True)
+    th.start()
+
+    def stop():
+        srv.shutdown()
+        srv.server_close()
+    test.addCleanup(stop)
+    return srv
+
+
+class UnixServerTest(PorterTest):
+    """server = unix:PATH.  Fails when the path is not the one the origin
+    listens on (502)."""
+    origins = ()
+
+    def config_body(self):
+        self.sock = os.path.join(self.tmp, "origin.sock")
+        unix_origin(self, self.sock)
+        return "[pool app]\nserver = unix:%s\n" % self.sock
+
+    def test_requests_over_unix_socket(self):
+        c = self.client()
+        for i in range(3):
+            r = c.request(path="/u%d" % i)
+            self.assertEqual((r.status, r.body),
+                             (200, b"unix origin /u%d\n" % i))
+        c.close()
+
+
+class IPv6ListenerTest(PorterTest):
+    """address = [::1]:0 next to the IPv4 one.  Fails without the IPv6
+    address (no such listener in the log)."""
+    listen_extra = "address = [::1]:0\n"
+
+    def setUp(self):
+        try:
+            s = socket.socket(socket.AF_INET6)
+            s.bind(("::1", 0))
+            s.close()
+        except OSError:
+            self.skipTest("no IPv6 loopback")
+        super().setUp()
+
+    def test_served_on_ipv6(self):
+        port = int(re.search(r"listening on \[::1\]:(\d+)",
+                             self.porter.log()).group(1))
+        c = Client(port, host="::1")
+        r = c.request(path="/headers")
+        self.assertEqual(r.status, 200)
+        self.assertIn(b"X-Forwarded-For: ::1", r.body)
+        c.close()
