@@ -39,6 +39,13 @@ def wait_for(cond, timeout=20.0, what="condition"):
         delay = min(delay * 2, 0.1)
 
 
+def sanitized():
+    """True when the porter under test was built with AddressSanitizer
+    (its runtime is linked in), as make check --enable-sanitizers does."""
+    with open(PORTER, "rb") as f:
+        return b"__asan_init" in f.read()
+
+
 def dead_port(test):
     """A loopback port where a connect is refused for as long as test
     runs: bound and never listening, so no other process (nor an

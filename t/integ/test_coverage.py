@@ -418,3 +418,221 @@ class IPv6ListenerTest(PorterTest):
         self.assertEqual(r.status, 200)
         self.assertIn(b"X-Forwarded-For: ::1", r.body)
         c.close()
+
+
+class HardeningTest(PorterTest):
+    """Every child of the master (workers, the gate, the checker) runs
+    with no_new_privs and no core dumps.  Fails when proc_harden() does
+    not run in a child (checked by removing its call from
+    worker_child_start)."""
+    pool_extra = "health_check = tcp\nhealth_interval = 1s\n"
+
+    def setUp(self):
+        # porter starts with the core limit as high as it may go, so a
+        # child's 0 is its own doing
+        import resource
+        soft, hard = resource.getrlimit(resource.RLIMIT_CORE)
+        self.addCleanup(resource.setrlimit, resource.RLIMIT_CORE,
+                        (soft, hard))
+        resource.setrlimit(resource.RLIMIT_CORE, (hard, hard))
+        self.core_allowed = hard != 0
+        super().setUp()
+
+    def test_no_new_privs_no_core(self):
+        self.assertEqual(self.get("/bytes/1").status, 200)
+        pids = wait_for(lambda: len(children(self.porter)) >= 4 and
+                        children(self.porter), 10,
+                        "two workers, the gate and the checker")
+        for pid in pids:
+            self.assertEqual(status_field(pid, "NoNewPrivs"), "1", pid)
+            with open("/proc/%s/limits" % pid) as f:
+                core = [l for l in f if l.startswith("Max core file size")]
+            self.assertEqual(core[0].split()[4:6], ["0", "0"], core)
+        # the master itself is not confined: it keeps what it was given
+        self.assertEqual(status_field(self.porter.proc.pid, "NoNewPrivs"),
+                         status_field(os.getpid(), "NoNewPrivs"))
+        if self.core_allowed:
+            with open("/proc/%d/limits" % self.porter.proc.pid) as f:
+                self.assertNotIn(" 0 ", [l for l in f if l.startswith(
+                    "Max core file size")][0][26:40])
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class ChrootTest(PorterTest):
+    """chroot = DIR: a worker's root is DIR, and the Unix socket of a
+    server is looked up inside it.  Fails without the chroot key (the
+    path /origin.sock does not exist outside: 502)."""
+    origins = ()
+
+    def config_body(self):
+        self.root = os.path.join(self.tmp, "root")
+        os.mkdir(self.root)
+        unix_origin(self, os.path.join(self.root, "origin.sock"))
+        self.porter_extra = "chroot = %s\n" % self.root
+        return "[pool app]\nserver = unix:/origin.sock\n"
+
+    def test_workers_confined(self):
+        r = self.get("/in-root")
+        self.assertEqual((r.status, r.body), (200, b"unix origin /in-root\n"))
+        for pid in worker_fds(self.porter):
+            self.assertEqual(os.readlink("/proc/%s/root" % pid), self.root)
+        self.assertEqual(os.readlink("/proc/%d/root" % self.porter.proc.pid),
+                         "/")
+
+
+@unittest.skipUnless(os.geteuid() == 0, "needs root")
+class SyslogTest(unittest.TestCase):
+    """error_log = syslog with syslog_facility: the messages reach the
+    socket at /dev/log with the facility's priority.  porter runs in a
+    mount namespace whose /dev/log is a datagram socket bound here.
+    Fails with error_log = stderr (nothing arrives) or with the
+    facility ignored (<29>, daemon.notice, instead of <157>)."""
+
+    def test_messages_with_facility(self):
+        tmp = tempfile.mkdtemp(prefix="porter-test.")
+        self.addCleanup(shutil.rmtree, tmp, True)
+        o = Origin("s")
+        self.addCleanup(o.stop)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.addCleanup(sock.close)
+        sock.bind(os.path.join(tmp, "log.sock"))
+        sock.settimeout(0.2)
+        conf = os.path.join(tmp, "p.ini")
+        pidf = os.path.join(tmp, "p.pid")
+        with open(conf, "w") as f:
+            f.write("[porter]\nworkers = 1\nuser = root\npid_file = %s\n"
+                    "error_log = syslog\nsyslog_facility = local3\n"
+                    "[listen a]\naddress = 127.0.0.1:0\n"
+                    "[pool p]\nserver = %s\n" % (pidf, o.hostport))
+        script = ('set -e; T=$1; mkdir "$T/dev"; mount --bind /dev "$T/dev";'
+                  'mount -t tmpfs -o mode=0755 porter-test /dev;'
+                  'for f in "$T"/dev/*; do ln -s "$f" /dev/; done;'
+                  'ln -s "$T/log.sock" /dev/log; exec "$2" -c "$3"')
+        r = subprocess.run(["unshare", "-m", "--propagation", "private",
+                            "sh", "-c", script, "sh", tmp, harness.PORTER,
+                            conf], capture_output=True, timeout=60,
+                           stdin=subprocess.DEVNULL)
+        if r.returncode != 0 and b"unshare" in r.stderr:
+            self.skipTest("no mount namespace")
+        self.assertEqual(r.returncode, 0, r.stderr)
+        def read_pid():
+            try:
+                with open(pidf) as f:
+                    return f.read().strip()
+            except OSError:
+                return None
+        pid = int(wait_for(read_pid, what="pid file"))
+
+        def stop():
+            try:
+                os.kill(pid, 15 if os.path.exists(pidf) else 9)
+            except ProcessLookupError:
+                pass
+        self.addCleanup(stop)
+        got = []
+
+        def heard(what):
+            try:
+                while True:
+                    got.append(sock.recv(4096).decode(errors="replace"))
+            except socket.timeout:
+                pass
+            return any(what in m for m in got)
+        wait_for(lambda: heard("porter started"), 15, "syslog message")
+        port = int(re.search(r"listening on 127\.0\.0\.1:(\d+)",
+                             "".join(got)).group(1))
+        self.assertEqual(harness.get(port, "/bytes/2").body, b"01")
+        os.kill(pid, 3)
+        wait_for(lambda: heard("porter stopped"), 15, "stop message")
+        started = [m for m in got if "porter started" in m][0]
+        # local3 (19) * 8 + notice (5); the ident and pid of the master
+        self.assertRegex(started, r"^<157>.*porter\[%d\]: " % pid)
+        self.assertFalse([m for m in got if harness.BAD_LOG.search(m)],
+                         got)
+
+
+class TlsSeccompTest(PorterTest):
+    """seccomp = on while the workers terminate TLS, relay a tunnel and
+    answer the admin listener: a system call outside the allow-list
+    kills the worker (SIGSYS), the master logs it as an error and the
+    request fails.  Shown to fail by leaving a call the TLS handshake
+    needs out of the allow-list in sandbox.c."""
+    workers = 2
+    porter_extra = "seccomp = on\n"
+
+    def setUp(self):
+        self.certdir = tempfile.mkdtemp(prefix="porter-certs.")
+        self.addCleanup(shutil.rmtree, self.certdir, True)
+        self.cert = os.path.join(self.certdir, "c.pem")
+        self.key = os.path.join(self.certdir, "c.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                        "-nodes", "-keyout", self.key, "-out", self.cert,
+                        "-days", "2", "-subj", "/CN=seccomp.test"],
+                       check=True, capture_output=True, timeout=60)
+        super().setUp()
+
+    def config_body(self):
+        return ("[listen tls]\naddress = 127.0.0.1:0\n"
+                "tls_certificate = %s\ntls_key = %s\n"
+                "[admin]\naddress = 127.0.0.1:0\n" % (self.cert, self.key) +
+                super().config_body())
+
+    def tls_port(self):
+        ports = re.findall(r"listening on 127\.0\.0\.1:(\d+)(?! \(admin\))$",
+                           self.porter.log(), re.M)
+        return [int(p) for p in ports if int(p) != self.port][0]
+
+    def tls(self):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        raw = socket.create_connection(("127.0.0.1", self.tls_port()), 10)
+        s = ctx.wrap_socket(raw, server_hostname="seccomp.test")
+        s.settimeout(10)
+        return s
+
+    def test_tls_tunnel_admin(self):
+        for _ in range(3):
+            s = self.tls()
+            s.sendall(b"GET /bytes/100000 HTTP/1.1\r\nHost: x\r\n"
+                      b"Connection: close\r\n\r\n")
+            data = b""
+            while True:
+                d = s.recv(65536)
+                if not d:
+                    break
+                data += d
+            s.close()
+            self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:60])
+            self.assertTrue(data.endswith(pattern(100000)))
+        # a tunnel, plain and over TLS
+        for s in (socket.create_connection(("127.0.0.1", self.port), 10),
+                  self.tls()):
+            s.settimeout(10)
+            s.sendall(b"GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket"
+                      b"\r\nConnection: Upgrade\r\n\r\n")
+            got = b""
+            while b"\r\n\r\n" not in got:
+                d = s.recv(4096)
+                self.assertTrue(d)
+                got += d
+            self.assertTrue(got.startswith(b"HTTP/1.1 101"), got[:60])
+            got = got.partition(b"\r\n\r\n")[2]
+            s.sendall(b"x" * 5000)
+            while len(got) < 5000:
+                d = s.recv(65536)
+                self.assertTrue(d)
+                got += d
+            s.close()
+        for path in ("/status", "/metrics", "/status?format=text"):
+            self.assertEqual(self.admin_get(path).status, 200, path)
+        self.assertNotIn("killed by signal", self.porter.log())
+        pids = list(worker_fds(self.porter))
+        if harness.sanitized():
+            self.assertIn("seccomp is off in a sanitizer build",
+                          self.porter.log())
+            return
+        self.assertNotIn("seccomp is off", self.porter.log())
+        for pid in pids:
+            self.assertEqual(status_field(pid, "Seccomp"), "2", pid)
