@@ -472,10 +472,38 @@ fail:
 	return -1;
 }
 
+/* SSL ex_data index of a backend connection's session slot (void **) */
+static int	tls_slot_idx = -1;
+
+/*
+ * A new session toward a backend: at the end of a TLS 1.2 handshake, or
+ * when a TLS 1.3 server's ticket arrives, which is after the handshake
+ * (the session SSL_connect leaves then cannot be resumed).  Kept in the
+ * connection's slot; returning 1 keeps our reference.
+ */
+static int
+tls_new_session(SSL *ssl, SSL_SESSION *s)
+{
+	void	**slot = SSL_get_ex_data(ssl, tls_slot_idx);
+
+	if (slot == NULL || !SSL_SESSION_is_resumable(s))
+		return 0;
+	if (*slot != NULL)
+		tls_session_free(*slot);
+	*slot = s;
+	return 1;
+}
+
 int
 tls_client_ctx(struct pool_config *pc, char *err, size_t errlen)
 {
 	SSL_CTX	*ctx;
+
+	if (tls_slot_idx == -1 && (tls_slot_idx = SSL_get_ex_new_index(0,
+	    NULL, NULL, NULL, NULL)) == -1) {
+		tls_err(err, errlen, "SSL_get_ex_new_index", NULL);
+		return -1;
+	}
 
 	if ((ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		tls_err(err, errlen, "SSL_CTX_new", NULL);
@@ -492,6 +520,7 @@ tls_client_ctx(struct pool_config *pc, char *err, size_t errlen)
 	SSL_CTX_set_read_ahead(ctx, 1);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT |
 	    SSL_SESS_CACHE_NO_INTERNAL_STORE);
+	SSL_CTX_sess_set_new_cb(ctx, tls_new_session);
 	(void)SSL_CTX_set_alpn_protos(ctx, (const unsigned char *)
 	    "\x08http/1.1", 9);
 	if (pc->tls_verify) {
@@ -597,21 +626,14 @@ tls_connect(int fd, void *client_ctx, const char *name, void **session)
 		(void)SSL_set1_host(ssl, name);
 	if (*session != NULL)
 		(void)SSL_set_session(ssl, *session);
+	/* new sessions go to *session as they come (tls_new_session) */
+	(void)SSL_set_ex_data(ssl, tls_slot_idx, session);
 	errno = 0;
 	if ((rc = SSL_connect(ssl)) != 1) {
 		log_warnx("upstream %s: TLS handshake failed: %s", name,
 		    tls_reason(rc, ssl, why, sizeof(why)));
 		SSL_free(ssl);
 		return NULL;
-	}
-	if (!SSL_session_reused(ssl)) {
-		SSL_SESSION	*s = SSL_get1_session(ssl);
-
-		if (s != NULL && SSL_SESSION_is_resumable(s)) {
-			tls_session_free(*session);
-			*session = s;
-		} else
-			SSL_SESSION_free(s);
 	}
 	return ssl;
 }

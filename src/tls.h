@@ -38,8 +38,9 @@ void	tls_keys_rotate(void);
 void	*tls_accept(int fd, void *server_ctx, const char *client);
 /*
  * Handshake as a client toward a backend, offering *session (a previous
- * one to resume) and keeping the new one there.  NULL on failure (logged
- * at warn level).
+ * one to resume) and keeping the new ones there as they come, also after
+ * the handshake (TLS 1.3 tickets): *session must outlive the connection.
+ * NULL on failure (logged at warn level).
  */
 void	*tls_connect(int fd, void *client_ctx, const char *name,
 	    void **session);

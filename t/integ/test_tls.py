@@ -419,14 +419,29 @@ class ConfigErrorsTest(unittest.TestCase):
 
 
 class TlsBackend:
-    """A tiny HTTPS origin (Python's ssl) on 127.0.0.1, port 0."""
+    """A tiny HTTPS origin (Python's ssl) on 127.0.0.1, port 0.  It asks
+    for client certificates of ca.pem (optional), keeps whether each
+    connection resumed a session (self.resumed, one entry a connection)
+    and answers /cert... with the subject of the client's certificate."""
 
     def __init__(self, cert, key):
+        outer = self
+        self.resumed = []
+
         class H(http.server.BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
 
+            def setup(self):
+                super().setup()
+                outer.resumed.append(self.connection.session_reused)
+
             def do_GET(self):
                 body = b"tls origin\n"
+                if self.path.startswith("/cert"):
+                    peer = self.connection.getpeercert() or {}
+                    body = ("client %s\n" % dict(
+                        x[0] for x in peer.get("subject", ())).get(
+                            "commonName", "none")).encode()
                 self.send_response(200)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
@@ -437,6 +452,8 @@ class TlsBackend:
         self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
+        ctx.load_verify_locations(c("ca.pem"))
+        ctx.verify_mode = ssl.CERT_OPTIONAL
         self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
                                             server_side=True)
         self.port = self.httpd.server_address[1]
@@ -466,11 +483,23 @@ class BackendTlsTest(PorterTest):
                 "tls_ca_file = %s\nretries = 0\n"
                 "[pool name]\nserver = 127.0.0.1:%d\ntls = on\n"
                 "tls_ca_file = %s\ntls_server_name = backend.test\n"
+                "[pool noverify]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\ntls_verify = off\n"
+                "[pool resume]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\nkeepalive = 0\n"
+                "[pool cert]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_ca_file = %s\ntls_certificate = %s\ntls_key = %s\n"
                 "[route good]\npath = /good\npool = good\n"
                 "[route wrong]\npath = /wrong\npool = wrongca\n"
-                "[route name]\npath = /name\npool = name\n" %
+                "[route name]\npath = /name\npool = name\n"
+                "[route noverify]\npath = /noverify\npool = noverify\n"
+                "[route resume]\npath = /resume\npool = resume\n"
+                "[route certnone]\npath = /certnone\npool = good\n"
+                "[route cert]\npath = /cert\npool = cert\n" %
                 (self.be.port, c("ca.pem"), self.be.port, c("otherca.pem"),
-                 self.be.port, c("ca.pem")))
+                 self.be.port, c("ca.pem"), self.be.port, c("otherca.pem"),
+                 self.be.port, c("ca.pem"), self.be.port, c("ca.pem"),
+                 c("client.pem"), c("client.key")))
 
     def test_verified_and_refused(self):
         r = self.get("/good")
@@ -480,11 +509,38 @@ class BackendTlsTest(PorterTest):
         r = self.get("/wrong")
         self.assertEqual(r.status, 502)
         self.assertIn("TLS handshake failed", self.porter.log())
-        # keep-alive and reuse toward the TLS backend
+
+    def test_keepalive_to_backend(self):
+        # five requests on one client connection (one worker): one TLS
+        # connection at the origin.  Fails with keepalive = 0 in the pool.
         cl = harness.Client(self.port)
         for _ in range(5):
             self.assertEqual(cl.request(path="/good").status, 200)
         cl.close()
+        self.assertEqual(len(self.be.resumed), 1, self.be.resumed)
+
+    def test_session_resumed(self):
+        # a new connection for every request (keepalive = 0): after the
+        # first of each worker, the saved session is resumed.  Fails when
+        # porter does not keep (or offer) the session.
+        for _ in range(8):
+            self.assertEqual(self.get("/resume").status, 200)
+        self.assertEqual(len(self.be.resumed), 8)
+        self.assertGreaterEqual(sum(self.be.resumed), 8 - self.workers,
+                                self.be.resumed)
+
+    def test_verify_off(self):
+        # a certificate of an authority porter does not know: refused by
+        # default (/wrong), taken with tls_verify = off.  Fails without
+        # the key (502).
+        r = self.get("/noverify")
+        self.assertEqual((r.status, r.body), (200, b"tls origin\n"))
+
+    def test_client_certificate(self):
+        # the pool's tls_certificate is presented; the origin reads its
+        # subject.  Fails without the key ("client none").
+        self.assertEqual(self.get("/cert").body, b"client client one\n")
+        self.assertEqual(self.get("/certnone").body, b"client none\n")
 
 
 if __name__ == "__main__":
