@@ -632,10 +632,13 @@ config_compress_types(struct config_parse *p, struct compress_config *cc,
 	for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
 	    tok = strtok_r(NULL, " \t,", &save)) {
 		slash = strchr(tok, '/');
+		/* a star only as the whole subtype */
 		if (slash == NULL || slash == tok || slash[1] == '\0' ||
 		    !config_field_name(tok, (size_t)(slash - tok)) ||
+		    memchr(tok, '*', (size_t)(slash - tok)) != NULL ||
 		    (strcmp(slash + 1, "*") != 0 &&
-		    !config_field_name(slash + 1, strlen(slash + 1)))) {
+		    (!config_field_name(slash + 1, strlen(slash + 1)) ||
+		    strchr(slash + 1, '*') != NULL))) {
 			config_error(p, p->lineno, "compression_types: \"%s\" "
 			    "is not a media type (type/subtype or type/*)",
 			    tok);
