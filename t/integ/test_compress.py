@@ -409,6 +409,22 @@ class CompressCacheTest(PorterTest):
         self.assertIsNone(r.header("content-encoding"))
         self.assertEqual(r.body, pattern(100))
 
+    def test_cut_short_is_not_stored(self):
+        # the origin ends after half its Content-Length: the client's
+        # compressed answer ends without its last chunk, the connection
+        # closes, and nothing is stored
+        p = "/abort/40000?cc=max-age%3D60"
+        for _ in range(2):
+            c = Client(self.port)
+            try:
+                with self.assertRaises(EOFError):
+                    c.request(path=p, headers={"Accept-Encoding": "gzip"})
+            finally:
+                c.close()
+        self.assertEqual(self.fetches(), 2)
+        r = harness.get(self.port, "/bytes/100?cc=max-age%3D60")
+        self.assertEqual(r.status, 200)
+
     def test_identity_first_then_compressed_hit(self):
         p = "/chunked/5000?cc=max-age%3D60"
         r = harness.get(self.port, p)
