@@ -111,6 +111,37 @@ admin_gate_metrics(struct admin_out *o, struct stats_shm *st)
 	    (unsigned long long)atomic_load(&st->gate_lost));
 }
 
+/* Response compression: answers by coding, and the bytes it saved. */
+static void
+admin_compress_metrics(struct admin_out *o, struct stats_shm *st)
+{
+	uint64_t	 in = atomic_load(&st->compress_in);
+	uint64_t	 out = atomic_load(&st->compress_out);
+	uint64_t	 saved = atomic_load(&st->compress_saved);
+
+	admin_put(o, "# HELP porter_compressed_total Responses compressed, by "
+	    "content-coding.\n# TYPE porter_compressed_total counter\n"
+	    "porter_compressed_total{coding=\"gzip\"} %llu\n"
+	    "porter_compressed_total{coding=\"br\"} %llu\n"
+	    "porter_compressed_total{coding=\"zstd\"} %llu\n",
+	    (unsigned long long)atomic_load(&st->compressed[1]),
+	    (unsigned long long)atomic_load(&st->compressed[2]),
+	    (unsigned long long)atomic_load(&st->compressed[3]));
+	admin_put(o, "# HELP porter_compression_in_bytes_total Body bytes "
+	    "compressed (whole responses).\n"
+	    "# TYPE porter_compression_in_bytes_total counter\n"
+	    "porter_compression_in_bytes_total %llu\n"
+	    "# HELP porter_compression_out_bytes_total What those bytes "
+	    "became.\n# TYPE porter_compression_out_bytes_total counter\n"
+	    "porter_compression_out_bytes_total %llu\n"
+	    "# HELP porter_compression_saved_bytes_total Bytes compression "
+	    "saved (in - out of each response that got smaller).\n"
+	    "# TYPE porter_compression_saved_bytes_total counter\n"
+	    "porter_compression_saved_bytes_total %llu\n",
+	    (unsigned long long)in, (unsigned long long)out,
+	    (unsigned long long)saved);
+}
+
 static void
 admin_metrics(struct admin_out *o)
 {
@@ -132,6 +163,7 @@ admin_metrics(struct admin_out *o)
 	    "porter_connections_total %llu\n",
 	    (unsigned long long)atomic_load(&st->connections));
 	admin_gate_metrics(o, st);
+	admin_compress_metrics(o, st);
 	admin_put(o, "# HELP porter_reloads_total Successful configuration "
 	    "reloads.\n# TYPE porter_reloads_total counter\n"
 	    "porter_reloads_total %llu\n",

@@ -14,13 +14,14 @@
 enum alog_var {
 	AV_CLIENT = 0, AV_TIME, AV_METHOD, AV_URI, AV_PROTOCOL, AV_STATUS,
 	AV_BYTES, AV_REFERER, AV_AGENT, AV_HOST, AV_UPSTREAM,
-	AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE, AV_TIME_ISO, AV_NVARS
+	AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE, AV_TIME_ISO,
+	AV_COMPRESSION, AV_NVARS
 };
 
 static const char *const alog_vars[AV_NVARS] = {
 	"client", "time", "method", "uri", "protocol", "status", "bytes",
 	"referer", "user_agent", "host", "upstream", "upstream_time",
-	"request_time", "cache", "time_iso8601"
+	"request_time", "cache", "time_iso8601", "compression"
 };
 
 #define ALOG_MAX_PARTS	64
@@ -306,6 +307,9 @@ alog_var(struct alog_line *l, int v, const struct alog_entry *e,
 	case AV_CACHE:
 		alog_str(l, e->cache != NULL ? e->cache : "-");
 		break;
+	case AV_COMPRESSION:
+		alog_str(l, e->compression != NULL ? e->compression : "-");
+		break;
 	}
 }
 
@@ -315,7 +319,8 @@ alog_json(struct alog_line *l, const struct alog_entry *e, const char *tiso)
 	static const int order[] = {
 		AV_TIME_ISO, AV_CLIENT, AV_METHOD, AV_URI, AV_PROTOCOL,
 		AV_STATUS, AV_BYTES, AV_HOST, AV_REFERER, AV_AGENT,
-		AV_UPSTREAM, AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE
+		AV_UPSTREAM, AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE,
+		AV_COMPRESSION
 	};
 	size_t	 i;
 	int	 v, number;

@@ -94,6 +94,11 @@ const struct cfg_key config_keys[] = {
 	{ S_PORTER, "client_min_rate", T_UINT, P(client_min_rate), 0,
 	    100000000 },
 	{ S_PORTER, "seccomp", T_BOOL, P(seccomp), 0, 0 },
+	{ S_PORTER, "compression", T_BOOL, P(compress.on), 0, 0 },
+	{ S_PORTER, "compression_types", T_SPECIAL, 0, 0, 0 },
+	{ S_PORTER, "compression_min_length", T_SIZE, P(compress.min_length),
+	    0, 0 },
+	{ S_PORTER, "compression_level", T_UINT, P(compress.level), 1, 9 },
 	{ S_PORTER, "park_after", T_DURATION, P(park_after), 0, 0 },
 	{ S_PORTER, "max_connections", T_UINT, P(max_connections), 64,
 	    1000000 },
@@ -158,6 +163,11 @@ const struct cfg_key config_keys[] = {
 	{ S_ROUTE, "read_timeout", T_DURATION, R(read_timeout), 1, 0 },
 
 	{ S_ROUTE, "cache", T_BOOL, R(cache), 0, 0 },
+	{ S_ROUTE, "compression", T_BOOL, R(compress.on), 0, 0 },
+	{ S_ROUTE, "compression_types", T_SPECIAL, 0, 0, 0 },
+	{ S_ROUTE, "compression_min_length", T_SIZE, R(compress.min_length),
+	    0, 0 },
+	{ S_ROUTE, "compression_level", T_UINT, R(compress.level), 1, 9 },
 	{ S_ROUTE, "allow", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "deny", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "allow_methods", T_SPECIAL, 0, 0, 0 },
@@ -393,6 +403,8 @@ cfg_section(struct config_parse *p, const char *hdr)
 		snprintf(((struct route_config *)p->obj)->name,
 		    CONFIG_NAME_MAX, "%s", name);
 		((struct route_config *)p->obj)->line = p->lineno;
+		config_compress_defaults(&((struct route_config *)
+		    p->obj)->compress);
 		p->sec = S_ROUTE;
 	} else
 		config_error(p, p->lineno, "unknown section [%s]", hdr);
@@ -756,6 +768,9 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 			config_list_add(&p->c->hide_headers,
 			    &p->c->nhide_headers, tok);
 		free(dup);
+	} else if (strcmp(name, "compression_types") == 0) {
+		config_compress_types(p, p->sec == S_ROUTE ? &((struct
+		    route_config *)p->obj)->compress : &p->c->compress, value);
 	} else if (p->sec == S_PORTER && strcmp(name, "error_page") == 0) {
 		config_error_page(p, value);
 	} else if (p->sec == S_ROUTE && config_route_special(p, p->obj, name,
@@ -1110,6 +1125,7 @@ cfg_validate(struct config_parse *p)
 	/* no object may take more than a quarter of the store */
 	if (c->cache.max_object_size > c->cache.size / 4)
 		c->cache.max_object_size = c->cache.size / 4;
+	config_compress_check(p);
 	for (i = 0; i < c->nroutes; i++)
 		if (c->routes[i].cache && c->cache.line == 0)
 			config_error(p, c->routes[i].line, "[route %s] has cache "
@@ -1213,6 +1229,7 @@ cfg_defaults(const char *path)
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;
 	c->cache.pass_ttl = 10000;
+	config_compress_defaults(&c->compress);
 	return c;
 }
 
@@ -1338,10 +1355,12 @@ config_free(struct config *c)
 		free(r->req_add);
 		free(r->resp_add);
 		free(r->return_url);
+		cfg_list_free(r->compress.types, r->compress.ntypes);
 	}
 	free(c->routes);
 	free(c->admin.addrs);
 	cfg_list_free(c->hide_headers, c->nhide_headers);
+	cfg_list_free(c->compress.types, c->compress.ntypes);
 	for (i = 0; i < c->nerror_pages; i++)
 		free(c->error_pages[i].body);
 	free(c->error_pages);

@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "compress_neg.h"
 #include "util.h"
 
 #define CONFIG_NAME_MAX	64
@@ -164,6 +165,7 @@ struct route_config {
 	int		 connect_timeout;	/* 0: the pool's */
 	int		 read_timeout;
 	int		 cache;			/* use the [cache] */
+	struct compress_config compress;	/* compression* keys */
 	/* filters */
 	struct cidr	*allow;			/* none: everyone */
 	size_t		 nallow;
@@ -278,6 +280,7 @@ struct config {
 	unsigned	 max_connections;	/* held, gate and workers */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
+	struct compress_config compress;	/* with no [route] */
 
 	struct listen_config *listens;
 	size_t		 nlistens;

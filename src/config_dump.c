@@ -54,6 +54,10 @@ config_dump_table(FILE *fp, enum config_section sec, const void *obj)
 		k = &config_keys[i];
 		if (k->section != sec || k->type == T_SPECIAL)
 			continue;
+		/* [porter]'s compression keys are an error beside routes */
+		if (sec == S_PORTER && ((const struct config *)obj)->nroutes >
+		    0 && strncmp(k->name, "compression", 11) == 0)
+			continue;
 		field = (const char *)obj + k->offset;
 		switch (k->type) {
 		case T_UINT:

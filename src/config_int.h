@@ -93,5 +93,10 @@ int	 config_route_special(struct config_parse *, struct route_config *,
 	    const char *name, const char *value);
 void	 config_error_page(struct config_parse *, const char *value);
 void	 config_ring(struct pool_config *);
+/* The compression* keys: defaults, the type list, the checks at the end. */
+void	 config_compress_defaults(struct compress_config *);
+void	 config_compress_types(struct config_parse *,
+	    struct compress_config *, const char *value);
+void	 config_compress_check(struct config_parse *);
 
 #endif /* CONFIG_INT_H */

@@ -597,3 +597,78 @@ config_ring(struct pool_config *pc)
 	qsort(pc->ring, pc->nring, sizeof(*pc->ring), config_ring_cmp);
 }
 
+
+/* The issue's defaults: off; the common text types; 256 bytes; level 6. */
+void
+config_compress_defaults(struct compress_config *cc)
+{
+	static const char *const types[] = {
+		"text/html", "text/css", "application/javascript",
+		"application/json", "image/svg+xml"
+	};
+	size_t	 i;
+
+	cc->on = 0;
+	cc->min_length = 256;
+	cc->level = 6;
+	for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
+		config_list_add(&cc->types, &cc->ntypes, types[i]);
+}
+
+/* compression_types = TYPE ...: replaces the default list. */
+void
+config_compress_types(struct config_parse *p, struct compress_config *cc,
+    const char *value)
+{
+	char	*dup, *tok, *save = NULL, *s, *slash;
+	size_t	 i;
+
+	for (i = 0; i < cc->ntypes; i++)
+		free(cc->types[i]);
+	free(cc->types);
+	cc->types = NULL;
+	cc->ntypes = 0;
+	dup = config_strdup(value);
+	for (tok = strtok_r(dup, " \t,", &save); tok != NULL;
+	    tok = strtok_r(NULL, " \t,", &save)) {
+		slash = strchr(tok, '/');
+		/* a star only as the whole subtype */
+		if (slash == NULL || slash == tok || slash[1] == '\0' ||
+		    !config_field_name(tok, (size_t)(slash - tok)) ||
+		    memchr(tok, '*', (size_t)(slash - tok)) != NULL ||
+		    (strcmp(slash + 1, "*") != 0 &&
+		    (!config_field_name(slash + 1, strlen(slash + 1)) ||
+		    strchr(slash + 1, '*') != NULL))) {
+			config_error(p, p->lineno, "compression_types: \"%s\" "
+			    "is not a media type (type/subtype or type/*)",
+			    tok);
+			continue;
+		}
+		for (s = tok; *s != '\0'; s++)
+			*s = (char)tolower((unsigned char)*s);
+		config_list_add(&cc->types, &cc->ntypes, tok);
+	}
+	free(dup);
+	if (cc->ntypes == 0)
+		config_error(p, p->lineno, "compression_types: no type given");
+}
+
+/*
+ * [porter]'s compression keys are for a configuration without routes, as
+ * the cache's on/off is: with routes each [route] says its own.
+ */
+void
+config_compress_check(struct config_parse *p)
+{
+	size_t	 i;
+
+	if (p->c->nroutes == 0)
+		return;
+	for (i = 0; i < config_nkeys; i++)
+		if (config_keys[i].section == S_PORTER &&
+		    strncmp(config_keys[i].name, "compression", 11) == 0 &&
+		    p->key_line[i] != 0)
+			config_error(p, p->key_line[i], "%s in [porter] "
+			    "applies only when there is no [route]: set it in "
+			    "each [route]", config_keys[i].name);
+}

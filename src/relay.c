@@ -112,6 +112,7 @@ relay_fini(void)
 	free(relay.obuf);
 	balance_fini();
 	relay_cache_fini(&relay);
+	relay_compress_fini(&relay);
 	free(relay.tbuf);
 	free(relay.npath);
 	memset(&relay, 0, sizeof(relay));
@@ -207,7 +208,9 @@ relay_log(struct relay *r, struct relay_req *q)
 	}
 	e.version = q->version;
 	e.status = q->status;
-	e.bytes = q->bytes;
+	/* compressed: what went out, not what the origin sent */
+	e.bytes = q->zcoding ? q->zout : q->bytes;
+	e.compression = compress_neg_name(q->zcoding);
 	e.upstream = q->upstream;
 	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
@@ -215,7 +218,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.total_ms = util_now_ms() - q->t0;
 	alog_write(&e);
 	scoreboard_count_request();
-	stats_request(q->status, q->bytes, e.total_ms);
+	stats_request(q->status, e.bytes, e.total_ms);
 }
 
 /* Send one of porter's own error responses. */
@@ -681,6 +684,7 @@ relay_response(struct relay *r, struct relay_req *q)
 		    HTTP_OUT_CLOSE;
 		break;
 	}
+	relay_compress_response(r, q, &resp, &framing);
 	if (framing == HTTP_OUT_CLOSE || *r->stop)
 		q->keepalive = 0;
 	hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed, framing,
@@ -1129,6 +1133,7 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 			relay_cache_purge(r, q);
 		return;
 	}
+	q->zcf = rt != NULL ? &rt->compress : &r->cf->compress;
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
 	if (relay_cache_request(r, q, rt))

@@ -59,8 +59,9 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 				q->status = 413;
 				return src_is_client ? RE_CLIENT : RE_ABORT;
 			}
-			if (relay_put_chunk(r, dst, out, olen, rechunk,
-			    dst_timeout) == -1)
+			if ((src_is_client ? relay_put_chunk(r, dst, out, olen,
+			    rechunk, dst_timeout) : relay_compress_put(r, q,
+			    out, olen, rechunk, 0)) == -1)
 				goto dst_fail;
 			if (!src_is_client) {
 				q->bytes += olen;
@@ -70,8 +71,10 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			break;
 		case HTTP_CHUNK_TRAILER:
 			if (rechunk) {
-				if (!last_sent && relay_put(r, dst, "0\r\n", 3,
-				    dst_timeout) == -1)
+				if (!last_sent && ((!src_is_client &&
+				    relay_compress_end(r, q, 1) == -1) ||
+				    relay_put(r, dst, "0\r\n", 3,
+				    dst_timeout) == -1))
 					goto dst_fail;
 				last_sent = 1;
 				if (http_trailer_allowed(out, olen) &&
@@ -85,6 +88,9 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			conn_consume(src, used);
 			if (!src_is_client)
 				relay_cache_done(r, q, 1);
+			if (!src_is_client && relay_compress_end(r, q,
+			    rechunk) == -1)
+				goto dst_fail;
 			if (rechunk && relay_put(r, dst, last_sent ? "\r\n" :
 			    "0\r\n\r\n", last_sent ? 2 : 5, dst_timeout) == -1)
 				goto dst_fail;
@@ -101,7 +107,9 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 		case HTTP_CHUNK_AGAIN:
 			conn_consume(src, used);
 			/* let the receiver have what we have while we wait */
-			if (relay_flush(r, dst, dst_timeout) == -1)
+			if ((!src_is_client && relay_compress_put(r, q, NULL, 0,
+			    rechunk, 1) == -1) ||
+			    relay_flush(r, dst, dst_timeout) == -1)
 				goto dst_fail;
 			conn_compact(src);
 			n = relay_fill(src, src_timeout);
@@ -201,7 +209,7 @@ relay_body_can_splice(struct relay *r, struct relay_req *q, uint64_t left)
 	int	 sz;
 
 	if (!r->cf->splice || r->cl.sink || r->cl.ssl != NULL ||
-	    r->be.ssl != NULL || q->filling ||
+	    r->be.ssl != NULL || q->filling || q->zcoding ||
 	    left < conn_pending(&r->be) + RELAY_SPLICE_MIN)
 		return 0;
 	if (r->pipe[0] != -1)
@@ -306,7 +314,9 @@ relay_body_response(struct relay *r, struct relay_req *q,
 		while (left > 0) {
 			if (conn_pending(&r->be) == 0) {
 				/* the client gets what we have before we wait */
-				if (relay_flush(r, &r->cl, cf->send_timeout) == -1)
+				if (relay_compress_put(r, q, NULL, 0, chunked,
+				    1) == -1 ||
+				    relay_flush(r, &r->cl, cf->send_timeout) == -1)
 					return RE_ABORT;
 				n = relay_fill_backend(r, q->rto);
 				if (n <= 0) {
@@ -320,8 +330,8 @@ relay_body_response(struct relay *r, struct relay_req *q,
 			avail = conn_pending(&r->be);
 			if (avail > left)
 				avail = (size_t)left;
-			if (relay_put(r, &r->cl, r->be.buf + r->be.start,
-			    avail, cf->send_timeout) == -1)
+			if (relay_compress_put(r, q, r->be.buf + r->be.start,
+			    avail, chunked, 0) == -1)
 				return RE_ABORT;
 			relay_cache_tee(r, q, r->be.buf + r->be.start, avail);
 			conn_consume(&r->be, avail);
@@ -329,6 +339,11 @@ relay_body_response(struct relay *r, struct relay_req *q,
 			left -= avail;
 		}
 		relay_cache_done(r, q, 1);
+		/* compressed, the body is chunked or ends with the connection */
+		if (relay_compress_end(r, q, chunked) == -1 || (chunked &&
+		    relay_put(r, &r->cl, "0\r\n\r\n", 5,
+		    cf->send_timeout) == -1))
+			return RE_ABORT;
 		return RE_OK;
 	case HTTP_BODY_CLOSE:
 		for (;;) {
@@ -340,8 +355,8 @@ relay_body_response(struct relay *r, struct relay_req *q,
 					return RE_ABORT;
 			}
 			avail = conn_pending(&r->be);
-			if (relay_put_chunk(r, &r->cl, r->be.buf + r->be.start,
-			    avail, chunked, cf->send_timeout) == -1 ||
+			if (relay_compress_put(r, q,
+			    r->be.buf + r->be.start, avail, chunked, 1) == -1 ||
 			    relay_flush(r, &r->cl, cf->send_timeout) == -1)
 				return RE_ABORT;
 			relay_cache_tee(r, q, r->be.buf + r->be.start, avail);
@@ -355,6 +370,9 @@ relay_body_response(struct relay *r, struct relay_req *q,
 			return RE_ABORT;
 		}
 		relay_cache_done(r, q, 1);
+		if (relay_compress_end(r, q, chunked) == -1 ||
+		    relay_flush(r, &r->cl, cf->send_timeout) == -1)
+			return RE_ABORT;
 		if (chunked && conn_write(&r->cl, "0\r\n\r\n", 5,
 		    cf->send_timeout) == -1)
 			return RE_ABORT;

@@ -379,6 +379,11 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	if (framing == HTTP_OUT_NONE)
 		/* no Content-Length from the stored head on a 304 */
 		resp.content_length = 0;
+	/* the stored identity, compressed for this client */
+	if (!own_range && !head_only)
+		relay_compress_response(r, q, &resp, &framing);
+	if (framing == HTTP_OUT_CLOSE)
+		q->keepalive = 0;
 	hlen = http_response_head(r->obuf, r->ocap, &resp, &ed, framing,
 	    q->keepalive, q->req.version, 0);
 	if (hlen < 0) {
@@ -387,6 +392,12 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	}
 	q->status = resp.status;
 	r->olen = (size_t)hlen;
+	if (q->zcoding) {
+		if (relay_compress_stored(r, q, idx, off, left, framing ==
+		    HTTP_OUT_CHUNKED) == -1)
+			goto fail;
+		left = 0;
+	}
 	while (left > 0) {
 		k = cache_store_iov(idx, off, left, iov, 64, &covered);
 		if (k == 0)

@@ -14,6 +14,8 @@
 #include "http.h"
 #include "http_parse.h"
 
+struct compress;
+struct compress_config;
 struct config;
 struct handoff;
 struct listener;
@@ -54,6 +56,10 @@ struct relay_req {
 	int			 have_stale;
 	int			 revalidating;	/* sent our own validators */
 	int			 refresh_later;	/* served stale: refresh next */
+	/* compression of the response (relay_compress.c) */
+	const struct compress_config *zcf;	/* the route's keys */
+	int			 zcoding;	/* enum compress_coding */
+	uint64_t		 zin, zout;	/* body bytes in, out */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
 	 * the parser sets up req, whose strings point into the pinned head
@@ -108,6 +114,7 @@ struct relay {
 	const struct listener	*lsock;		/* the connection's listener */
 	const struct handoff	*resume;	/* handed back: set up so */
 	int64_t			 head_t0;	/* its head's first byte */
+	struct compress		*z;		/* the worker's encoder */
 };
 
 
@@ -162,6 +169,36 @@ void	relay_local_return(struct relay *, struct relay_req *,
 void	relay_local_admin(struct relay *, struct relay_req *);
 /* The real client of this request (trusted_proxies). */
 void	relay_local_client(struct relay *, const struct http_request *);
+
+/* relay_compress.c */
+/*
+ * The final response head resp (a copy the caller writes next) of a
+ * request q: when q's route compresses and the response may be
+ * compressed, add Vary: Accept-Encoding; when the client accepts a coding
+ * too, start the encoder, set q->zcoding, edit resp's fields (Content-
+ * Encoding added, a strong ETag made weak, Accept-Ranges and
+ * Content-Length gone) and turn a LENGTH *framing into chunked (HTTP/1.1)
+ * or close-delimited.
+ */
+void	relay_compress_response(struct relay *, struct relay_req *,
+	    struct http_response *resp, enum http_out *framing);
+/*
+ * Body bytes for the client: through the encoder when q->zcoding (flush:
+ * all so far made decodable, for a backend's read), else as
+ * relay_put_chunk.  -1 when the client's write failed or the library
+ * did (logged; the response cannot go on).
+ */
+int	relay_compress_put(struct relay *, struct relay_req *, const char *,
+	    size_t, int chunked, int flush);
+/* The body ended: the encoder's last bytes, if q->zcoding.  As above. */
+int	relay_compress_end(struct relay *, struct relay_req *, int chunked);
+/*
+ * A stored body, bytes [off, off+left) of object idx (referenced),
+ * compressed to the client and ended (the last chunk when chunked).
+ */
+int	relay_compress_stored(struct relay *, struct relay_req *,
+	    uint32_t idx, uint64_t off, uint64_t left, int chunked);
+void	relay_compress_fini(struct relay *);
 
 /* relay_park.c */
 /* When a head not yet arrived goes to the gate (0: never), from now. */

@@ -47,6 +47,11 @@ struct stats_shm {
 	_Atomic uint32_t gate_max_conns;	/* set by the master */
 	_Atomic uint32_t gate_max_per_ip;
 	uint32_t	 pad2;
+	/* compression (relay_compress.c), by coding: [0] unused */
+	_Atomic uint64_t compressed[4];	/* responses */
+	_Atomic uint64_t compress_in;	/* identity body bytes */
+	_Atomic uint64_t compress_out;	/* what they became */
+	_Atomic uint64_t compress_saved;	/* per response, in > out */
 };
 
 void	stats_init(struct stats_shm *);

@@ -398,6 +398,10 @@ cache_fields(struct req *r)
 	}
 	if (qstr(r, "cookie", v, sizeof(v)))
 		XH("Set-Cookie: session=%s\r\n", v);
+	if (qstr(r, "ce", v, sizeof(v)))
+		XH("Content-Encoding: %s\r\n", v);
+	if (qstr(r, "ar", v, sizeof(v)))
+		XH("Accept-Ranges: %s\r\n", v);
 	if ((r->head && qstr(r, "hetag", v, sizeof(v))) ||
 	    qstr(r, "etag", v, sizeof(v))) {
 		XH("ETag: \"%s\"\r\n", v);
@@ -584,10 +588,14 @@ format_head(char *h, size_t cap, struct conn *c, struct req *r, int status,
     const char *ctype, enum framing fr, unsigned long long clen,
     const char *extra)
 {
-	int	 n, nobody;
+	static char	 type[128];
+	int		 n, nobody;
 
 	if (r->ovr != 0)
 		status = r->ovr;
+	/* type= names another Content-Type */
+	if (qstr(r, "type", type, sizeof(type)))
+		ctype = type;
 	nobody = status == 204 || status == 304;
 	if (fr == FR_CLOSE)
 		r->close = 1;
@@ -696,6 +704,31 @@ route_chunked(struct conn *c, struct req *r, unsigned long long n)
 }
 
 /*
+ * /events/N?gap=MS: N server-sent events "data: I", one chunk each, MS
+ * apart (the last one too, so the response stays open that long).
+ */
+static int
+route_events(struct conn *c, struct req *r, unsigned long long n)
+{
+	unsigned long long	 i, gap;
+	char			 ev[64];
+	int			 rv, k;
+
+	gap = qnum(r, "gap", 0);
+	if ((rv = send_head(c, r, 200, "text/event-stream", FR_CHUNKED, 0,
+	    NULL)) <= 0)
+		return rv;
+	for (i = 0; i < n; i++) {
+		k = snprintf(ev, sizeof(ev), "%x\r\ndata: %llu\n\n\r\n",
+		    (unsigned)(snprintf(NULL, 0, "data: %llu\n\n", i)), i);
+		if (write_all(c->fd, ev, (size_t)k) == -1)
+			return -1;
+		sleep_ms(gap > 60000 ? 60000 : (long long)gap);
+	}
+	return write_all(c->fd, "0\r\n\r\n", 5);
+}
+
+/*
  * /bytes/N?ranges=1 with "Range: bytes=a-b" (or a-, or -n): 206 with that
  * part of the body, 416 past its end; anything else gets the whole.
  */
@@ -796,7 +829,7 @@ route(struct conn *c, struct req *r)
 
 	if (strncmp(p, "/bytes/", 7) == 0 || strncmp(p, "/slow/", 6) == 0 ||
 	    strncmp(p, "/close/", 7) == 0 || strncmp(p, "/abort/", 7) == 0 ||
-	    strncmp(p, "/chunked/", 9) == 0) {
+	    strncmp(p, "/chunked/", 9) == 0 || strncmp(p, "/events/", 8) == 0) {
 		if ((v = parse_count(strchr(p + 1, '/') + 1)) == -1)
 			return text(c, r, 400, "bad count\n");
 		n = (unsigned long long)v;
@@ -823,6 +856,8 @@ route(struct conn *c, struct req *r)
 	}
 	if (strncmp(p, "/chunked/", 9) == 0)
 		return route_chunked(c, r, n);
+	if (strncmp(p, "/events/", 8) == 0)
+		return route_events(c, r, n);
 	if (strncmp(p, "/close/", 7) == 0) {
 		if (send_head(c, r, 200, "text/plain", FR_CLOSE, 0, NULL) == 1)
 			send_pattern(c->fd, 0, n);

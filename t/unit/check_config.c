@@ -213,6 +213,45 @@ START_TEST(test_env)
 }
 END_TEST
 
+START_TEST(test_compression)
+{
+	char		 err[1024];
+	struct config	*c;
+
+	c = load("[porter]\ncompression = on\ncompression_types = "
+	    "Text/HTML, text/*\ncompression_level = 9\n" BASE, err,
+	    sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->compress.on, 1);
+	ck_assert_uint_eq(c->compress.ntypes, 2);
+	ck_assert_str_eq(c->compress.types[0], "text/html");
+	ck_assert_str_eq(c->compress.types[1], "text/*");
+	ck_assert_uint_eq(c->compress.min_length, 256);
+	ck_assert_uint_eq(c->compress.level, 9);
+	config_free(c);
+	/* a route's defaults: off, the five types, 256, 6 */
+	c = load(BASE "[route r]\npool = app\n[route z]\npool = app\n"
+	    "compression = on\ncompression_min_length = 1k\n", err,
+	    sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->routes[0].compress.on, 0);
+	ck_assert_uint_eq(c->routes[0].compress.ntypes, 5);
+	ck_assert_uint_eq(c->routes[0].compress.level, 6);
+	ck_assert_int_eq(c->routes[1].compress.on, 1);
+	ck_assert_uint_eq(c->routes[1].compress.min_length, 1024);
+	config_free(c);
+	expect_error("[porter]\ncompression_level = 10\n" BASE, 2,
+	    "compression_level: ");
+	expect_error(BASE "[route r]\npool = app\ncompression_types = html\n",
+	    7, "compression_types: \"html\" is not a media type");
+	expect_error(BASE "[route r]\npool = app\ncompression_types = "
+	    "text/*x\n", 7, "compression_types: \"text/*x\"");
+	expect_error("[porter]\ncompression = on\n" BASE
+	    "[route r]\npool = app\n", 2, "compression in [porter] applies "
+	    "only when there is no [route]");
+}
+END_TEST
+
 START_TEST(test_missing_file)
 {
 	char	 err[512];
@@ -238,6 +277,7 @@ main(void)
 	tcase_add_test(tc, test_long_line);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_env);
+	tcase_add_test(tc, test_compression);
 	suite_add_tcase(s, tc);
 	sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
