@@ -14,13 +14,14 @@
 enum alog_var {
 	AV_CLIENT = 0, AV_TIME, AV_METHOD, AV_URI, AV_PROTOCOL, AV_STATUS,
 	AV_BYTES, AV_REFERER, AV_AGENT, AV_HOST, AV_UPSTREAM,
-	AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE, AV_TIME_ISO, AV_NVARS
+	AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE, AV_TIME_ISO, AV_WAF,
+	AV_NVARS
 };
 
 static const char *const alog_vars[AV_NVARS] = {
 	"client", "time", "method", "uri", "protocol", "status", "bytes",
 	"referer", "user_agent", "host", "upstream", "upstream_time",
-	"request_time", "cache", "time_iso8601"
+	"request_time", "cache", "time_iso8601", "waf"
 };
 
 #define ALOG_MAX_PARTS	64
@@ -305,6 +306,9 @@ alog_var(struct alog_line *l, int v, const struct alog_entry *e,
 		break;
 	case AV_CACHE:
 		alog_str(l, e->cache != NULL ? e->cache : "-");
+		break;
+	case AV_WAF:
+		alog_str(l, e->waf != NULL ? e->waf : "-");
 		break;
 	}
 }
