@@ -356,8 +356,10 @@ class WafNoRoutesTest(PorterTest):
     porter_extra = "seccomp = on\n"
 
     def config_body(self):
-        return ("[pool app]\nserver = %s\n\n[waf]\nrules = %s\n" %
-                (self.o["o1"].hostport, MAIN_CONF))
+        self.audit = os.path.join(self.tmp, "audit.log")
+        return ("[pool app]\nserver = %s\n\n[waf]\nrules = %s\n"
+                "audit_log = %s\n" % (self.o["o1"].hostport, MAIN_CONF,
+                                      self.audit))
 
     def test_every_request_inspected_under_seccomp(self):
         c = Client(self.port)
@@ -374,6 +376,9 @@ class WafNoRoutesTest(PorterTest):
         c.close()
         self.assertNotRegex(self.porter.log(), r"SIGSYS|signal 31|died|"
                             r"killed")
+        # the audit log was written from the confined workers
+        with open(self.audit) as f:
+            self.assertEqual(len(f.read().splitlines()), len(ATTACKS))
 
 
 @unittest.skipIf(SKIP is not None, SKIP or "")
