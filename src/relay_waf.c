@@ -140,6 +140,11 @@ relay_waf_read_body(struct relay *r, struct relay_req *q, uint64_t max)
 		    conn_pending(&r->cl), &used, &out, &olen);
 		switch (rc) {
 		case HTTP_CHUNK_DATA:
+			if (r->cf->client_max_body_size != 0 && len + olen >
+			    r->cf->client_max_body_size) {
+				q->status = 413;	/* as relay_body_chunked */
+				return -1;
+			}
 			if (len + olen > max)
 				return -2;
 			relay_waf_room(len, olen);
@@ -290,6 +295,15 @@ relay_waf_request(struct relay *r, struct relay_req *q,
 			waf_header(q->waf, f->name, f->name_len, f->value,
 			    f->value_len);
 	}
+	/* the framing as the backend will see it, when it is known */
+	if (req->body == HTTP_BODY_LENGTH) {
+		snprintf(cl, sizeof(cl), "%llu",
+		    (unsigned long long)req->content_length);
+		waf_header(q->waf, "Content-Length", 14, cl, strlen(cl));
+	} else if (req->body == HTTP_BODY_CHUNKED)
+		waf_header(q->waf, "Transfer-Encoding", 17, "chunked", 7);
+	if (waf_headers_done(q->waf) && relay_waf_stopped(r, q))
+		return 1;
 	if (req->body == HTTP_BODY_LENGTH || req->body == HTTP_BODY_CHUNKED) {
 		if (req->flags & HTTP_F_EXPECT_CONTINUE && req->version == 11 &&
 		    !q->sent_continue && !(req->body == HTTP_BODY_LENGTH &&
@@ -326,12 +340,7 @@ relay_waf_request(struct relay *r, struct relay_req *q,
 				return 1;
 			}
 		}
-		snprintf(cl, sizeof(cl), "%llu", (unsigned long long)(blen >=
-		    0 ? (uint64_t)blen : req->content_length));
-		waf_header(q->waf, "Content-Length", 14, cl, strlen(cl));
 	}
-	if (waf_headers_done(q->waf) && relay_waf_stopped(r, q))
-		return 1;
 	if (blen >= 0) {
 		/* the backend gets this body, Content-Length framed */
 		waf_body(q->waf, rw_buf, (size_t)blen);

@@ -235,6 +235,7 @@ waf_check(struct waf_tx *x)
 {
 	ModSecurityIntervention	 it;
 	const char		*p, *e;
+	char			*m;
 
 	memset(&it, 0, sizeof(it));
 	it.status = 200;
@@ -252,6 +253,10 @@ waf_check(struct waf_tx *x)
 		    (e = strchr(p + 6, '"')) != NULL)
 			snprintf(x->v->msg, sizeof(x->v->msg), "%.*s",
 			    (int)(e - p - 6), p + 6);
+		/* one log line: a message may quote what the client sent */
+		for (m = x->v->msg; *m != '\0'; m++)
+			if ((unsigned char)*m < 0x20 || *m == 0x7f)
+				*m = '?';
 	}
 	free(it.url);
 	free(it.log);

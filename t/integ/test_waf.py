@@ -353,7 +353,7 @@ class WafTest(PorterTest):
 class WafNoRoutesTest(PorterTest):
     """Without routes, [waf] guards every request; with seccomp on, what
     libmodsecurity does per request is on the allow-list."""
-    porter_extra = "seccomp = on\n"
+    porter_extra = "seccomp = on\nclient_max_body_size = 32k\n"
 
     def config_body(self):
         self.audit = os.path.join(self.tmp, "audit.log")
@@ -379,6 +379,19 @@ class WafNoRoutesTest(PorterTest):
         # the audit log was written from the confined workers
         with open(self.audit) as f:
             self.assertEqual(len(f.read().splitlines()), len(ATTACKS))
+
+
+    def test_client_max_body_size_holds_for_chunked_bodies(self):
+        # body_limit (1M) is larger: the held body still obeys it
+        before = origin_hits(self.o["o1"])
+        c = Client(self.port)
+        c.send(("POST /echo HTTP/1.1\r\nHost: %s\r\nTransfer-Encoding: "
+                "chunked\r\n\r\n" % HOST).encode() + b"".join(
+                    b"2000\r\n" + b"c" * 0x2000 + b"\r\n" for _ in range(5)) +
+               b"0\r\n\r\n")
+        self.assertEqual(c.read_response().status, 413)
+        c.close()
+        self.assertEqual(origin_hits(self.o["o1"]) - before, 1)
 
 
 @unittest.skipIf(SKIP is not None, SKIP or "")
