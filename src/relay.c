@@ -210,7 +210,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.bytes = q->bytes;
 	e.upstream = q->upstream;
 	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
-	e.waf = relay_waf_var(q);
+	e.waf = q->waf_mode ? relay_waf_var(q) : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
 	e.total_ms = util_now_ms() - q->t0;
@@ -1149,7 +1149,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	else
 		relay_forward(r, q, rt);
 	relay_cache_done(r, q, 0);
-	relay_waf_end(r, q);
+	if (q->waf != NULL)
+		relay_waf_end(r, q);
 }
 
 /*

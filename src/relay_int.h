@@ -58,6 +58,7 @@ struct relay_req {
 	/* the WAF's (relay_waf.c); waf_v is valid while waf_mode is set */
 	int			 waf_mode;	/* enum waf_mode, 0: none */
 	int			 waf_too_large;	/* body over body_limit */
+	int			 waf_logged;	/* its error log line */
 	struct waf_tx		*waf;		/* open transaction */
 	const char		*waf_body;	/* held body to forward */
 	/*

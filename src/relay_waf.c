@@ -224,22 +224,34 @@ relay_waf_block(struct relay *r, struct relay_req *q)
 		q->keepalive = 0;
 }
 
-/* The transaction ends: the error log hears of a match. */
+/*
+ * The error log hears of a verdict once, before the answer goes out (a
+ * client holding a refusal or a detected request's response finds it
+ * logged), with the rules that matched so far.
+ */
+static void
+relay_waf_log(struct relay *r, struct relay_req *q)
+{
+	if (q->waf_v.status == 0 || q->waf_logged)
+		return;
+	q->waf_logged = 1;
+	log_notice("waf: %s %s, client %s, %.*s %.*s: rules %s%s%s",
+	    q->waf_mode == WAF_ON ? "blocked" : "detected", q->waf_v.id,
+	    r->client_ip, (int)q->req.method_len, q->req.method_str,
+	    (int)(q->req.target_len > 256 ? 256 : q->req.target_len),
+	    q->req.target, q->waf_v.rules[0] ? q->waf_v.rules : "-",
+	    q->waf_v.msg[0] ? ": " : "", q->waf_v.msg);
+}
+
+/* The transaction ends: the audit log, the counters, the error log. */
 static void
 relay_waf_finish(struct relay *r, struct relay_req *q)
 {
 	if (q->waf == NULL)
 		return;
+	relay_waf_log(r, q);
 	waf_end(q->waf, q->waf_mode, q->waf_too_large);
 	q->waf = NULL;
-	if (q->waf_v.status != 0)
-		log_notice("waf: %s %s, client %s, %.*s %.*s: rules %s%s%s",
-		    q->waf_mode == WAF_ON ? "blocked" : "detected",
-		    q->waf_v.id, r->client_ip, (int)q->req.method_len,
-		    q->req.method_str, (int)(q->req.target_len > 256 ? 256 :
-		    q->req.target_len), q->req.target, q->waf_v.rules[0] ?
-		    q->waf_v.rules : "-", q->waf_v.msg[0] ? ": " : "",
-		    q->waf_v.msg);
 }
 
 /* The rules stopped the request: block it (on) or note it (detect). */
@@ -249,6 +261,7 @@ relay_waf_stopped(struct relay *r, struct relay_req *q)
 	waf_count(q->waf, q->waf_mode, q->waf_too_large);
 	if (q->waf_mode != WAF_ON)
 		return 0;
+	relay_waf_log(r, q);
 	relay_skip_body(r, q);
 	relay_waf_block(r, q);
 	relay_waf_finish(r, q);
@@ -352,6 +365,7 @@ relay_waf_request(struct relay *r, struct relay_req *q,
 	if (waf_body_done(q->waf) && relay_waf_stopped(r, q))
 		return 1;
 	waf_count(q->waf, mode, q->waf_too_large);
+	relay_waf_log(r, q);	/* detect: before the request goes on */
 	return 0;
 }
 
@@ -370,6 +384,7 @@ relay_waf_response(struct relay *r, struct relay_req *q,
 	if (!waf_response_done(q->waf, resp->status, resp->version))
 		return 0;
 	waf_count(q->waf, q->waf_mode, q->waf_too_large);
+	relay_waf_log(r, q);
 	if (q->waf_mode != WAF_ON)
 		return 0;
 	relay_waf_block(r, q);
