@@ -61,12 +61,12 @@ config_waf_rules(struct config_parse *p, const char *value)
 	if (w->rules_line == 0)
 		w->rules_line = p->lineno;
 	memset(&g, 0, sizeof(g));
-	rc = glob(path, GLOB_ERR, NULL, &g);
+	rc = glob(path, 0, NULL, &g);
 	if (rc == GLOB_NOMATCH)
 		config_error(p, p->lineno, "rules: %s: no such file", value);
 	else if (rc != 0)
-		config_error(p, p->lineno, "rules: %s: cannot read the "
-		    "directory", value);
+		config_error(p, p->lineno, "rules: %s: cannot expand",
+		    value);
 	else
 		for (i = 0; i < g.gl_pathc; i++)
 			config_list_add(&w->rules, &w->nrules, g.gl_pathv[i]);

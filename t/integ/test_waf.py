@@ -197,6 +197,13 @@ class WafTest(PorterTest):
             if own:
                 c.close()
 
+    def access_has(self, pattern, n=1):
+        """Wait until n access log lines match pattern (the line is
+        written after the response is sent)."""
+        return wait_for(lambda: len([l for l in self.porter.access()
+                                     if re.search(pattern, l)]) >= n,
+                        what="%d access log lines like %r" % (n, pattern))
+
     def assert_blocked(self, what, r):
         self.assertEqual(r.status, 403, "%s: %d %r" % (what, r.status,
                                                         r.body[:200]))
@@ -224,9 +231,8 @@ class WafTest(PorterTest):
         for wid in ids:
             self.assertRegex(log, r"waf: blocked %s, client 127\.0\.0\.1, "
                              r".*rules [0-9,]*949110" % wid)
-        access = "\n".join(self.porter.access())
         for wid in ids:
-            self.assertRegex(access, r"403 block:%s:[0-9,]+" % wid)
+            self.access_has(r"^403 block:%s:[0-9,]+" % wid)
         # the audit log: one JSON object per block, under the same id
         def audited():
             try:
@@ -253,6 +259,7 @@ class WafTest(PorterTest):
                 self.assertEqual(r.body, body, what)
         c.close()
         self.assertNotIn("waf: blocked", self.porter.log())
+        self.access_has(r"^200 ", len(BENIGN))
         self.assertTrue(all(" pass " in l for l in self.porter.access()),
                         self.porter.access())
 
@@ -301,8 +308,7 @@ class WafTest(PorterTest):
         self.assertEqual(len(re.findall(r"waf: detected [0-9a-f]+, .*rules "
                                         r"[0-9,]*942100",
                                         self.porter.log())), 2)
-        self.assertEqual(len([l for l in self.porter.access()
-                              if l.startswith("200 detect:")]), 2)
+        self.access_has(r"^200 detect:[0-9a-f]+:[0-9,]*942100", 2)
         m = self.admin_get("/metrics").body.decode()
         self.assertRegex(m, r"porter_waf_detected_total 2\n")
         self.assertRegex(m, r"porter_waf_blocked_total 0\n")
@@ -313,7 +319,7 @@ class WafTest(PorterTest):
         self.assertEqual(r.status, 200)
         m = self.admin_get("/metrics").body.decode()
         self.assertRegex(m, r"porter_waf_inspected_total 0\n")
-        self.assertIn("200 - /open/echo", "\n".join(self.porter.access()))
+        self.access_has(r"^200 - /open/echo")
 
     def test_body_over_limit(self):
         big = b"x=" + b"a" * (80 * 1024)
@@ -333,8 +339,7 @@ class WafTest(PorterTest):
         self.assertEqual((r.status, len(r.body)), (200, len(big)))
         m = self.admin_get("/metrics").body.decode()
         self.assertRegex(m, r"porter_waf_body_too_large_total 3\n")
-        self.assertIn("200 over-limit /detect/echo",
-                      "\n".join(self.porter.access()))
+        self.access_has(r"^200 over-limit /detect/echo")
 
     def test_metrics_count_blocks_by_rule(self):
         for _ in range(3):
@@ -446,6 +451,37 @@ class WafReloadTest(PorterTest):
             self.assertEqual(self.probe(), 406)
         self.assertEqual(get(self.port, "/echo?probe=fine",
                              headers={"Host": HOST}).status, 200)
+
+
+@unittest.skipIf(SKIP is not None, SKIP or "")
+class WafConfigTest(unittest.TestCase):
+    """[waf] and waf = errors are file:line errors of porter -t."""
+
+    def check(self, body, *want):
+        import tempfile
+        d = tempfile.mkdtemp(prefix="porter-waf-conf.")
+        self.addCleanup(lambda: __import__("shutil").rmtree(d))
+        conf = os.path.join(d, "porter.ini")
+        with open(conf, "w") as f:
+            f.write("[porter]\nuser = root\n[listen a]\naddress = "
+                    "127.0.0.1:0\n[pool p]\nserver = 127.0.0.1:9\n" + body)
+        r = subprocess.run([PORTER, "-t", "-c", conf], capture_output=True,
+                           text=True)
+        self.assertEqual(r.returncode, 1, r.stdout)
+        for line, msg in want:
+            self.assertIn("%s:%d: %s" % (conf, line, msg), r.stderr)
+
+    def test_errors(self):
+        self.check("[waf]\nbody_limit = 1M\n", (7, "[waf] has no rules"))
+        self.check("[waf]\nrules = /nonexistent/*.conf\n",
+                   (8, "rules: /nonexistent/*.conf: no such file"))
+        self.check("[route r]\npool = p\nwaf = on\n",
+                   (9, "[route r] has waf = on but there is no [waf] "
+                       "section"))
+        self.check("[waf]\nrules = %s\n[route r]\npool = p\nwaf = yes\n" %
+                   MAIN_CONF, (11, "waf: expected on, detect or off"))
+        self.check("[waf]\nrules = %s\n[waf]\n" % MAIN_CONF,
+                   (9, "duplicate section [waf] (first at"))
 
 
 if __name__ == "__main__":
