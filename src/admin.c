@@ -13,6 +13,7 @@
 #include "scoreboard.h"
 #include "stats.h"
 #include "util.h"
+#include "waf.h"
 
 struct admin_out {
 	char	*p;
@@ -71,6 +72,7 @@ admin_hist(struct admin_out *o, const char *name, const char *labels,
 	    labels, labels[0] ? "}" : "", n);
 }
 static void	admin_cache(struct admin_out *);
+static void	admin_waf(struct admin_out *);
 
 static const char *const admin_classes[6] = {
 	"other", "1xx", "2xx", "3xx", "4xx", "5xx"
@@ -189,6 +191,7 @@ admin_metrics(struct admin_out *o)
 	admin_hist(o, "porter_request_duration_seconds", "",
 	    &st->request_time);
 	admin_cache(o);
+	admin_waf(o);
 	admin_workers(w);
 	admin_put(o, "# HELP porter_workers Worker processes by state.\n"
 	    "# TYPE porter_workers gauge\n");
@@ -253,6 +256,46 @@ admin_cache(struct admin_out *o)
 		admin_put(o, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n",
 		    m[i].name, m[i].help, m[i].name, m[i].type, m[i].name,
 		    (unsigned long long)v[i]);
+}
+
+/* The WAF's counters, and the rule ids that matched most often first. */
+static void
+admin_waf(struct admin_out *o)
+{
+	struct waf_shm	*s = waf_shm();
+	size_t		 i;
+	uint32_t	 id;
+
+	if (s == NULL || !waf_available())
+		return;
+	admin_put(o, "# HELP porter_waf_inspected_total Requests the WAF "
+	    "inspected.\n# TYPE porter_waf_inspected_total counter\n"
+	    "porter_waf_inspected_total %llu\n"
+	    "# HELP porter_waf_blocked_total Requests the WAF refused.\n"
+	    "# TYPE porter_waf_blocked_total counter\n"
+	    "porter_waf_blocked_total %llu\n"
+	    "# HELP porter_waf_detected_total Requests the WAF would have "
+	    "refused (waf = detect).\n"
+	    "# TYPE porter_waf_detected_total counter\n"
+	    "porter_waf_detected_total %llu\n"
+	    "# HELP porter_waf_body_too_large_total Request bodies over "
+	    "body_limit.\n# TYPE porter_waf_body_too_large_total counter\n"
+	    "porter_waf_body_too_large_total %llu\n"
+	    "# HELP porter_waf_rule_matches_total Matches by rule id in "
+	    "blocked or detected requests (the first ids seen; the rest "
+	    "as \"other\").\n"
+	    "# TYPE porter_waf_rule_matches_total counter\n",
+	    (unsigned long long)atomic_load(&s->inspected),
+	    (unsigned long long)atomic_load(&s->blocked),
+	    (unsigned long long)atomic_load(&s->detected),
+	    (unsigned long long)atomic_load(&s->body_too_large));
+	for (i = 0; i < WAF_TOP; i++)
+		if ((id = atomic_load(&s->rule_id[i])) != 0)
+			admin_put(o, "porter_waf_rule_matches_total"
+			    "{rule=\"%u\"} %llu\n", id, (unsigned long long)
+			    atomic_load(&s->rule_hits[i]));
+	admin_put(o, "porter_waf_rule_matches_total{rule=\"other\"} %llu\n",
+	    (unsigned long long)atomic_load(&s->rule_other));
 }
 
 enum admin_bmetric {

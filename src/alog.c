@@ -15,13 +15,13 @@ enum alog_var {
 	AV_CLIENT = 0, AV_TIME, AV_METHOD, AV_URI, AV_PROTOCOL, AV_STATUS,
 	AV_BYTES, AV_REFERER, AV_AGENT, AV_HOST, AV_UPSTREAM,
 	AV_UPSTREAM_TIME, AV_REQUEST_TIME, AV_CACHE, AV_TIME_ISO,
-	AV_COMPRESSION, AV_NVARS
+	AV_COMPRESSION, AV_WAF, AV_NVARS
 };
 
 static const char *const alog_vars[AV_NVARS] = {
 	"client", "time", "method", "uri", "protocol", "status", "bytes",
 	"referer", "user_agent", "host", "upstream", "upstream_time",
-	"request_time", "cache", "time_iso8601", "compression"
+	"request_time", "cache", "time_iso8601", "compression", "waf"
 };
 
 #define ALOG_MAX_PARTS	64
@@ -309,6 +309,9 @@ alog_var(struct alog_line *l, int v, const struct alog_entry *e,
 		break;
 	case AV_COMPRESSION:
 		alog_str(l, e->compression != NULL ? e->compression : "-");
+		break;
+	case AV_WAF:
+		alog_str(l, e->waf != NULL ? e->waf : "-");
 		break;
 	}
 }

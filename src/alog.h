@@ -31,6 +31,7 @@ struct alog_entry {
 	int64_t		 total_ms;
 	const char	*cache;		/* cache status, NULL = "-" */
 	const char	*compression;	/* content-coding, NULL = "-" */
+	const char	*waf;		/* the WAF's verdict, NULL = "-" */
 };
 
 /* Is format a valid access_log_format?  -1 with err if not. */

@@ -43,6 +43,7 @@
 #define O(f)	offsetof(struct pool_config, f)
 #define R(f)	offsetof(struct route_config, f)
 #define C(f)	offsetof(struct cache_config, f)
+#define W(f)	offsetof(struct waf_config, f)
 
 const struct cfg_key config_keys[] = {
 	{ S_PORTER, "workers", T_UINT, P(workers), 1, 4096 },
@@ -182,6 +183,11 @@ const struct cfg_key config_keys[] = {
 	{ S_CACHE, "pass_ttl", T_DURATION, C(pass_ttl), 0, 0 },
 	{ S_CACHE, "stale_if_error", T_DURATION, C(stale_if_error), 0, 0 },
 	{ S_CACHE, "purge_allow", T_SPECIAL, 0, 0, 0 },
+
+	{ S_ROUTE, "waf", T_SPECIAL, 0, 0, 0 },
+	{ S_WAF, "rules", T_SPECIAL, 0, 0, 0 },
+	{ S_WAF, "audit_log", T_STRING, W(audit_log), 0, 0 },
+	{ S_WAF, "body_limit", T_SIZE, W(body_limit), 1, 1ULL << 30 },
 
 	{ S_ADMIN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_ADMIN, "allow", T_SPECIAL, 0, 0, 0 },
@@ -324,6 +330,10 @@ cfg_section(struct config_parse *p, const char *hdr)
 		c->cache.line = p->lineno;
 		p->sec = S_CACHE;
 		p->obj = &c->cache;
+		return;
+	}
+	if (strcmp(kind, "waf") == 0 && n == 1) {
+		config_waf_section(p);
 		return;
 	}
 	if (strcmp(kind, "admin") == 0 && n == 1) {
@@ -637,7 +647,9 @@ cfg_special(struct config_parse *p, const char *name, const char *value)
 	char		 err[256];
 	struct addr	 a;
 
-	if ((p->sec == S_LISTEN || p->sec == S_ADMIN) &&
+	if (config_waf_special(p, name, value)) {
+		/* done */
+	} else if ((p->sec == S_LISTEN || p->sec == S_ADMIN) &&
 	    strcmp(name, "address") == 0) {
 		struct addr	**addrs;
 		size_t		 *naddrs;
@@ -819,7 +831,7 @@ cfg_repeatable(const struct cfg_key *k)
 		"purge_allow", "tls_certificate", "tls_key",
 		"tls_ocsp_response", "deny",
 		"allow_methods", "deny_header", "hide_headers", "error_page",
-		"trusted_proxies",
+		"trusted_proxies", "rules",
 		"add_request_header", "remove_request_header",
 		"add_response_header", "remove_response_header"
 	};
@@ -1185,6 +1197,7 @@ cfg_validate(struct config_parse *p)
 		else
 			r->pool = j;
 	}
+	config_waf_validate(p);
 	if (c->nroutes == 0 && c->npools > 1)
 		config_error(p, c->pools[1].line, "several pools but no [route]: "
 		    "add routes that say which requests go to which pool");
@@ -1230,6 +1243,7 @@ cfg_defaults(const char *path)
 	c->cache.lock_timeout = 5000;
 	c->cache.pass_ttl = 10000;
 	config_compress_defaults(&c->compress);
+	c->waf.body_limit = 1024 * 1024;
 	return c;
 }
 
@@ -1383,6 +1397,7 @@ config_free(struct config *c)
 	free(c->user);
 	free(c->group);
 	free(c->chroot);
+	config_waf_free(c);
 	free(c);
 }
 

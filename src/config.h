@@ -18,6 +18,8 @@
 
 #define CONFIG_NAME_MAX	64
 
+struct waf_rules;
+
 struct tls_pair {
 	char		*cert;		/* PEM: certificate and its chain */
 	char		*key;		/* NULL: the key is in cert's file */
@@ -181,6 +183,8 @@ struct route_config {
 	unsigned	 rate;			/* 0 = none */
 	unsigned	 burst;
 	char		 rate_key[CONFIG_NAME_MAX];	/* "" = client */
+	int		 waf;			/* enum waf_mode (waf.h) */
+	int		 waf_line;
 	int		 line;
 };
 
@@ -201,6 +205,17 @@ struct cache_config {
 	int		 stale_if_error; /* ms: the default stale-if-error */
 	struct cidr	*purge_allow;	/* none set: loopback only */
 	size_t		 npurge_allow;
+};
+
+/* [waf]: the web application firewall (waf.c). */
+struct waf_config {
+	int		 line;		/* 0: no [waf] section */
+	char		**rules;	/* files, globs expanded */
+	size_t		 nrules;
+	int		 rules_line;	/* the first rules = */
+	char		*audit_log;	/* NULL: none */
+	uint64_t	 body_limit;	/* request body inspected */
+	struct waf_rules *loaded;	/* the rules, loaded at validation */
 };
 
 /* [admin]: the status page and metrics. */
@@ -290,6 +305,7 @@ struct config {
 	size_t		 nroutes;
 	struct admin_config admin;
 	struct cache_config cache;
+	struct waf_config waf;
 };
 
 /*

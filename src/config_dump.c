@@ -202,6 +202,13 @@ config_dump(const struct config *c, FILE *fp)
 		if (config_dump_specials(fp, c, S_CACHE, 0, NULL) == 0)
 			fprintf(fp, "purge_allow = 127.0.0.0/8 ::1\n");
 	}
+	if (c->waf.line != 0) {
+		/* the files the globs found, so the dump reads anywhere */
+		fprintf(fp, "\n[waf]\n");
+		for (i = 0; i < c->waf.nrules; i++)
+			config_dump_kv(fp, "rules", c->waf.rules[i]);
+		config_dump_table(fp, S_WAF, &c->waf);
+	}
 	if (c->admin.line != 0) {
 		fprintf(fp, "\n[admin]\n");
 		config_dump_specials(fp, c, S_ADMIN, 0, "address");

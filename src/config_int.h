@@ -18,6 +18,7 @@ enum config_section {
 	S_ROUTE,
 	S_ADMIN,
 	S_CACHE,
+	S_WAF,
 	S_BAD
 };
 
@@ -89,6 +90,11 @@ void	 config_server(struct config_parse *, struct pool_config *,
 	    const char *value);
 void	 config_pool_special(struct config_parse *, struct pool_config *,
 	    const char *name, const char *value);
+/* config_waf.c */
+void	 config_waf_section(struct config_parse *);
+int	 config_waf_special(struct config_parse *, const char *, const char *);
+void	 config_waf_validate(struct config_parse *);
+void	 config_waf_free(struct config *);
 int	 config_route_special(struct config_parse *, struct route_config *,
 	    const char *name, const char *value);
 void	 config_error_page(struct config_parse *, const char *value);

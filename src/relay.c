@@ -213,6 +213,7 @@ relay_log(struct relay *r, struct relay_req *q)
 	e.compression = compress_neg_name(q->zcoding);
 	e.upstream = q->upstream;
 	e.cache = q->cache_status != NULL ? q->cache_status + 8 : NULL;
+	e.waf = q->waf_mode ? relay_waf_var(q) : NULL;
 	e.upstream_ms = q->up0 != 0 ? (q->up1 ? q->up1 : util_now_ms()) -
 	    q->up0 : -1;
 	e.total_ms = util_now_ms() - q->t0;
@@ -499,7 +500,9 @@ relay_send_request(struct relay *r, struct relay_req *q, size_t hlen,
 	iov[0].iov_len = hlen;
 	iov[1].iov_base = r->cl.buf + r->cl.start;
 	iov[1].iov_len = 0;
-	if (req->body == HTTP_BODY_NONE ||
+	if (q->waf_body != NULL)
+		iov[1].iov_base = (void *)(uintptr_t)q->waf_body;
+	if (req->body == HTTP_BODY_NONE || q->waf_body != NULL ||
 	    (req->body == HTTP_BODY_LENGTH &&
 	    req->content_length <= conn_pending(&r->cl))) {
 		if (req->body == HTTP_BODY_LENGTH)
@@ -647,6 +650,11 @@ relay_response(struct relay *r, struct relay_req *q)
 		return RE_BACKEND;
 	}
 	q->status = q->be_status = resp.status;
+	if (q->waf != NULL && relay_waf_response(r, q, &resp)) {
+		q->up1 = util_now_ms();
+		relay_release_backend(r, 0);
+		return RE_OK;
+	}
 	if (resp.status == 101) {
 		hlen = http_response_head(r->obuf, r->ocap, &resp, &r->resp_ed,
 		    HTTP_OUT_NONE, 1, q->req.version, 1);
@@ -846,7 +854,9 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 void
 relay_skip_body(struct relay *r, struct relay_req *q)
 {
-	if (q->req.body == HTTP_BODY_LENGTH &&
+	if (q->waf_body != NULL)
+		;	/* read already (relay_waf.c) */
+	else if (q->req.body == HTTP_BODY_LENGTH &&
 	    q->req.content_length <= conn_pending(&r->cl))
 		conn_consume(&r->cl, (size_t)q->req.content_length);
 	else if (q->req.body != HTTP_BODY_NONE) {
@@ -1004,7 +1014,8 @@ relay_forward(struct relay *r, struct relay_req *q,
 		    q->status >= 100) ? (q->be_status != 0 ? q->be_status :
 		    q->status) : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
-			if (resendable && req->body == HTTP_BODY_LENGTH)
+			if (resendable && req->body == HTTP_BODY_LENGTH &&
+			    q->waf_body == NULL)
 				conn_consume(&r->cl,
 				    (size_t)req->content_length);
 			return;
@@ -1134,6 +1145,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 		return;
 	}
 	q->zcf = rt != NULL ? &rt->compress : &r->cf->compress;
+	if (r->cf->waf.loaded != NULL && relay_waf_request(r, q, rt))
+		return;
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
 	if (relay_cache_request(r, q, rt))
@@ -1141,6 +1154,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	else
 		relay_forward(r, q, rt);
 	relay_cache_done(r, q, 0);
+	if (q->waf != NULL)
+		relay_waf_end(r, q);
 }
 
 /*

@@ -13,6 +13,7 @@
 #include "conn.h"
 #include "http.h"
 #include "http_parse.h"
+#include "waf.h"
 
 struct compress;
 struct compress_config;
@@ -60,6 +61,12 @@ struct relay_req {
 	const struct compress_config *zcf;	/* the route's keys */
 	int			 zcoding;	/* enum compress_coding */
 	uint64_t		 zin, zout;	/* body bytes in, out */
+	/* the WAF's (relay_waf.c); waf_v is valid while waf_mode is set */
+	int			 waf_mode;	/* enum waf_mode, 0: none */
+	int			 waf_too_large;	/* body over body_limit */
+	int			 waf_logged;	/* its error log line */
+	struct waf_tx		*waf;		/* open transaction */
+	const char		*waf_body;	/* held body to forward */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
 	 * the parser sets up req, whose strings point into the pinned head
@@ -69,6 +76,7 @@ struct relay_req {
 	 */
 	struct http_request	 req;
 	char			 cond[512];	/* our own validators */
+	struct waf_verdict	 waf_v;
 };
 
 
@@ -143,6 +151,22 @@ int	relay_too_slow(struct relay *, struct relay_req *, uint64_t got);
  * connection stays.  A second call does nothing.
  */
 void	relay_skip_body(struct relay *, struct relay_req *);
+
+/* relay_waf.c */
+/*
+ * On a route with waf = on or detect: run the request through the rules,
+ * holding its body (then sent from q->waf_body).  1 when the request was
+ * answered here (stopped, 413, a client fault), 0 to forward it.
+ */
+int	relay_waf_request(struct relay *, struct relay_req *,
+	    const struct route_config *);
+/* The response head, before it goes out: 1 when stopped and answered. */
+int	relay_waf_response(struct relay *, struct relay_req *,
+	    const struct http_response *);
+/* Close the transaction (logs, counters); nothing when none is open. */
+void	relay_waf_end(struct relay *, struct relay_req *);
+/* The $waf access log value, NULL when the request was not inspected. */
+const char *relay_waf_var(const struct relay_req *);
 
 /* relay_body.c */
 enum relay_err relay_body_chunked(struct relay *, struct relay_req *,

@@ -166,6 +166,7 @@ shm_create(unsigned nslots, unsigned nbackends, uint64_t cache_size, char *err,
 	scoreboard_init(h);
 	health_init(shm_at(h, hl_off), nbackends, shm_at(h, pl_off), SHM_POOLS);
 	stats_init(&h->stats);
+	waf_shm_init(&h->waf);
 	h->tls_off = tls_off;
 	tls_keys_init(shm_at(h, tls_off));
 	h->limit_off = limit_off;

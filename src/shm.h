@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 #include "stats.h"
+#include "waf.h"
 
 #define SHM_MAGIC	0x504f5254u	/* "PORT" */
 #define SHM_VERSION	1
@@ -31,6 +32,7 @@ struct shm_header {
 	uint64_t	 tls_off;	/* TLS ticket keys */
 	uint64_t	 limit_off;	/* per-client limits */
 	struct stats_shm stats;
+	struct waf_shm	 waf;
 };
 
 /*
