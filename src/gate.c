@@ -39,6 +39,7 @@
 
 #include "config.h"
 #include "gate.h"
+#include "gate_tls.h"
 #include "handoff.h"
 #include "http.h"
 #include "log.h"
@@ -437,6 +438,22 @@ gate_flush(struct gate *g)
 	}
 }
 
+/* TLS: hand it on once its first record is whole (gate_tls.c). */
+static void
+gate_tls_read(struct gate *g, struct gate_conn *c)
+{
+	char	 ip[64];
+	int	 rc;
+
+	if ((rc = gate_tls_hello(c->fd)) > 0)
+		gate_ready(g, c);
+	else if (rc < 0) {
+		gate_client(c, ip, sizeof(ip));
+		log_info("client %s: no TLS handshake", ip);
+		gate_drop(g, c);
+	}
+}
+
 /* Bytes came (or the client left): read them and judge the head. */
 static void
 gate_read(struct gate *g, struct gate_conn *c)
@@ -445,6 +462,10 @@ gate_read(struct gate *g, struct gate_conn *c)
 	size_t		 want, ncap, end;
 	ssize_t		 n;
 
+	if (c->h.kind == HANDOFF_TLS_HELLO) {
+		gate_tls_read(g, c);
+		return;
+	}
 	/* one byte past max_head tells a head that is too long */
 	want = (size_t)c->h.max_head + 1;
 	if (c->h.len >= want)
@@ -522,7 +543,8 @@ gate_take(struct gate *g)
 		ip = gate_ip_find(g, key, 1);
 		if (g->n >= max || (per_ip != 0 && ip->n >= per_ip) ||
 		    (h.kind != HANDOFF_HEAD_WAIT &&
-		    h.kind != HANDOFF_IDLE_KEEPALIVE)) {
+		    h.kind != HANDOFF_IDLE_KEEPALIVE &&
+		    h.kind != HANDOFF_TLS_HELLO)) {
 			if (g->n >= max && !g->full_logged) {
 				log_warnx("gate: max_connections reached: "
 				    "closing connections that wait");
@@ -566,6 +588,9 @@ gate_take(struct gate *g)
 		}
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLRDHUP;
+		/* TLS bytes are peeked at, not read: wake for new ones */
+		if (h.kind == HANDOFF_TLS_HELLO)
+			ev.events |= EPOLLET;
 		ev.data.ptr = c;
 		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
 			log_warn("gate: epoll_ctl");

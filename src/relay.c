@@ -33,6 +33,7 @@
 #include "balance.h"
 #include "config.h"
 #include "conn.h"
+#include "handoff.h"
 #include "http.h"
 #include "limit.h"
 #include "listener.h"
@@ -1187,7 +1188,8 @@ relay_open(struct relay *r, const struct listener *l)
 		    -1 || conn_set_sndtimeo(&r->cl, r->cf->send_timeout) == -1)
 			return -1;
 	}
-	if (lc->proxy_protocol) {
+	/* back from the gate, the PROXY header was read before */
+	if (lc->proxy_protocol && r->resume == NULL) {
 		if (proxyproto_read(r->cl.fd, &r->peer_store) == -1) {
 			log_info("client %s: no valid PROXY protocol header",
 			    r->client_ip);
@@ -1197,6 +1199,8 @@ relay_open(struct relay *r, const struct listener *l)
 		    sizeof(r->client_ip));
 	}
 	if (lc->tls_ctx != NULL) {
+		if (r->resume == NULL && relay_park_hello(r) == 1)
+			return -1;	/* the gate has it */
 		if ((r->cl.ssl = tls_accept(r->cl.fd, lc->tls_ctx,
 		    r->client_ip)) == NULL)
 			return -1;
@@ -1288,7 +1292,7 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->fwd.cert_verify = r->fwd.cert_subject = NULL;
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
 	r->lsock = l;
-	if (r->resume != NULL) {
+	if (r->resume != NULL && r->resume->kind != HANDOFF_TLS_HELLO) {
 		/* back from the gate: set up and counted when accepted */
 		relay_park_resumed(r);
 		goto serve;
@@ -1299,6 +1303,8 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		    sizeof(one));
 	r->cl.rcvtimeo = l->rcvtimeo;
 	r->cl.sndtimeo = l->sndtimeo;
+	if (r->resume != NULL)	/* as the worker that parked it left them */
+		r->cl.rcvtimeo = r->cl.sndtimeo = -1;
 	if (relay_open(r, l) == -1)
 		goto done;
 	/*

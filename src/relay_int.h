@@ -172,6 +172,12 @@ int64_t	relay_park_at(struct relay *, int64_t now);
  * 0 when the gate has it (r->cl.fd is then -1), -1 to go on waiting here.
  */
 int	relay_park(struct relay *, int64_t head_t0, int64_t wait_start);
+/*
+ * A new connection on a TLS listener: wait park_after for its first
+ * record, then park it.  1: the gate has it (the connection is gone
+ * from here); 0: go on with the handshake.
+ */
+int	relay_park_hello(struct relay *);
 /* relay_serve for a connection handed back: buffer, peer, counts. */
 void	relay_park_resumed(struct relay *);
 

@@ -4,8 +4,9 @@
  * A head that has not arrived within park_after is waited for by the
  * gate, not by a worker: the connection goes to the gate with the bytes
  * read so far, and comes back, head whole, to whichever idle worker
- * reads the shared socket first.  Only plain connections move: a TLS
- * session's state lives in this process's OpenSSL.
+ * reads the shared socket first.  A TLS connection moves only before
+ * its handshake, with nothing read (gate_tls.c): a session's state
+ * lives in this process's OpenSSL.
  */
 #include <sys/socket.h>
 #include <errno.h>
@@ -15,6 +16,7 @@
 
 #include "config.h"
 #include "gate.h"
+#include "gate_tls.h"
 #include "handoff.h"
 #include "listener.h"
 #include "log.h"
@@ -48,6 +50,8 @@ relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 	h.magic = HANDOFF_MAGIC;
 	h.kind = len > 0 || r->nreq == 0 ? HANDOFF_HEAD_WAIT :
 	    HANDOFF_IDLE_KEEPALIVE;
+	if (!r->lsock->admin && cf->listens[r->lsock->listen].tls_ctx != NULL)
+		h.kind = HANDOFF_TLS_HELLO;	/* before the handshake */
 	h.len = (uint32_t)len;
 	h.nfds = 1;
 	h.listener = park_ls != NULL && r->lsock >= park_ls &&
@@ -77,6 +81,22 @@ relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 	r->cl.fd = -1;
 	r->cl.start = r->cl.end = 0;
 	return 0;
+}
+
+int
+relay_park_hello(struct relay *r)
+{
+	int64_t	 start = util_now_ms();
+
+	if (relay_park_at(r, start) == 0)
+		return 0;
+	/*
+	 * Whole in the first segment (nearly always): the handshake goes
+	 * on here at once.  Not a handshake: SSL_accept says why.
+	 */
+	if (gate_tls_wait(r->cl.fd, (int)r->cf->park_after) != 0)
+		return 0;
+	return relay_park(r, 0, start) == 0 ? 1 : 0;
 }
 
 void
@@ -128,7 +148,8 @@ relay_resume(int sock)
 		if (strcmp(park_ls[i].addr.str, h.listen_addr) == 0)
 			l = &park_ls[i];
 	if (l == NULL || (h.kind != HANDOFF_HEAD_WAIT &&
-	    h.kind != HANDOFF_IDLE_KEEPALIVE) || (!l->admin &&
+	    h.kind != HANDOFF_IDLE_KEEPALIVE && h.kind != HANDOFF_TLS_HELLO) ||
+	    (h.kind == HANDOFF_TLS_HELLO) != (!l->admin &&
 	    r->cf->listens[l->listen].tls_ctx != NULL)) {
 		log_info("a connection from the gate for %s, no longer "
 		    "served: closed", h.listen_addr);
