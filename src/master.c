@@ -38,6 +38,7 @@
 #include "checker.h"
 #include "config.h"
 #include "gate.h"
+#include "gate_shed.h"
 #include "health.h"
 #include "limit.h"
 #include "listener.h"
@@ -407,6 +408,7 @@ master_maintain(struct master *m)
 	 */
 	total = master_count(m, 1, &idle);
 	queued = listener_backlog(m->ls, m->nls);
+	(void)gate_shed_maintain(queued, idle, total >= cf->max_workers);
 	if (queued > 0 && cf->min_spare_workers > 0 && now >= m->spawn_after &&
 	    total >= cf->workers && queued + cf->min_spare_workers > idle) {
 		n = (unsigned)(queued + cf->min_spare_workers - idle);

@@ -33,6 +33,7 @@
 #include "balance.h"
 #include "config.h"
 #include "conn.h"
+#include "gate_shed.h"
 #include "handoff.h"
 #include "http.h"
 #include "limit.h"
@@ -297,6 +298,7 @@ relay_read_head(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
 	int64_t			 deadline = 0, drain = 0, now, park_at, start;
+	int64_t			 idle_end = 0;
 	ssize_t			 n;
 	int			 rc, timeout;
 
@@ -358,7 +360,35 @@ relay_read_head(struct relay *r, struct relay_req *q)
 			} else if (park_at - now < timeout)
 				timeout = (int)(park_at - now);
 		}
+		if (r->cl.ssl != NULL && deadline == 0 && r->nreq > 0) {
+			/*
+			 * Idle on TLS: the session cannot go to the gate, so
+			 * look now and then whether clients wait for this
+			 * worker (gate_shed.c).
+			 */
+			if (idle_end == 0) {
+				idle_end = start + cf->keepalive_timeout;
+				gate_shed_idle(1);
+			}
+			if (gate_shed_asked()) {
+				log_info("client %s: idle TLS connection closed: "
+				    "clients wait for a worker", r->client_ip);
+				return 0;
+			}
+			if (idle_end - now < timeout)
+				timeout = (int)(idle_end - now);
+			if (timeout > GATE_SHED_MS)
+				timeout = GATE_SHED_MS;
+		}
 		n = conn_fill(&r->cl, timeout);
+		if (idle_end != 0) {
+			now = util_now_ms();
+			if (n == -1 && errno == ETIMEDOUT && now < idle_end &&
+			    (drain == 0 || now < drain))
+				continue;
+			gate_shed_idle(0);
+			idle_end = 0;
+		}
 		if (n > 0)
 			continue;
 		if (n == -1 && errno == EINTR)

@@ -47,6 +47,8 @@ struct stats_shm {
 	_Atomic uint32_t gate_max_conns;	/* set by the master */
 	_Atomic uint32_t gate_max_per_ip;
 	uint32_t	 pad2;
+	_Atomic uint64_t gate_taken;	/* ready ones workers received */
+	_Atomic uint64_t tls_idle_shed;	/* idle TLS closed: clients waited */
 };
 
 void	stats_init(struct stats_shm *);

@@ -4,6 +4,7 @@ which cannot move, are closed when clients wait for a worker.  One
 worker in all, so that whatever the worker held would keep every other
 client waiting."""
 import os
+import re
 import shutil
 import socket
 import ssl
@@ -94,9 +95,14 @@ class TlsClient:
 
     def closed(self, timeout):
         """True when porter closes the connection within timeout."""
-        self.sock.settimeout(timeout)
+        end = time.monotonic() + timeout
         try:
-            return self.sock.recv(65536) == b""
+            # a close_notify alert may come first
+            while time.monotonic() < end:
+                self.sock.settimeout(max(end - time.monotonic(), 0.01))
+                if self.sock.recv(65536) == b"":
+                    return True
+            return False
         except socket.timeout:
             return False
         except OSError:
@@ -168,6 +174,38 @@ class GateTlsTest(GateTlsBase):
         wait_for(lambda: "no TLS handshake" in self.porter.log(),
                  what="the gate's log line")
         self.assertEqual(self.quick_tls(), harness.pattern(4))
+
+
+
+class TlsIdleShedTest(GateTlsBase):
+    porter_extra = "client_header_timeout = 8s\nkeepalive_timeout = 25s\n"
+
+    def test_idle_tls_closed_when_clients_wait(self):
+        # the one worker holds an idle TLS keep-alive connection: it
+        # cannot go to the gate
+        idle = TlsClient(self.port)
+        idle.handshake()
+        self.assertEqual(idle.request("/bytes/3"), (200, harness.pattern(3)))
+        # a new client waits in the listen queue, the pool cannot grow:
+        # the idle one is closed for it, long before keepalive_timeout
+        t0 = time.monotonic()
+        self.assertEqual(self.quick_tls(limit=8), harness.pattern(4))
+        self.assertLess(time.monotonic() - t0, 8)
+        self.assertTrue(idle.closed(5))
+        idle.close()
+        m = re.search(r"^porter_tls_idle_closed_total (\d+)$",
+                      self.admin_get("/metrics").body.decode(), re.M)
+        self.assertEqual(int(m.group(1)), 1)
+        self.assertIn("idle TLS connection closed", self.porter.log())
+
+    def test_idle_tls_kept_without_pressure(self):
+        idle = TlsClient(self.port)
+        idle.handshake()
+        self.assertEqual(idle.request("/bytes/3"), (200, harness.pattern(3)))
+        # nobody waits: it stays open across many looks
+        self.assertFalse(idle.closed(1.0))
+        self.assertEqual(idle.request("/bytes/5"), (200, harness.pattern(5)))
+        idle.close()
 
 
 if __name__ == "__main__":
