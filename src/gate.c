@@ -234,6 +234,32 @@ gate_ready_fd(void)
 	return gate_out[0];
 }
 
+size_t
+gate_ready_waiting(void)
+{
+	struct stats_shm	*st = stats_get();
+	struct pollfd		 pfd;
+	int64_t			 n;
+
+	if (gate_out[0] == -1 || st == NULL)
+		return 0;
+	pfd.fd = gate_out[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return 0;
+	/*
+	 * The counts tell how many; the socket, that one does wait (the
+	 * counts of another binary's workers, during an upgrade, are in
+	 * its own segment).
+	 */
+	n = (int64_t)(atomic_load(&st->gate_handed) -
+	    atomic_load(&st->gate_taken));
+	if (n < 1)
+		n = 1;
+	return (size_t)n;
+}
+
 void
 gate_died(pid_t pid, int status)
 {

@@ -21,6 +21,7 @@
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
+#include "stats.h"
 #include "util.h"
 
 #include "relay_int.h"
@@ -124,6 +125,7 @@ relay_resume(int sock)
 	struct relay		*r = &relay;
 	const struct listener	*l = NULL;
 	struct handoff		 h;
+	struct stats_shm	*st;
 	int			 fds[HANDOFF_MAXFDS];
 	unsigned		 served;
 	size_t			 i;
@@ -134,6 +136,9 @@ relay_resume(int sock)
 			log_warnx("a malformed hand-off record from the gate");
 		return 0;	/* EAGAIN: another worker took it */
 	}
+	if ((st = stats_get()) != NULL)
+		atomic_fetch_add_explicit(&st->gate_taken, 1,
+		    memory_order_relaxed);
 	for (i = 1; i < HANDOFF_MAXFDS; i++)
 		if (fds[i] != -1)
 			close(fds[i]);

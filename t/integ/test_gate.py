@@ -210,5 +210,39 @@ class GateKillTest(GateBase):
         slow.close()
 
 
+
+class GateGrowTest(GateBase):
+    """Connections made ready by the gate wait for a worker as those in
+    a listen queue do: the pool grows for them at once, not by the
+    once-a-second spare worker rule (1, 2, 4 more a second)."""
+    porter_extra = ("client_header_timeout = 20s\nmin_spare_workers = 1\n"
+                    "max_spare_workers = 2\nmax_workers = 9\n")
+
+    def test_pool_grows_for_ready_connections(self):
+        n, delay = 8, 4000
+        slow = []
+        for _ in range(n):
+            c = Client(self.port, timeout=30)
+            c.send(b"GET /bytes/2?delay=%d HTTP/1.1\r\nHost: t\r\n" % delay)
+            slow.append(c)
+        self.parked(n)
+        # the pool back to its size at rest (parking grew it)
+        from test_reload import children
+        wait_for(lambda: len(children(self.porter.proc.pid)) <= 3,
+                 timeout=30, what="three workers")
+        # all heads whole at once: n ready connections, each a request
+        # of `delay` ms, and one or two workers
+        t0 = time.monotonic()
+        for c in slow:
+            c.send(b"\r\n")
+        for c in slow:
+            self.assertEqual(c.read_response().body, pattern(2))
+            c.close()
+        took = time.monotonic() - t0
+        # grown at once: all in about one delay; by the spare rule the
+        # last would start two seconds or more later
+        self.assertLess(took, delay / 1000 + 1.5)
+
+
 if __name__ == "__main__":
     harness.main()
