@@ -300,7 +300,7 @@ relay_read_head(struct relay *r, struct relay_req *q)
 	int64_t			 deadline = 0, drain = 0, now, park_at, start;
 	int64_t			 idle_end = 0;
 	ssize_t			 n;
-	int			 rc, timeout;
+	int			 rc, timeout, pressed = 0;
 
 	scoreboard_state(r->nreq == 0 ? SB_READING : SB_KEEPALIVE);
 	start = util_now_ms();
@@ -350,6 +350,12 @@ relay_read_head(struct relay *r, struct relay_req *q)
 		}
 		if (*r->stop > 1 && deadline == 0)
 			return 0;	/* stopping: idle closes now */
+		if (park_at > now && r->nreq == 0 && !pressed) {
+			/* clients wait for a worker: no grace for a slow one */
+			pressed = 1;
+			if (relay_park_pressed())
+				park_at = now;
+		}
 		if (park_at != 0 && !*r->stop) {
 			/* waiting past the grace: the gate waits instead */
 			if (now >= park_at) {

@@ -9,6 +9,7 @@
  * lives in this process's OpenSSL.
  */
 #include <sys/socket.h>
+#include <poll.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -85,6 +86,19 @@ relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 }
 
 int
+relay_park_pressed(void)
+{
+	struct pollfd	 pfd;
+
+	pfd.fd = gate_ready_fd();
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (pfd.fd != -1 && poll(&pfd, 1, 0) == 1 && (pfd.revents & POLLIN))
+		return 1;
+	return listener_backlog(park_ls, park_nls) > 0;
+}
+
+int
 relay_park_hello(struct relay *r)
 {
 	int64_t	 start = util_now_ms();
@@ -93,9 +107,11 @@ relay_park_hello(struct relay *r)
 		return 0;
 	/*
 	 * Whole in the first segment (nearly always): the handshake goes
-	 * on here at once.  Not a handshake: SSL_accept says why.
+	 * on here at once.  Not a handshake: SSL_accept says why.  Not
+	 * whole while others wait for a worker: to the gate at once.
 	 */
-	if (gate_tls_wait(r->cl.fd, (int)r->cf->park_after) != 0)
+	if (gate_tls_wait(r->cl.fd, relay_park_pressed() ? 0 :
+	    (int)r->cf->park_after) != 0)
 		return 0;
 	return relay_park(r, 0, start) == 0 ? 1 : 0;
 }

@@ -244,5 +244,33 @@ class GateGrowTest(GateBase):
         self.assertLess(took, delay / 1000 + 1.5)
 
 
+
+class GatePressedTest(GateBase):
+    """A slow new connection goes to the gate at once, without the
+    park_after grace, when other clients wait for a worker."""
+    porter_extra = GateBase.porter_extra + "park_after = 3s\n"
+
+    def test_slow_head_parked_at_once_when_clients_wait(self):
+        busy = Client(self.port)
+        busy.send(b"GET /bytes/1?delay=1000 HTTP/1.1\r\nHost: t\r\n"
+                  b"Connection: close\r\n\r\n")
+        # while the one worker is busy: a slow head, then a whole one,
+        # both in the listen queue in that order
+        slow = Client(self.port)
+        slow.send(b"GET /bytes/3 HTTP/1.1\r\n")
+        time.sleep(0.1)
+        quick = Client(self.port, timeout=10)
+        quick.send(b"GET /bytes/4 HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.assertEqual(busy.read_response().body, pattern(1))
+        t0 = time.monotonic()
+        # not after the slow head's 3 s grace
+        self.assertEqual(quick.read_response().body, pattern(4))
+        self.assertLess(time.monotonic() - t0, 2)
+        slow.send(b"Host: t\r\n\r\n")
+        self.assertEqual(slow.read_response().body, pattern(3))
+        for c in (busy, slow, quick):
+            c.close()
+
+
 if __name__ == "__main__":
     harness.main()
