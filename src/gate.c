@@ -42,6 +42,7 @@
 #include "gate_tls.h"
 #include "handoff.h"
 #include "http.h"
+#include "limit.h"
 #include "log.h"
 #include "proc.h"
 #include "stats.h"
@@ -70,11 +71,6 @@ struct gate_conn {
 	struct gate_conn	*next;		/* ready queue */
 };
 
-struct gate_ip {
-	uint64_t		 key;		/* 0: never used */
-	uint32_t		 n;
-};
-
 struct gate {
 	const struct config	*cf;
 	struct stats_shm	*st;
@@ -83,8 +79,6 @@ struct gate {
 	struct gate_conn	**conns;
 	size_t			 n, cap;
 	struct gate_conn	*rq, *rq_tail;	/* ready, no room to send */
-	struct gate_ip		*ips;
-	size_t			 nips, ips_used;	/* nips: a power of 2 */
 	char			*rbuf;
 	int			 full_logged;
 };
@@ -270,53 +264,11 @@ gate_died(pid_t pid, int status)
 		held = atomic_exchange(&st->gate_held, 0);
 		atomic_fetch_add(&st->gate_lost, held);
 	}
+	limit_gate_reap();
 	log_error("gate %ld exited (status %d) holding %u connection%s, "
 	    "now lost: restarting it", (long)pid, WIFEXITED(status) ?
 	    WEXITSTATUS(status) : -WTERMSIG(status), held, held == 1 ? "" :
 	    "s");
-}
-
-/* --- the per-address counts ---------------------------------------- */
-
-static struct gate_ip *
-gate_ip_find(struct gate *g, uint64_t key, int make)
-{
-	struct gate_ip	*old;
-	size_t		 i, j, oldn;
-
-	if (key == 0)
-		key = 1;
-	if (make && (g->ips_used + 1) * 4 >= g->nips * 3) {
-		/* grow, dropping addresses that hold nothing */
-		old = g->ips;
-		oldn = g->nips;
-		g->nips = g->nips == 0 ? 1024 : g->nips * 2;
-		if ((g->ips = calloc(g->nips, sizeof(*g->ips))) == NULL)
-			fatal("calloc");
-		g->ips_used = 0;
-		for (i = 0; i < oldn; i++) {
-			if (old[i].n == 0)
-				continue;
-			for (j = old[i].key & (g->nips - 1); g->ips[j].key != 0;
-			    j = (j + 1) & (g->nips - 1))
-				;
-			g->ips[j] = old[i];
-			g->ips_used++;
-		}
-		free(old);
-	}
-	if (g->nips == 0)
-		return NULL;
-	for (i = key & (g->nips - 1); g->ips[i].key != 0;
-	    i = (i + 1) & (g->nips - 1))
-		if (g->ips[i].key == key)
-			return &g->ips[i];
-	if (!make)
-		return NULL;
-	g->ips[i].key = key;
-	g->ips[i].n = 0;
-	g->ips_used++;
-	return &g->ips[i];
 }
 
 /* --- connections ---------------------------------------------------- */
@@ -339,15 +291,12 @@ gate_count(struct gate *g, _Atomic uint64_t *c)
 static void
 gate_drop(struct gate *g, struct gate_conn *c)
 {
-	struct gate_ip	*ip;
-
 	if (c->fd != -1) {
 		/* a descriptor in flight keeps the file: leave epoll first */
 		(void)epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 	}
-	if ((ip = gate_ip_find(g, c->ipkey, 0)) != NULL && ip->n > 0)
-		ip->n--;
+	limit_gate_release(c->ipkey);	/* one count with the workers' */
 	g->conns[c->idx] = g->conns[--g->n];
 	g->conns[c->idx]->idx = c->idx;
 	free(c->buf);
@@ -541,7 +490,6 @@ static void
 gate_take(struct gate *g)
 {
 	struct gate_conn	*c;
-	struct gate_ip		*ip;
 	struct epoll_event	 ev;
 	struct handoff		 h;
 	char			 addr[64];
@@ -566,11 +514,10 @@ gate_take(struct gate *g)
 		key = util_hash64(addr, strlen(addr), 0x636f6e6e);
 		max = atomic_load(&g->st->gate_max_conns);
 		per_ip = atomic_load(&g->st->gate_max_per_ip);
-		ip = gate_ip_find(g, key, 1);
-		if (g->n >= max || (per_ip != 0 && ip->n >= per_ip) ||
-		    (h.kind != HANDOFF_HEAD_WAIT &&
+		if (g->n >= max || (h.kind != HANDOFF_HEAD_WAIT &&
 		    h.kind != HANDOFF_IDLE_KEEPALIVE &&
-		    h.kind != HANDOFF_TLS_HELLO)) {
+		    h.kind != HANDOFF_TLS_HELLO) ||
+		    !limit_gate_acquire(key, per_ip)) {
 			if (g->n >= max && !g->full_logged) {
 				log_warnx("gate: max_connections reached: "
 				    "closing connections that wait");
@@ -604,7 +551,6 @@ gate_take(struct gate *g)
 		}
 		c->idx = g->n;
 		g->conns[g->n++] = c;
-		ip->n++;
 		gate_held(g);
 		if (h.flags & HANDOFF_F_READY) {
 			/* passed on whole by the gate of an upgrade */

@@ -1331,6 +1331,10 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	if (r->resume != NULL && r->resume->kind != HANDOFF_TLS_HELLO) {
 		/* back from the gate: set up and counted when accepted */
 		relay_park_resumed(r);
+		if (r->cf->max_conns_per_ip != 0 && !l->admin)
+			limited = limit_conn_acquire(util_hash64(r->client_ip,
+			    strlen(r->client_ip), 0x636f6e6e), UINT32_MAX,
+			    r->slot);	/* let in before: counted, not judged */
 		goto serve;
 	}
 	/* what the listening socket passed on needs no system call */

@@ -19,6 +19,7 @@
 #include "gate.h"
 #include "gate_tls.h"
 #include "handoff.h"
+#include "limit.h"
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
@@ -69,8 +70,18 @@ relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 	h.peer = r->peer_store;
 	snprintf(h.listen_addr, sizeof(h.listen_addr), "%s",
 	    r->lsock->addr.str);
+	/*
+	 * The address's count moves with the connection: let go here
+	 * before the gate counts it (limit.c), taken back if it stays.
+	 */
+	limit_conn_release(r->slot);
 	if (handoff_send(gate_park_fd(), &h, &fd, r->cl.buf + r->cl.start,
 	    MSG_DONTWAIT) == -1) {
+		if (cf->max_conns_per_ip != 0 && !r->lsock->admin &&
+		    h.kind != HANDOFF_TLS_HELLO)	/* counted after it */
+			(void)limit_conn_acquire(util_hash64(r->client_ip,
+			    strlen(r->client_ip), 0x636f6e6e), UINT32_MAX,
+			    r->slot);
 		/* the gate is full or restarting: this worker waits on */
 		if (util_now_ms() - park_warned > 10000) {
 			log_warn("cannot hand a connection to the gate");

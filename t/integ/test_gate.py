@@ -143,14 +143,40 @@ class GatePerIpTest(GateBase):
             c.request(path="/bytes/1")
             idle.append(c)
             self.parked(i + 1)
-        # a worker lets it in (it holds one), the gate does not
+        # one count for the address, the gate's included: the worker
+        # does not let it in
         third = Client(self.port)
-        third.request(path="/bytes/2")
+        third.send(b"GET /bytes/2 HTTP/1.1\r\nHost: t\r\n\r\n")
         self.assertTrue(third.closed())
         third.close()
-        self.assertEqual(self.gate("refused"), 1)
+        self.assertIn("over max_conns_per_ip", self.porter.log())
         for c in idle:
             self.assertEqual(c.request(path="/bytes/3").body, pattern(3))
+            c.close()
+
+
+class GatePerIpSharedTest(GateBase):
+    workers = 2
+    porter_extra = "max_conns_per_ip = 2\n"
+
+    def test_one_count_in_gate_and_workers(self):
+        # one connection of the address in a worker, one in the gate
+        busy = Client(self.port, timeout=10)
+        busy.send(b"GET /bytes/1?delay=2000 HTTP/1.1\r\nHost: t\r\n"
+                  b"Connection: close\r\n\r\n")
+        before = self.gate("parked")
+        idle = Client(self.port)
+        idle.send(b"GET /bytes/2 HTTP/1.1\r\n")
+        self.parked(before + 1)
+        # a third is over the limit: counted apart, each side saw one
+        third = Client(self.port)
+        third.send(b"GET /bytes/3 HTTP/1.1\r\n")
+        self.assertTrue(third.closed(1.5))
+        third.close()
+        self.assertEqual(busy.read_response().body, pattern(1))
+        idle.send(b"Host: t\r\n\r\n")
+        self.assertEqual(idle.read_response().body, pattern(2))
+        for c in (busy, idle):
             c.close()
 
 
