@@ -147,7 +147,8 @@ class GateTlsTest(GateTlsBase):
         slow.handshake()
         self.assertEqual(slow.request("/bytes/7"), (200, harness.pattern(7)))
         slow.close()
-        self.assertGreaterEqual(self.gate("handed_back"), 1)
+        wait_for(lambda: self.gate("handed_back") >= 1, timeout=10,
+                 what="the hand-back counted")
 
     def test_silent_tls_client_waits_in_the_gate(self):
         before = self.gate("parked")
