@@ -217,6 +217,10 @@ class GateKillTest(GateBase):
         idle = Client(self.port)
         idle.request(path="/bytes/1")
         self.parked(1)
+        # counted parked as it comes in, held once it is in the set
+        wait_for(lambda: re.search(r"^porter_gate_connections 1$",
+                                   self.admin_get("/metrics").body.decode(),
+                                   re.M), what="the gate holding it")
         pid = int(wait_for(lambda: re.findall(r"gate (\d+) started",
                                               self.porter.log()),
                            what="gate pid")[-1])
