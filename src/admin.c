@@ -111,6 +111,11 @@ admin_gate_metrics(struct admin_out *o, struct stats_shm *st)
 	    (unsigned long long)atomic_load(&st->gate_expired),
 	    (unsigned long long)atomic_load(&st->gate_refused),
 	    (unsigned long long)atomic_load(&st->gate_lost));
+	admin_put(o, "# HELP porter_tls_idle_closed_total Idle TLS keep-alive "
+	    "connections closed because clients waited for a worker.\n"
+	    "# TYPE porter_tls_idle_closed_total counter\n"
+	    "porter_tls_idle_closed_total %llu\n",
+	    (unsigned long long)atomic_load(&st->tls_idle_shed));
 }
 
 /* Response compression: answers by coding, and the bytes it saved. */
@@ -401,6 +406,8 @@ admin_status(struct admin_out *o, int html)
 	    (unsigned long long)atomic_load(&st->gate_handed), end);
 	admin_put(o, "%sgate expired%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->gate_expired), end);
+	admin_put(o, "%stls idle closed%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->tls_idle_shed), end);
 	admin_put(o, "%srequests%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->requests), end);
 	for (c = 1; c < 6; c++)

@@ -39,8 +39,10 @@
 
 #include "config.h"
 #include "gate.h"
+#include "gate_tls.h"
 #include "handoff.h"
 #include "http.h"
+#include "limit.h"
 #include "log.h"
 #include "proc.h"
 #include "stats.h"
@@ -69,11 +71,6 @@ struct gate_conn {
 	struct gate_conn	*next;		/* ready queue */
 };
 
-struct gate_ip {
-	uint64_t		 key;		/* 0: never used */
-	uint32_t		 n;
-};
-
 struct gate {
 	const struct config	*cf;
 	struct stats_shm	*st;
@@ -82,8 +79,6 @@ struct gate {
 	struct gate_conn	**conns;
 	size_t			 n, cap;
 	struct gate_conn	*rq, *rq_tail;	/* ready, no room to send */
-	struct gate_ip		*ips;
-	size_t			 nips, ips_used;	/* nips: a power of 2 */
 	char			*rbuf;
 	int			 full_logged;
 };
@@ -233,6 +228,32 @@ gate_ready_fd(void)
 	return gate_out[0];
 }
 
+size_t
+gate_ready_waiting(void)
+{
+	struct stats_shm	*st = stats_get();
+	struct pollfd		 pfd;
+	int64_t			 n;
+
+	if (gate_out[0] == -1 || st == NULL)
+		return 0;
+	pfd.fd = gate_out[0];
+	pfd.events = POLLIN;
+	pfd.revents = 0;
+	if (poll(&pfd, 1, 0) != 1 || !(pfd.revents & POLLIN))
+		return 0;
+	/*
+	 * The counts tell how many; the socket, that one does wait (the
+	 * counts of another binary's workers, during an upgrade, are in
+	 * its own segment).
+	 */
+	n = (int64_t)(atomic_load(&st->gate_handed) -
+	    atomic_load(&st->gate_taken));
+	if (n < 1)
+		n = 1;
+	return (size_t)n;
+}
+
 void
 gate_died(pid_t pid, int status)
 {
@@ -243,53 +264,11 @@ gate_died(pid_t pid, int status)
 		held = atomic_exchange(&st->gate_held, 0);
 		atomic_fetch_add(&st->gate_lost, held);
 	}
+	limit_gate_reap();
 	log_error("gate %ld exited (status %d) holding %u connection%s, "
 	    "now lost: restarting it", (long)pid, WIFEXITED(status) ?
 	    WEXITSTATUS(status) : -WTERMSIG(status), held, held == 1 ? "" :
 	    "s");
-}
-
-/* --- the per-address counts ---------------------------------------- */
-
-static struct gate_ip *
-gate_ip_find(struct gate *g, uint64_t key, int make)
-{
-	struct gate_ip	*old;
-	size_t		 i, j, oldn;
-
-	if (key == 0)
-		key = 1;
-	if (make && (g->ips_used + 1) * 4 >= g->nips * 3) {
-		/* grow, dropping addresses that hold nothing */
-		old = g->ips;
-		oldn = g->nips;
-		g->nips = g->nips == 0 ? 1024 : g->nips * 2;
-		if ((g->ips = calloc(g->nips, sizeof(*g->ips))) == NULL)
-			fatal("calloc");
-		g->ips_used = 0;
-		for (i = 0; i < oldn; i++) {
-			if (old[i].n == 0)
-				continue;
-			for (j = old[i].key & (g->nips - 1); g->ips[j].key != 0;
-			    j = (j + 1) & (g->nips - 1))
-				;
-			g->ips[j] = old[i];
-			g->ips_used++;
-		}
-		free(old);
-	}
-	if (g->nips == 0)
-		return NULL;
-	for (i = key & (g->nips - 1); g->ips[i].key != 0;
-	    i = (i + 1) & (g->nips - 1))
-		if (g->ips[i].key == key)
-			return &g->ips[i];
-	if (!make)
-		return NULL;
-	g->ips[i].key = key;
-	g->ips[i].n = 0;
-	g->ips_used++;
-	return &g->ips[i];
 }
 
 /* --- connections ---------------------------------------------------- */
@@ -312,15 +291,12 @@ gate_count(struct gate *g, _Atomic uint64_t *c)
 static void
 gate_drop(struct gate *g, struct gate_conn *c)
 {
-	struct gate_ip	*ip;
-
 	if (c->fd != -1) {
 		/* a descriptor in flight keeps the file: leave epoll first */
 		(void)epoll_ctl(g->ep, EPOLL_CTL_DEL, c->fd, NULL);
 		close(c->fd);
 	}
-	if ((ip = gate_ip_find(g, c->ipkey, 0)) != NULL && ip->n > 0)
-		ip->n--;
+	limit_gate_release(c->ipkey);	/* one count with the workers' */
 	g->conns[c->idx] = g->conns[--g->n];
 	g->conns[c->idx]->idx = c->idx;
 	free(c->buf);
@@ -437,6 +413,22 @@ gate_flush(struct gate *g)
 	}
 }
 
+/* TLS: hand it on once its first record is whole (gate_tls.c). */
+static void
+gate_tls_read(struct gate *g, struct gate_conn *c)
+{
+	char	 ip[64];
+	int	 rc;
+
+	if ((rc = gate_tls_hello(c->fd)) > 0)
+		gate_ready(g, c);
+	else if (rc < 0) {
+		gate_client(c, ip, sizeof(ip));
+		log_info("client %s: no TLS handshake", ip);
+		gate_drop(g, c);
+	}
+}
+
 /* Bytes came (or the client left): read them and judge the head. */
 static void
 gate_read(struct gate *g, struct gate_conn *c)
@@ -445,6 +437,10 @@ gate_read(struct gate *g, struct gate_conn *c)
 	size_t		 want, ncap, end;
 	ssize_t		 n;
 
+	if (c->h.kind == HANDOFF_TLS_HELLO) {
+		gate_tls_read(g, c);
+		return;
+	}
 	/* one byte past max_head tells a head that is too long */
 	want = (size_t)c->h.max_head + 1;
 	if (c->h.len >= want)
@@ -494,7 +490,6 @@ static void
 gate_take(struct gate *g)
 {
 	struct gate_conn	*c;
-	struct gate_ip		*ip;
 	struct epoll_event	 ev;
 	struct handoff		 h;
 	char			 addr[64];
@@ -519,10 +514,10 @@ gate_take(struct gate *g)
 		key = util_hash64(addr, strlen(addr), 0x636f6e6e);
 		max = atomic_load(&g->st->gate_max_conns);
 		per_ip = atomic_load(&g->st->gate_max_per_ip);
-		ip = gate_ip_find(g, key, 1);
-		if (g->n >= max || (per_ip != 0 && ip->n >= per_ip) ||
-		    (h.kind != HANDOFF_HEAD_WAIT &&
-		    h.kind != HANDOFF_IDLE_KEEPALIVE)) {
+		if (g->n >= max || (h.kind != HANDOFF_HEAD_WAIT &&
+		    h.kind != HANDOFF_IDLE_KEEPALIVE &&
+		    h.kind != HANDOFF_TLS_HELLO) ||
+		    !limit_gate_acquire(key, per_ip)) {
 			if (g->n >= max && !g->full_logged) {
 				log_warnx("gate: max_connections reached: "
 				    "closing connections that wait");
@@ -556,7 +551,6 @@ gate_take(struct gate *g)
 		}
 		c->idx = g->n;
 		g->conns[g->n++] = c;
-		ip->n++;
 		gate_held(g);
 		if (h.flags & HANDOFF_F_READY) {
 			/* passed on whole by the gate of an upgrade */
@@ -566,6 +560,9 @@ gate_take(struct gate *g)
 		}
 		memset(&ev, 0, sizeof(ev));
 		ev.events = EPOLLIN | EPOLLRDHUP;
+		/* TLS bytes are peeked at, not read: wake for new ones */
+		if (h.kind == HANDOFF_TLS_HELLO)
+			ev.events |= EPOLLET;
 		ev.data.ptr = c;
 		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
 			log_warn("gate: epoll_ctl");

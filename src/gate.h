@@ -43,5 +43,11 @@ void	gate_worker_init(void);
 int	gate_park_fd(void);
 /* Worker: ready connections come from here (-1: no gate). */
 int	gate_ready_fd(void);
+/*
+ * Master: about how many connections the gate has made ready that no
+ * worker took yet (0 when none waits), to grow the pool for them as for
+ * a listen queue.
+ */
+size_t	gate_ready_waiting(void);
 
 #endif /* GATE_H */

@@ -23,7 +23,9 @@ enum handoff_kind {
 	HANDOFF_HEAD_WAIT = 0,		/* a request head not whole yet */
 	HANDOFF_IDLE_KEEPALIVE,		/* between requests, nothing read */
 	HANDOFF_BODY_SPOOL,		/* reserved: a body to read to a spool */
-	HANDOFF_TAIL_RELAY		/* reserved: a response tail to write */
+	HANDOFF_TAIL_RELAY,		/* reserved: a response tail to write */
+	HANDOFF_TLS_HELLO		/* TLS, its first record not whole yet:
+					   nothing read, nothing sent */
 };
 
 /* Sent to workers: the head is whole (or the client sent data). */

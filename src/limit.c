@@ -21,8 +21,8 @@
 
 struct limit_entry {
 	uint64_t	 key;		/* 0: free */
-	int32_t		 conns;
-	uint32_t	 pad;
+	int32_t		 conns;		/* held by workers */
+	int32_t		 gconns;	/* held by the gate */
 	int64_t		 tokens;	/* scaled */
 	int64_t		 refill;	/* ms of the last refill */
 	int64_t		 seen;		/* ms */
@@ -96,7 +96,7 @@ limit_entry(uint64_t key, int64_t now)
 		if (e->key == 0) {
 			if (victim == NULL || victim->key != 0)
 				victim = e;
-		} else if (e->conns <= 0 && (victim == NULL ||
+		} else if (e->conns <= 0 && e->gconns <= 0 && (victim == NULL ||
 		    (victim->key != 0 && e->seen < victim->seen)))
 			victim = e;
 	}
@@ -120,7 +120,8 @@ limit_conn_acquire(uint64_t key, unsigned max, unsigned slot)
 		return 1;
 	m = limit_lock(key);
 	if ((e = limit_entry(key, 0)) != NULL) {
-		if (e->conns >= (int32_t)max)
+		/* one count for an address, wherever it waits */
+		if (max <= INT32_MAX && e->conns + e->gconns >= (int32_t)max)
 			ok = 0;
 		else {
 			e->conns++;
@@ -180,6 +181,55 @@ limit_rate_take(uint64_t key, unsigned rate, unsigned burst, int64_t now)
 	}
 	pthread_mutex_unlock(m);
 	return wait;
+}
+
+int
+limit_gate_acquire(uint64_t key, unsigned max)
+{
+	struct limit_entry	*e;
+	pthread_mutex_t		*m;
+	int			 ok = 1;
+
+	if (lt == NULL || max == 0)
+		return 1;
+	m = limit_lock(key);
+	if ((e = limit_entry(key, 0)) != NULL) {
+		if (e->conns + e->gconns >= (int32_t)max)
+			ok = 0;
+		else
+			e->gconns++;
+	}
+	pthread_mutex_unlock(m);
+	return ok;
+}
+
+void
+limit_gate_release(uint64_t key)
+{
+	struct limit_entry	*e;
+	pthread_mutex_t		*m;
+
+	if (lt == NULL)
+		return;
+	m = limit_lock(key);
+	if ((e = limit_entry(key, 0)) != NULL && e->gconns > 0)
+		e->gconns--;
+	pthread_mutex_unlock(m);
+}
+
+void
+limit_gate_reap(void)
+{
+	pthread_mutex_t	*m;
+	size_t		 i;
+
+	if (lt == NULL)
+		return;
+	for (i = 0; i < LIMIT_ENTRIES; i++) {
+		m = limit_lock(lt->e[i].key);
+		lt->e[i].gconns = 0;
+		pthread_mutex_unlock(m);
+	}
 }
 
 void

@@ -38,6 +38,7 @@
 #include "checker.h"
 #include "config.h"
 #include "gate.h"
+#include "gate_shed.h"
 #include "health.h"
 #include "limit.h"
 #include "listener.h"
@@ -406,7 +407,9 @@ master_maintain(struct master *m)
 	 * every tick (MASTER_TICK_MS); the rest runs once a second.
 	 */
 	total = master_count(m, 1, &idle);
-	queued = listener_backlog(m->ls, m->nls);
+	/* ready in the gate is as waiting as in a listen queue */
+	queued = listener_backlog(m->ls, m->nls) + gate_ready_waiting();
+	(void)gate_shed_maintain(queued, idle, total >= cf->max_workers);
 	if (queued > 0 && cf->min_spare_workers > 0 && now >= m->spawn_after &&
 	    total >= cf->workers && queued + cf->min_spare_workers > idle) {
 		n = (unsigned)(queued + cf->min_spare_workers - idle);

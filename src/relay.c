@@ -33,6 +33,8 @@
 #include "balance.h"
 #include "config.h"
 #include "conn.h"
+#include "gate_shed.h"
+#include "handoff.h"
 #include "http.h"
 #include "limit.h"
 #include "listener.h"
@@ -300,8 +302,9 @@ relay_read_head(struct relay *r, struct relay_req *q)
 {
 	const struct config	*cf = r->cf;
 	int64_t			 deadline = 0, drain = 0, now, park_at, start;
+	int64_t			 idle_end = 0;
 	ssize_t			 n;
-	int			 rc, timeout;
+	int			 rc, timeout, pressed = 0;
 
 	scoreboard_state(r->nreq == 0 ? SB_READING : SB_KEEPALIVE);
 	start = util_now_ms();
@@ -351,6 +354,12 @@ relay_read_head(struct relay *r, struct relay_req *q)
 		}
 		if (*r->stop > 1 && deadline == 0)
 			return 0;	/* stopping: idle closes now */
+		if (park_at > now && r->nreq == 0 && !pressed) {
+			/* clients wait for a worker: no grace for a slow one */
+			pressed = 1;
+			if (relay_park_pressed())
+				park_at = now;
+		}
 		if (park_at != 0 && !*r->stop) {
 			/* waiting past the grace: the gate waits instead */
 			if (now >= park_at) {
@@ -361,7 +370,35 @@ relay_read_head(struct relay *r, struct relay_req *q)
 			} else if (park_at - now < timeout)
 				timeout = (int)(park_at - now);
 		}
+		if (r->cl.ssl != NULL && deadline == 0 && r->nreq > 0) {
+			/*
+			 * Idle on TLS: the session cannot go to the gate, so
+			 * look now and then whether clients wait for this
+			 * worker (gate_shed.c).
+			 */
+			if (idle_end == 0) {
+				idle_end = start + cf->keepalive_timeout;
+				gate_shed_idle(1);
+			}
+			if (gate_shed_asked()) {
+				log_info("client %s: idle TLS connection closed: "
+				    "clients wait for a worker", r->client_ip);
+				return 0;
+			}
+			if (idle_end - now < timeout)
+				timeout = (int)(idle_end - now);
+			if (timeout > GATE_SHED_MS)
+				timeout = GATE_SHED_MS;
+		}
 		n = conn_fill(&r->cl, timeout);
+		if (idle_end != 0) {
+			now = util_now_ms();
+			if (n == -1 && errno == ETIMEDOUT && now < idle_end &&
+			    (drain == 0 || now < drain))
+				continue;
+			gate_shed_idle(0);
+			idle_end = 0;
+		}
 		if (n > 0)
 			continue;
 		if (n == -1 && errno == EINTR)
@@ -1207,7 +1244,8 @@ relay_open(struct relay *r, const struct listener *l)
 		    -1 || conn_set_sndtimeo(&r->cl, r->cf->send_timeout) == -1)
 			return -1;
 	}
-	if (lc->proxy_protocol) {
+	/* back from the gate, the PROXY header was read before */
+	if (lc->proxy_protocol && r->resume == NULL) {
 		if (proxyproto_read(r->cl.fd, &r->peer_store) == -1) {
 			log_info("client %s: no valid PROXY protocol header",
 			    r->client_ip);
@@ -1217,6 +1255,8 @@ relay_open(struct relay *r, const struct listener *l)
 		    sizeof(r->client_ip));
 	}
 	if (lc->tls_ctx != NULL) {
+		if (r->resume == NULL && relay_park_hello(r) == 1)
+			return -1;	/* the gate has it */
 		if ((r->cl.ssl = tls_accept(r->cl.fd, lc->tls_ctx,
 		    r->client_ip)) == NULL)
 			return -1;
@@ -1308,9 +1348,13 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 	r->fwd.cert_verify = r->fwd.cert_subject = NULL;
 	util_ip_string(peer, r->client_ip, sizeof(r->client_ip));
 	r->lsock = l;
-	if (r->resume != NULL) {
+	if (r->resume != NULL && r->resume->kind != HANDOFF_TLS_HELLO) {
 		/* back from the gate: set up and counted when accepted */
 		relay_park_resumed(r);
+		if (r->cf->max_conns_per_ip != 0 && !l->admin)
+			limited = limit_conn_acquire(util_hash64(r->client_ip,
+			    strlen(r->client_ip), 0x636f6e6e), UINT32_MAX,
+			    r->slot);	/* let in before: counted, not judged */
 		goto serve;
 	}
 	/* what the listening socket passed on needs no system call */
@@ -1319,6 +1363,8 @@ relay_serve(int fd, const struct sockaddr_storage *peer,
 		    sizeof(one));
 	r->cl.rcvtimeo = l->rcvtimeo;
 	r->cl.sndtimeo = l->sndtimeo;
+	if (r->resume != NULL)	/* as the worker that parked it left them */
+		r->cl.rcvtimeo = r->cl.sndtimeo = -1;
 	if (relay_open(r, l) == -1)
 		goto done;
 	/*

@@ -233,6 +233,19 @@ int64_t	relay_park_at(struct relay *, int64_t now);
  * 0 when the gate has it (r->cl.fd is then -1), -1 to go on waiting here.
  */
 int	relay_park(struct relay *, int64_t head_t0, int64_t wait_start);
+/*
+ * A new connection on a TLS listener: wait park_after for its first
+ * record, then park it.  1: the gate has it (the connection is gone
+ * from here); 0: go on with the handshake.
+ */
+int	relay_park_hello(struct relay *);
+/*
+ * Connections wait for a worker (in a listen queue or the gate's ready
+ * queue)?  Asked only where a head is not whole at once, off the fast
+ * path: a new connection that is slow then goes to the gate without
+ * waiting park_after.
+ */
+int	relay_park_pressed(void);
 /* relay_serve for a connection handed back: buffer, peer, counts. */
 void	relay_park_resumed(struct relay *);
 

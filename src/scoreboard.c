@@ -42,6 +42,7 @@ scoreboard_claim(unsigned generation)
 			atomic_store(&sb_slots[i].pid, 0);
 			atomic_store(&sb_slots[i].requests, 0);
 			atomic_store(&sb_slots[i].connections, 0);
+			atomic_store(&sb_slots[i].tls_idle, 0);
 			atomic_store(&sb_slots[i].generation, generation);
 			atomic_store(&sb_slots[i].started, (int64_t)time(NULL));
 			for (k = 0; k < SB_BACKENDS; k++)
@@ -62,6 +63,12 @@ void
 scoreboard_set_self(unsigned i)
 {
 	sb_self = &sb_slots[i];
+}
+
+unsigned
+scoreboard_self(void)
+{
+	return sb_self == NULL ? UINT32_MAX : (unsigned)(sb_self - sb_slots);
 }
 
 void

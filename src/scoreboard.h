@@ -29,7 +29,7 @@ struct sb_slot_shm {
 	_Atomic int32_t	 pid;
 	_Atomic uint32_t state;
 	_Atomic uint32_t generation;
-	uint32_t	 pad;
+	_Atomic uint32_t tls_idle;	/* gate_shed.c */
 	_Atomic uint64_t requests;
 	_Atomic uint64_t connections;
 	_Atomic int64_t	 started;	/* time(NULL) at fork */
@@ -48,6 +48,8 @@ int	scoreboard_claim(unsigned generation);
 void	scoreboard_release(unsigned i);
 /* The calling worker's own slot (set once after fork). */
 void	scoreboard_set_self(unsigned i);
+/* The calling worker's slot, or UINT32_MAX in other processes. */
+unsigned scoreboard_self(void);
 void	scoreboard_state(enum sb_state);
 void	scoreboard_count_request(void);
 void	scoreboard_count_connection(void);

@@ -52,6 +52,8 @@ struct stats_shm {
 	_Atomic uint64_t compress_in;	/* identity body bytes */
 	_Atomic uint64_t compress_out;	/* what they became */
 	_Atomic uint64_t compress_saved;	/* per response, in > out */
+	_Atomic uint64_t gate_taken;	/* ready ones workers received */
+	_Atomic uint64_t tls_idle_shed;	/* idle TLS closed: clients waited */
 };
 
 void	stats_init(struct stats_shm *);
