@@ -97,6 +97,9 @@ const struct cfg_key config_keys[] = {
 	{ S_PORTER, "park_after", T_DURATION, P(park_after), 0, 0 },
 	{ S_PORTER, "max_connections", T_UINT, P(max_connections), 64,
 	    1000000 },
+	{ S_PORTER, "request_buffering", T_BOOL, P(request_buffering), 0, 0 },
+	{ S_PORTER, "spool_dir", T_STRING, P(spool_dir), 0, 0 },
+	{ S_PORTER, "spool_max_size", T_SIZE, P(spool_max_size), 0, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
@@ -158,6 +161,7 @@ const struct cfg_key config_keys[] = {
 	{ S_ROUTE, "read_timeout", T_DURATION, R(read_timeout), 1, 0 },
 
 	{ S_ROUTE, "cache", T_BOOL, R(cache), 0, 0 },
+	{ S_ROUTE, "request_buffering", T_BOOL, R(request_buffering), 0, 0 },
 	{ S_ROUTE, "allow", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "deny", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "allow_methods", T_SPECIAL, 0, 0, 0 },
@@ -393,6 +397,7 @@ cfg_section(struct config_parse *p, const char *hdr)
 		snprintf(((struct route_config *)p->obj)->name,
 		    CONFIG_NAME_MAX, "%s", name);
 		((struct route_config *)p->obj)->line = p->lineno;
+		((struct route_config *)p->obj)->request_buffering = -1;
 		p->sec = S_ROUTE;
 	} else
 		config_error(p, p->lineno, "unknown section [%s]", hdr);
@@ -1111,6 +1116,9 @@ cfg_validate(struct config_parse *p)
 	if (c->cache.max_object_size > c->cache.size / 4)
 		c->cache.max_object_size = c->cache.size / 4;
 	for (i = 0; i < c->nroutes; i++)
+		if (c->routes[i].request_buffering == -1)
+			c->routes[i].request_buffering = c->request_buffering;
+	for (i = 0; i < c->nroutes; i++)
 		if (c->routes[i].cache && c->cache.line == 0)
 			config_error(p, c->routes[i].line, "[route %s] has cache "
 			    "= on but there is no [cache] section",
@@ -1209,6 +1217,9 @@ cfg_defaults(const char *path)
 	c->splice = 1;
 	c->park_after = 50;
 	c->max_connections = 16384;
+	c->request_buffering = 1;
+	c->spool_dir = config_strdup(PORTER_SPOOLDIR);
+	c->spool_max_size = 1024ULL * 1024 * 1024;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;
@@ -1359,6 +1370,7 @@ config_free(struct config *c)
 	free(c->specials);
 	free(c->key_line);
 	free(c->pid_file);
+	free(c->spool_dir);
 	free(c->error_log);
 	free(c->access_log);
 	free(c->user);

@@ -87,6 +87,7 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	r->cl.cap = ccap;
 	r->be.cap = RELAY_BE_BUF;
 	r->cl.fd = r->be.fd = -1;
+	r->spool_fd = -1;
 	r->pipe[0] = r->pipe[1] = -1;
 	r->lim.max_header_size = cf->max_header_size;
 	r->lim.max_uri_length = cf->max_uri_length;
@@ -496,6 +497,8 @@ relay_send_request(struct relay *r, struct relay_req *q, size_t hlen,
 	iov[0].iov_len = hlen;
 	iov[1].iov_base = r->cl.buf + r->cl.start;
 	iov[1].iov_len = 0;
+	if (r->spool_fd != -1)
+		return relay_spool_send(r, q, hlen, resendable);
 	if (req->body == HTTP_BODY_NONE ||
 	    (req->body == HTTP_BODY_LENGTH &&
 	    req->content_length <= conn_pending(&r->cl))) {
@@ -842,7 +845,9 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 void
 relay_skip_body(struct relay *r, struct relay_req *q)
 {
-	if (q->req.body == HTTP_BODY_LENGTH &&
+	if (r->spool_fd != -1)
+		;	/* in the spool file, not on the connection */
+	else if (q->req.body == HTTP_BODY_LENGTH &&
 	    q->req.content_length <= conn_pending(&r->cl))
 		conn_consume(&r->cl, (size_t)q->req.content_length);
 	else if (q->req.body != HTTP_BODY_NONE) {
@@ -1000,7 +1005,8 @@ relay_forward(struct relay *r, struct relay_req *q,
 		    q->status >= 100) ? (q->be_status != 0 ? q->be_status :
 		    q->status) : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
-			if (resendable && req->body == HTTP_BODY_LENGTH)
+			if (resendable && req->body == HTTP_BODY_LENGTH &&
+			    r->spool_fd == -1)
 				conn_consume(&r->cl,
 				    (size_t)req->content_length);
 			return;
@@ -1114,8 +1120,9 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	route = route_match(r->cf, r->listen, &q->req, r->npath, (size_t)plen);
 	if (route >= 0)
 		rt = &r->cf->routes[route];
-	if (route == ROUTE_NONE || (rt != NULL && relay_local_filter(r, q, rt,
-	    r->npath)) || (rt != NULL && rt->return_code) ||
+	/* a spooled body's request passed its filters before */
+	if (route == ROUTE_NONE || (rt != NULL && !r->spooled &&
+	    relay_local_filter(r, q, rt, r->npath)) || (rt != NULL && rt->return_code) ||
 	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
 	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
 		relay_skip_body(r, q);
@@ -1131,6 +1138,8 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	}
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
+	if (relay_spool(r, q, rt))
+		return;		/* the gate has it, or it was answered */
 	if (relay_cache_request(r, q, rt))
 		relay_skip_body(r, q);
 	else
@@ -1340,7 +1349,10 @@ serve:
 		}
 		relay_prepare(r, &q);
 		relay_dispatch(r, &q, l);
+		if (r->cl.fd == -1)
+			break;	/* its body is spooled: logged when sent */
 		relay_log(r, &q);
+		relay_spool_done(r);
 		if (q.refresh_later)
 			relay_refresh(r, &q);
 		if (!q.keepalive) {
@@ -1349,6 +1361,7 @@ serve:
 		}
 	}
 done:
+	relay_spool_done(r);
 	relay_unpin_head(r);
 	if (linger)
 		relay_linger(r);

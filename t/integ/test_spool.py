@@ -1,0 +1,396 @@
+"""Request bodies spooled by the gate: a body that has not arrived within
+park_after is read by the gate, not by a worker, and the backend gets it
+whole with a Content-Length, or not at all.  One worker in all, so that
+an upload the worker read itself would keep every other client waiting."""
+import hashlib
+import os
+import re
+import signal
+import socket
+import time
+
+import harness
+from harness import PorterTest, Client, pattern, wait_for
+
+
+def metric(text, name):
+    m = re.search(r"^%s (\d+)$" % re.escape(name), text, re.M)
+    return int(m.group(1)) if m else None
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def chunked(body, pieces=3, trailer=b"X-Sum: 1\r\n"):
+    """body in chunked coding, with a chunk extension and a trailer."""
+    out, step = b"", max(1, len(body) // pieces)
+    for i in range(0, len(body), step):
+        part = body[i:i + step]
+        out += b"%x;e=1\r\n" % len(part) + part + b"\r\n"
+    return out + b"0\r\n" + trailer + b"\r\n"
+
+
+class SpoolBase(PorterTest):
+    workers = 1
+    spool_extra = ""
+    body_timeout = "10s"
+
+    def setUp(self):
+        # the spool directory exists before porter starts, as make
+        # install makes it
+        self.spool = os.path.join(os.environ.get("TMPDIR", "/tmp"),
+                                  "porter-spool.%d.%d" % (os.getpid(),
+                                                           id(self)))
+        os.mkdir(self.spool, 0o700)
+        self.addCleanup(os.rmdir, self.spool)
+        self.porter_extra = ("spool_dir = %s\nclient_body_timeout = %s\n"
+                             % (self.spool, self.body_timeout) +
+                             self.spool_extra)
+        self.polls = 0
+        super().setUp()
+
+    def config_body(self):
+        return super().config_body() + "[admin]\naddress = 127.0.0.1:0\n"
+
+    def m(self, name):
+        # the admin address is served by the same single worker
+        return metric(self.admin_get("/metrics").body.decode(), name)
+
+    def spooled(self):
+        return metric(self.admin_get("/metrics").body.decode(),
+                      'porter_spool_total{event="spooled"}')
+
+    def refused(self):
+        return metric(self.admin_get("/metrics").body.decode(),
+                      'porter_spool_total{event="refused"}')
+
+    def uploading(self, n):
+        wait_for(lambda: self.m("porter_spool_uploads") == n, timeout=10,
+                 what="%d uploads spooling" % n)
+
+    def hits(self):
+        """Requests the origin had, besides these polls."""
+        self.polls += 1
+        return int(harness.get(self.o["o1"].port, "/hits").body) - \
+            self.polls
+
+    def quick_get(self):
+        t0 = time.monotonic()
+        c = Client(self.port, timeout=5)
+        r = c.request(path="/bytes/4")
+        c.close()
+        self.assertEqual(r.status, 200)
+        self.assertLess(time.monotonic() - t0, 2)
+
+    def client_from(self, addr):
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.settimeout(20)
+        s.bind((addr, 0))
+        s.connect(("127.0.0.1", self.port))
+        c = Client.__new__(Client)
+        c.sock, c.buf = s, b""
+        return c
+
+    def slow_put(self, body, head_extra=b"", framed=None, addr=None):
+        """Send the head and a first part, wait until the gate spools it,
+        then the rest: the response."""
+        c = self.client_from(addr) if addr else Client(self.port)
+        wire = framed if framed is not None else body
+        te = b"Transfer-Encoding: chunked\r\n" if framed is not None else \
+            b"Content-Length: %d\r\n" % len(body)
+        before = self.spooled()
+        others = self.m("porter_spool_uploads")
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n" + te + head_extra +
+               b"\r\n" + wire[:7])
+        self.uploading(others + 1)
+        self.quick_get()
+        c.send(wire[7:])
+        r = c.read_response()
+        c.close()
+        self.assertEqual(self.spooled(), before + 1)
+        return r
+
+
+class SpoolTest(SpoolBase):
+    spool_extra = "client_max_body_size = 200k\n"
+
+    def check(self, r, body):
+        self.assertEqual(r.status, 200)
+        self.assertEqual(sha(r.body), sha(body))
+        # the backend heard a Content-Length, however the client framed it
+        self.assertEqual(r.header("x-echo-framing"), "length")
+        self.assertEqual(int(r.header("x-echo-length")), len(body))
+
+    def test_length_bodies_byte_exact(self):
+        # around the memory bound (16k), the inline bound (48k) and
+        # client_max_body_size (200k)
+        for n in (8, 16 * 1024 - 1, 16 * 1024, 16 * 1024 + 1, 48 * 1024,
+                  300000 // 2, 200 * 1024):
+            body = os.urandom(n)
+            self.check(self.slow_put(body), body)
+        self.assertEqual(self.m("porter_spool_bytes"), 0)
+
+    def test_chunked_bodies_byte_exact(self):
+        for n in (5, 16 * 1024, 16 * 1024 + 1, 100000, 200 * 1024):
+            body = os.urandom(n)
+            self.check(self.slow_put(body, framed=chunked(body, 5)), body)
+
+    def test_fast_bodies_unchanged(self):
+        # whole within park_after: read by the worker as before
+        before = self.spooled()
+        c = Client(self.port)
+        for n in (10, 40000):
+            body = os.urandom(n)
+            r = c.request("PUT", "/echo", body=body)
+            self.assertEqual(sha(r.body), sha(body))
+            r = c.request("PUT", "/echo", body=chunked(body),
+                          headers={"Transfer-Encoding": "chunked"})
+            self.assertEqual(sha(r.body), sha(body))
+        c.close()
+        self.assertEqual(self.spooled(), before)
+
+    def test_fast_big_body_spooled(self):
+        # more than the worker's buffer: spooled at once, whole
+        body = os.urandom(1024 * 190)
+        c = Client(self.port)
+        r = c.request("PUT", "/echo", body=body)
+        self.check(r, body)
+        # the connection stays, and the next request on it is served
+        self.assertEqual(c.request(path="/bytes/5").body, pattern(5))
+        c.close()
+
+    def test_pipelined_after_spooled_body(self):
+        body = os.urandom(30000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(body) + body[:100])
+        self.uploading(1)
+        c.send(body[100:] + b"GET /bytes/6 HTTP/1.1\r\nHost: t\r\n\r\n")
+        self.check(c.read_response(), body)
+        self.assertEqual(c.read_response().body, pattern(6))
+        c.close()
+
+    def test_100_continue(self):
+        body = os.urandom(50000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nExpect: 100-continue\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body))
+        r = c.read_response(interim=True)
+        self.assertEqual(r.status, 100)
+        c.send(body[:10])
+        self.uploading(1)
+        self.quick_get()
+        c.send(body[10:])
+        r = c.read_response()
+        self.check(r, body)
+        c.close()
+
+    def test_too_big_chunked_413(self):
+        # 300k in two chunks: the second goes past 200k
+        wire = chunked(os.urandom(300 * 1024), 2)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n" + wire[:100])
+        self.uploading(1)
+        try:
+            c.send(wire[100:])
+        except OSError:
+            pass        # answered and closed before the rest went
+        self.assertEqual(c.read_response().status, 413)
+        c.close()
+        self.uploading(0)
+        self.assertEqual(self.hits(), 0)
+
+    def test_malformed_chunked_400(self):
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\nab")
+        self.uploading(1)
+        c.send(b"cde\r\nzz\r\n")
+        self.assertEqual(c.read_response().status, 400)
+        c.close()
+        self.assertEqual(self.hits(), 0)
+
+    def test_client_abort_reaches_no_backend(self):
+        for te in (b"Content-Length: 100000\r\n",
+                   b"Transfer-Encoding: chunked\r\n"):
+            c = Client(self.port)
+            c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n" + te + b"\r\n" +
+                   (b"8000\r\n" if b"chunked" in te else b"") +
+                   b"x" * 20000)
+            self.uploading(1)
+            c.close()
+            self.uploading(0)
+        self.assertEqual(self.m("porter_spool_bytes"), 0)
+        self.assertEqual(self.hits(), 0)
+        self.assertIn("closed while sending the request body",
+                      self.porter.log())
+
+    def test_spool_file_has_no_name(self):
+        body = os.urandom(100000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(body) + body[:60000])
+        self.uploading(1)
+        gate = int(re.findall(r"gate (\d+) started", self.porter.log())[-1])
+
+        def spool_fds():
+            out = []
+            for fd in os.listdir("/proc/%d/fd" % gate):
+                try:
+                    t = os.readlink("/proc/%d/fd/%s" % (gate, fd))
+                except OSError:
+                    continue
+                if t.startswith(self.spool + "/"):
+                    out.append(t)
+            return out
+        # past the memory bound: a file in spool_dir, with no name there
+        wait_for(spool_fds, what="the gate's spool file")
+        self.assertEqual(os.listdir(self.spool), [])
+        self.assertTrue(all(t.endswith("(deleted)") for t in spool_fds()))
+        c.send(body[60000:])
+        self.check(c.read_response(), body)
+        c.close()
+
+    def test_reload_mid_spool_loses_nothing(self):
+        body = os.urandom(120000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(body) + body[:50000])
+        self.uploading(1)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded: generation 1" in
+                 self.porter.log(), what="reload")
+        c.send(body[50000:])
+        self.check(c.read_response(), body)
+        c.close()
+
+
+class SpoolTimeoutTest(SpoolBase):
+    body_timeout = "1s"
+
+    def test_body_timeout_408(self):
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100\r\n"
+               b"\r\nabc")
+        self.uploading(1)
+        r = c.read_response()
+        self.assertEqual(r.status, 408)
+        c.close()
+        self.assertEqual(self.hits(), 0)
+        self.assertIn("timed out sending the request body",
+                      self.porter.log())
+
+
+class SpoolOffTest(SpoolBase):
+    """request_buffering = off: the worker reads the body itself, as
+    before (this is what the spool spares the other clients)."""
+    spool_extra = "request_buffering = off\n"
+
+    def test_off_holds_the_worker(self):
+        body = os.urandom(1000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(body) + body[:10])
+        other = Client(self.port, timeout=5)
+        other.send(b"GET /bytes/4 HTTP/1.1\r\nHost: t\r\n\r\n")
+        # the only worker reads the upload: the other waits for it
+        with self.assertRaises(socket.timeout):
+            other.sock.settimeout(1)
+            other.read_response()
+        c.send(body[10:])
+        self.assertEqual(sha(c.read_response().body), sha(body))
+        other.sock.settimeout(10)
+        self.assertEqual(other.read_response().body, pattern(4))
+        other.close()
+        c.close()
+        self.assertEqual(self.spooled(), 0)
+
+
+class SpoolRouteTest(SpoolBase):
+    """Per route: request_buffering = off on one route only."""
+
+    def config_body(self):
+        return super().config_body() + (
+            "[route direct]\npath = /echo\npool = app\n"
+            "request_buffering = off\n"
+            "[route rest]\npath = /\npool = app\n")
+
+    def test_route_off(self):
+        body = os.urandom(5000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(body) + body[:10])
+        time.sleep(0.3)     # past park_after: it would have gone by now
+        c.send(body[10:])
+        self.assertEqual(sha(c.read_response().body), sha(body))
+        c.close()
+        self.assertEqual(self.spooled(), 0)
+
+
+class SpoolFullTest(SpoolBase):
+    # a quarter of it per client address: 16k
+    spool_extra = "spool_max_size = 64k\n"
+
+    def test_full_spool_503(self):
+        held = []
+        # four addresses fill it (15k each: under the per-address bound)
+        for i in range(4):
+            c = self.client_from("127.0.0.%d" % (i + 2))
+            c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: "
+                   b"15000\r\n\r\n" + b"a" * 10)
+            held.append(c)
+            self.uploading(i + 1)
+        # a fifth does not fit: 503 at once, before 100 Continue
+        c = self.client_from("127.0.0.9")
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n"
+               b"Expect: 100-continue\r\n\r\n")
+        r = c.read_response(interim=True)
+        self.assertEqual(r.status, 503)
+        self.assertIsNotNone(r.header("retry-after"))
+        c.close()
+        # a chunked one grows past it while it comes: 503, nothing sent
+        c = self.client_from("127.0.0.10")
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n10\r\n0123456789abcdef")
+        self.uploading(5)
+        try:
+            c.send(b"\r\n2000\r\n" + b"b" * 0x2000 + b"\r\n")
+        except OSError:
+            pass
+        r = c.read_response()
+        self.assertEqual(r.status, 503)
+        self.assertIsNotNone(r.header("retry-after"))
+        c.close()
+        self.assertEqual(self.hits(), 0)
+        self.assertEqual(self.refused(), 2)
+        for c in held:
+            c.send(b"a" * 14990)
+            r = c.read_response()
+            self.assertEqual(r.status, 200)
+            self.assertEqual(r.body, b"a" * 15000)
+            c.close()
+        self.assertEqual(self.m("porter_spool_bytes"), 0)
+
+    def test_per_address_bound(self):
+        a = Client(self.port)
+        a.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n"
+               b"\r\nxx")
+        self.uploading(1)
+        # the same address again: over its 16k
+        b = Client(self.port)
+        b.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10000\r\n"
+               b"\r\nyy")
+        self.assertEqual(b.read_response().status, 503)
+        b.close()
+        # another address is served
+        r = self.slow_put(b"z" * 10000, addr="127.0.0.2")
+        self.assertEqual(r.body, b"z" * 10000)
+        a.send(b"x" * 9998)
+        self.assertEqual(a.read_response().body, b"x" * 10000)
+        a.close()
+
+
+if __name__ == "__main__":
+    harness.main()
