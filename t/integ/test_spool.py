@@ -283,6 +283,32 @@ class SpoolTimeoutTest(SpoolBase):
                       self.porter.log())
 
 
+class SpoolGateKillTest(SpoolBase):
+    expect_errors = r"gate \d+ exited"
+
+    def test_gate_killed_mid_spool(self):
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n"
+               b"\r\n" + b"x" * 60000)
+        self.uploading(1)
+        pid = int(re.findall(r"gate (\d+) started", self.porter.log())[-1])
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: len(re.findall(r"gate \d+ started",
+                                        self.porter.log())) >= 2,
+                 what="gate restarted")
+        self.assertIn("holding 1 connection, now lost", self.porter.log())
+        # the client is told nothing more; the backend saw nothing of it
+        self.assertTrue(c.closed())
+        c.close()
+        self.assertEqual(self.m("porter_spool_bytes"), 0)
+        self.assertEqual(os.listdir(self.spool), [])
+        self.assertEqual(self.hits(), 0)
+        # and porter spools again
+        body = os.urandom(30000)
+        r = self.slow_put(body)
+        self.assertEqual(sha(r.body), sha(body))
+
+
 class SpoolOffTest(SpoolBase):
     """request_buffering = off: the worker reads the body itself, as
     before (this is what the spool spares the other clients)."""
