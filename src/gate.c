@@ -50,7 +50,7 @@
 
 #define GATE_SCAN_MS	100		/* how often deadlines are looked at */
 #define GATE_EVENTS	256
-#define GATE_RECV_MAX	HANDOFF_DATA_MAX	/* max_header_size's top */
+#define GATE_RECV_MAX	HANDOFF_DATA_MAX	/* a record's bytes */
 #define GATE_SOCKBUF	(4 * 1024 * 1024)	/* records in flight */
 #define GATE_ENV	"PORTER_GATE_FDS"	/* the sockets, to a new binary */
 #define GATE_PASS_MS	5000	/* a hand-over gives up after this */

@@ -1122,8 +1122,9 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 		rt = &r->cf->routes[route];
 	/* a spooled body's request passed its filters before */
 	if (route == ROUTE_NONE || (rt != NULL && !r->spooled &&
-	    relay_local_filter(r, q, rt, r->npath)) || (rt != NULL && rt->return_code) ||
-	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
+	    relay_local_filter(r, q, rt, r->npath)) ||
+	    (rt != NULL && rt->return_code) || (r->cf->cache.line != 0 &&
+	    q->req.method_len == 5 &&
 	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
 		relay_skip_body(r, q);
 		if (q->status != 0)

@@ -138,12 +138,12 @@ relay_resume(int sock)
 			l = &park_ls[i];
 	if (l == NULL || (h.kind != HANDOFF_HEAD_WAIT &&
 	    h.kind != HANDOFF_IDLE_KEEPALIVE && !(h.kind ==
-	    HANDOFF_BODY_SPOOL && (h.flags & HANDOFF_F_READY))) || (!l->admin &&
-	    r->cf->listens[l->listen].tls_ctx != NULL)) {
+	    HANDOFF_BODY_SPOOL && (h.flags & HANDOFF_F_READY))) ||
+	    (!l->admin && r->cf->listens[l->listen].tls_ctx != NULL)) {
 		log_info("a connection from the gate for %s, no longer "
 		    "served: closed", h.listen_addr);
 		close(fds[0]);
-		if (fds[1] != -1)
+		if (h.kind == HANDOFF_BODY_SPOOL && fds[1] != -1)
 			close(fds[1]);
 		return 0;
 	}
