@@ -37,8 +37,10 @@
 #include "stats.h"
 #include "util.h"
 
-#define SPOOL_RAW	(16 * 1024)	/* raw input not yet framed */
+#define SPOOL_READ	(16 * 1024)	/* read from a client at once */
 #define SPOOL_LINE	4096		/* as the worker's chunk lines */
+/* input kept unframed between reads: a trailer line, at most */
+#define SPOOL_KEEP	(SPOOL_LINE + 64)
 #define SPOOL_EVENTS	128
 #define SPOOL_MIN_RATE_GRACE	5000	/* as relay_too_slow */
 
@@ -48,11 +50,11 @@ struct spool_conn {
 	int			 file;	/* the spool file, or -1 */
 	int			 ready;	/* whole: for a worker */
 	char			*out;	/* head, then the body (memory) */
+	size_t			 ocap;
 	size_t			 head_len;
 	size_t			 mlen;	/* body bytes in out after the head */
-	char			*raw;	/* input not framed yet */
-	size_t			 rlen;
-	size_t			 extra;	/* raw[0..extra): after the body */
+	char			*keep;	/* input not framed yet, or NULL */
+	size_t			 klen;
 	struct body_frame	 bf;
 	uint64_t		 held;	/* counted in the spool's bytes */
 	int64_t			 deadline;	/* client_body_timeout */
@@ -80,7 +82,8 @@ static struct {
 	struct spool_conn	*rq, *rq_tail;
 	struct spool_ip		*ips;
 	size_t			 nips, ips_used;
-	char			 rbuf[SPOOL_RAW];
+	char			 rbuf[SPOOL_READ];
+	char			 work[SPOOL_KEEP + SPOOL_READ];
 	int			 disk_logged, full_logged;
 } sp = { .ep = -1, .dir = -1, .out = -1 };
 
@@ -105,7 +108,7 @@ spool_ip_find(uint64_t key, int make)
 		sp.ips_used = 0;
 		for (i = 0; i < oldn; i++) {
 			if (old[i].bytes == 0)
-				continue;	/* addresses holding nothing go */
+				continue;	/* holding nothing: dropped */
 			for (j = old[i].key & (sp.nips - 1); sp.ips[j].key != 0;
 			    j = (j + 1) & (sp.nips - 1))
 				;
@@ -177,7 +180,7 @@ spool_drop(struct spool_conn *c)
 	sp.conns[c->idx]->idx = c->idx;
 	atomic_store(&sp.st->spool_uploads, (uint32_t)sp.n);
 	free(c->out);
-	free(c->raw);
+	free(c->keep);
 	free(c);
 }
 
@@ -298,9 +301,13 @@ spool_flush(void)
 static void
 spool_mem(struct spool_conn *c, const char *p, size_t n)
 {
-	if ((c->out = realloc(c->out, c->head_len + c->mlen + n +
-	    SPOOL_RAW)) == NULL)
-		fatal("realloc");
+	size_t	 need = c->head_len + c->mlen + n;
+
+	if (need > c->ocap) {
+		c->ocap = need > 2 * c->ocap ? need : 2 * c->ocap;
+		if ((c->out = realloc(c->out, c->ocap)) == NULL)
+			fatal("realloc");
+	}
 	memcpy(c->out + c->head_len + c->mlen, p, n);
 	c->mlen += n;
 }
@@ -359,16 +366,14 @@ fail:
 	return -1;
 }
 
-/* The body is whole: the record a worker gets. */
+/* The body is whole, tail[0..tlen) came after it: to a worker. */
 static void
-spool_whole(struct spool_conn *c)
+spool_whole(struct spool_conn *c, const char *tail, size_t tlen)
 {
-	size_t	 tail = c->extra;
-
 	c->h.flags |= HANDOFF_F_READY;
 	c->h.arg[1] = c->bf.total;
 	c->h.arg[2] = c->h.arg[3] = 0;
-	if (c->file == -1 && c->head_len + c->mlen + tail > SPOOL_INLINE_MAX) {
+	if (c->file == -1 && c->head_len + c->mlen + tlen > SPOOL_INLINE_MAX) {
 		/* a big head: the body goes in a file after all */
 		c->file = openat(sp.dir, ".", O_TMPFILE | O_RDWR | O_CLOEXEC,
 		    0600);
@@ -386,25 +391,26 @@ spool_whole(struct spool_conn *c)
 	c->h.arg[0] = (uint64_t)c->head_len << 32 |
 	    (c->file == -1 ? SPOOL_F_INLINE : 0);
 	/* what came after the body follows the head (and inline body) */
-	spool_mem(c, c->raw, tail);
-	c->mlen -= tail;
-	c->h.len = (uint32_t)(c->head_len + c->mlen + tail);
+	spool_mem(c, tail, tlen);
+	c->mlen -= tlen;
+	c->h.len = (uint32_t)(c->head_len + c->mlen + tlen);
 	spool_hand(c);
 }
 
 /*
- * Frame what c->raw holds.  0 to go on (the body may be whole and on its
- * way), -1 when c was answered and dropped.
+ * Frame in[0..len), which starts with what was kept from before.  0 to
+ * go on (what could not be framed yet is kept), -1 when c was answered
+ * and dropped or is whole and on its way.
  */
 static int
-spool_frame(struct spool_conn *c)
+spool_frame(struct spool_conn *c, const char *in, size_t len)
 {
 	const char	*out;
 	size_t		 pos = 0, used, olen;
 
 	for (;;) {
-		switch (body_frame_feed(&c->bf, c->raw + pos, c->rlen - pos,
-		    &used, &out, &olen)) {
+		switch (body_frame_feed(&c->bf, in + pos, len - pos, &used,
+		    &out, &olen)) {
 		case BODY_FRAME_DATA:
 			pos += used;
 			if (spool_put(c, out, olen) == -1)
@@ -416,10 +422,7 @@ spool_frame(struct spool_conn *c)
 			continue;
 		case BODY_FRAME_DONE:
 			pos += used;
-			memmove(c->raw, c->raw + pos, c->rlen - pos);
-			c->rlen -= pos;
-			c->extra = c->rlen;
-			spool_whole(c);
+			spool_whole(c, in + pos, len - pos);
 			return -1;
 		case BODY_FRAME_ERROR:
 			spool_fail(c, 400, 0, "malformed chunked body");
@@ -433,32 +436,39 @@ spool_frame(struct spool_conn *c)
 		}
 		break;
 	}
-	memmove(c->raw, c->raw + pos, c->rlen - pos);
-	c->rlen -= pos;
-	if (c->rlen == SPOOL_RAW) {
-		/* a trailer line longer than the decoder allows */
+	if ((c->klen = len - pos) == 0)
+		return 0;
+	if (c->klen > SPOOL_KEEP) {
+		/* a trailer line longer than the decoder takes */
 		spool_fail(c, 400, 0, "malformed chunked body");
 		return -1;
 	}
+	if (c->keep == NULL && (c->keep = malloc(SPOOL_KEEP)) == NULL)
+		fatal("malloc");
+	memmove(c->keep, in + pos, c->klen);
 	return 0;
 }
 
-/* Feed in[0..n) through c->raw.  0, or -1 when c is gone or whole. */
+/* Feed in[0..n).  0, or -1 when c is gone or whole. */
 static int
 spool_input(struct spool_conn *c, const char *in, size_t n)
 {
 	size_t	 k;
 
 	while (n > 0) {
-		k = SPOOL_RAW - c->rlen;
-		if (k > n)
-			k = n;
-		memcpy(c->raw + c->rlen, in, k);
-		c->rlen += k;
+		k = n < SPOOL_READ ? n : SPOOL_READ;
+		if (c->klen == 0) {
+			if (spool_frame(c, in, k) == -1)
+				return -1;
+		} else {
+			/* what was kept, then the new bytes, in one piece */
+			memcpy(sp.work, c->keep, c->klen);
+			memcpy(sp.work + c->klen, in, k);
+			if (spool_frame(c, sp.work, c->klen + k) == -1)
+				return -1;
+		}
 		in += k;
 		n -= k;
-		if (spool_frame(c) == -1)
-			return -1;
 	}
 	return 0;
 }
@@ -485,9 +495,9 @@ gate_spool_take(const struct handoff *hin, int fd, const char *data)
 			fatal("realloc");
 	}
 	if ((c = calloc(1, sizeof(*c))) == NULL ||
-	    (c->raw = malloc(SPOOL_RAW)) == NULL ||
-	    (c->out = malloc(head_len + SPOOL_RAW)) == NULL)
+	    (c->out = malloc(head_len)) == NULL)
 		fatal("malloc");
+	c->ocap = head_len;
 	c->h = *hin;
 	c->fd = fd;
 	c->file = -1;

@@ -202,6 +202,29 @@ class SpoolTest(SpoolBase):
         self.uploading(0)
         self.assertEqual(self.hits(), 0)
 
+    def test_trailer_split_across_reads(self):
+        # the gate keeps the start of a trailer line until its end comes
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        self.uploading(1)
+        c.send(b"0\r\nX-Sum: " + b"a" * 2000)
+        time.sleep(0.2)     # read apart, most likely; right either way
+        c.send(b"b" * 1000 + b"\r\nX-Two: 2\r\n\r\n")
+        self.check(c.read_response(), b"hello")
+        # a trailer line longer than the decoder takes: 400
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n")
+        self.uploading(1)
+        try:
+            c.send(b"0\r\nX-Sum: " + b"a" * 9000)
+        except OSError:
+            pass
+        self.assertEqual(c.read_response().status, 400)
+        c.close()
+        self.assertEqual(self.hits(), 1)
+
     def test_malformed_chunked_400(self):
         c = Client(self.port)
         c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
