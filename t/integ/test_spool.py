@@ -332,6 +332,23 @@ class SpoolGateKillTest(SpoolBase):
         self.assertEqual(sha(r.body), sha(body))
 
 
+class SpoolSeccompTest(SpoolBase):
+    """The allow-list lets the gate spool to a file and the worker send
+    it (sendfile): a call it lacks would kill them with SIGSYS."""
+    spool_extra = "seccomp = on\n"
+
+    def test_spooled_under_seccomp(self):
+        if "seccomp is off" in self.porter.log():
+            self.skipTest("seccomp is off in a sanitizer build")
+        for n in (1000, 100000):
+            body = os.urandom(n)
+            r = self.slow_put(body)
+            self.assertEqual(sha(r.body), sha(body))
+        self.assertNotIn("killed by signal", self.porter.log())
+        self.assertEqual(len(re.findall(r"gate \d+ started",
+                                        self.porter.log())), 1)
+
+
 class SpoolOffTest(SpoolBase):
     """request_buffering = off: the worker reads the body itself, as
     before (this is what the spool spares the other clients)."""
