@@ -519,13 +519,15 @@ gate_take(struct gate *g)
 				log_warn("gate: recvmsg");
 			return;
 		}
-		for (i = 1; i < h.nfds; i++)
-			close(fds[i]);		/* kinds this gate does not do */
 		if (h.kind == HANDOFF_BODY_SPOOL) {
+			for (i = 2; i < h.nfds; i++)
+				close(fds[i]);
 			gate_count(g, &g->st->gate_parked);
-			gate_spool_take(&h, fds[0], g->rbuf);
+			gate_spool_take(&h, fds, g->rbuf);
 			continue;
 		}
+		for (i = 1; i < h.nfds; i++)
+			close(fds[i]);		/* kinds this gate does not do */
 		gate_count(g, &g->st->gate_parked);
 		util_ip_string(&h.peer, addr, sizeof(addr));
 		key = util_hash64(addr, strlen(addr), 0x636f6e6e);
@@ -723,6 +725,8 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 		} else
 			wait = (int)(scan - now);
 	}
+	if (gate_stop == 2)
+		gate_spool_pass(gate_in[0]);
 	gate_spool_fini();
 	if (gate_stop == 2)
 		gate_pass(&g);

@@ -23,6 +23,7 @@
 #include <sys/socket.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,8 @@
 #define SPOOL_KEEP	(SPOOL_LINE + 64)
 #define SPOOL_EVENTS	128
 #define SPOOL_MIN_RATE_GRACE	5000	/* as relay_too_slow */
+#define SPOOL_PASS_MS	5000	/* an upgrade's hand-over gives up then */
+#define SPOOL_PASS_MAGIC	0x73707031u	/* "spp" and its layout */
 
 struct spool_conn {
 	struct handoff		 h;	/* as taken; sent back changed */
@@ -65,6 +68,16 @@ struct spool_conn {
 	uint64_t		 ipkey;
 	size_t			 idx;
 	struct spool_conn	*next;	/* ready, waiting for room */
+};
+
+/* What an old gate passes to a new one, between head and body. */
+struct spool_pass {
+	uint32_t		 magic;		/* SPOOL_PASS_MAGIC */
+	uint32_t		 size;		/* sizeof(struct spool_pass) */
+	struct body_frame	 bf;
+	uint64_t		 mlen, klen;	/* memory body, unframed input */
+	int64_t			 deadline, start;
+	uint64_t		 got;
 };
 
 struct spool_ip {
@@ -474,20 +487,36 @@ spool_input(struct spool_conn *c, const char *in, size_t n)
 }
 
 void
-gate_spool_take(const struct handoff *hin, int fd, const char *data)
+gate_spool_take(const struct handoff *hin, const int *fds,
+    const char *data)
 {
 	struct spool_conn	*c;
+	struct spool_pass	 ps;
 	struct epoll_event	 ev;
 	char			 addr[64];
 	size_t			 head_len = (size_t)(hin->arg[0] >> 32);
-	uint32_t		 max = atomic_load(&sp.st->gate_max_conns);
+	size_t			 body_at = head_len;
+	uint32_t		 max;
+	int			 fd = fds[0], passed;
 
+	passed = (hin->arg[0] & SPOOL_F_PASSED) != 0;
+	memset(&ps, 0, sizeof(ps));
+	if (passed && hin->len >= head_len + sizeof(ps)) {
+		memcpy(&ps, data + head_len, sizeof(ps));
+		body_at = head_len + sizeof(ps);
+	}
 	if (head_len == 0 || head_len > hin->len || sp.st == NULL ||
-	    (hin->flags & HANDOFF_F_READY)) {
+	    (hin->flags & HANDOFF_F_READY) || (!passed && fds[1] != -1) ||
+	    (passed && (ps.magic != SPOOL_PASS_MAGIC || ps.size !=
+	    sizeof(ps) || body_at + ps.mlen + ps.klen != hin->len ||
+	    ps.mlen > SPOOL_MEM || ps.klen > SPOOL_KEEP))) {
 		log_warnx("gate: a body to spool it cannot take: closed");
 		close(fd);
+		if (fds[1] != -1)
+			close(fds[1]);
 		return;
 	}
+	max = atomic_load(&sp.st->gate_max_conns);
 	if (sp.n == sp.cap) {
 		sp.cap = sp.cap == 0 ? 256 : sp.cap * 2;
 		if ((sp.conns = realloc(sp.conns, sp.cap *
@@ -511,6 +540,16 @@ gate_spool_take(const struct handoff *hin, int fd, const char *data)
 	c->ipkey = util_hash64(addr, strlen(addr), 0x73706f6f);
 	body_frame_init(&c->bf, (hin->arg[0] & SPOOL_F_CHUNKED) != 0,
 	    hin->arg[1], hin->arg[2], SPOOL_LINE);
+	if (passed) {
+		/* where the old gate was: framing, file, memory, clock */
+		c->bf = ps.bf;
+		c->file = fds[1];
+		c->deadline = ps.deadline;
+		c->start = ps.start;
+		c->got = ps.got;
+		spool_mem(c, data + body_at, (size_t)ps.mlen);
+		c->h.arg[0] &= ~(uint64_t)SPOOL_F_PASSED;
+	}
 	c->idx = sp.n;
 	sp.conns[sp.n++] = c;
 	atomic_store(&sp.st->spool_uploads, (uint32_t)sp.n);
@@ -530,11 +569,13 @@ gate_spool_take(const struct handoff *hin, int fd, const char *data)
 	if (sp.n < max / 2)
 		sp.full_logged = 0;
 	/* a Content-Length body has its room from the start */
-	if (!c->bf.chunked && spool_reserve(c, hin->arg[1]) == -1) {
+	if (spool_reserve(c, c->bf.chunked ? c->bf.total : hin->arg[1]) ==
+	    -1) {
 		spool_fail(c, 503, 1, "request body: the spool is full");
 		return;
 	}
-	if (spool_input(c, data + head_len, hin->len - head_len) == -1)
+	if (spool_input(c, data + body_at + ps.mlen, hin->len - body_at -
+	    ps.mlen) == -1)
 		return;
 	memset(&ev, 0, sizeof(ev));
 	ev.events = EPOLLIN | EPOLLRDHUP;
@@ -659,6 +700,82 @@ gate_spool_expire(int64_t now)
 		spool_fail(c, 408, 0, "timed out sending the request body");
 	}
 	return (int)(next - now);
+}
+
+/* Pass c on to the new gate.  0, or -1 (c untouched). */
+static int
+spool_pass_one(struct spool_conn *c, int sock, int64_t until)
+{
+	struct spool_pass	 ps;
+	struct handoff		 h = c->h;
+	struct pollfd		 pfd;
+	char			*buf;
+	size_t			 len;
+	int			 fds[2], rc;
+
+	memset(&ps, 0, sizeof(ps));
+	ps.magic = SPOOL_PASS_MAGIC;
+	ps.size = sizeof(ps);
+	ps.bf = c->bf;
+	ps.mlen = c->file == -1 ? c->mlen : 0;
+	ps.klen = c->klen;
+	ps.deadline = c->deadline;
+	ps.start = c->start;
+	ps.got = c->got;
+	len = c->head_len + sizeof(ps) + ps.mlen + ps.klen;
+	if (len > HANDOFF_DATA_MAX || (buf = malloc(len)) == NULL)
+		return -1;
+	memcpy(buf, c->out, c->head_len);
+	memcpy(buf + c->head_len, &ps, sizeof(ps));
+	memcpy(buf + c->head_len + sizeof(ps), c->out + c->head_len,
+	    (size_t)ps.mlen);
+	if (ps.klen > 0)
+		memcpy(buf + len - ps.klen, c->keep, (size_t)ps.klen);
+	h.arg[0] |= SPOOL_F_PASSED;
+	h.flags &= ~HANDOFF_F_READY;
+	h.len = (uint32_t)len;
+	fds[0] = c->fd;
+	fds[1] = c->file;
+	h.nfds = c->file != -1 ? 2 : 1;
+	while ((rc = handoff_send(sock, &h, fds, buf, MSG_DONTWAIT)) == -1 &&
+	    (errno == EAGAIN || errno == EWOULDBLOCK) &&
+	    util_now_ms() < until) {
+		pfd.fd = sock;
+		pfd.events = POLLOUT;
+		(void)poll(&pfd, 1, 100);
+	}
+	free(buf);
+	return rc;
+}
+
+void
+gate_spool_pass(int sock)
+{
+	struct spool_conn	*c;
+	int64_t			 until = util_now_ms() + SPOOL_PASS_MS;
+	size_t			 i, passed = 0, n = 0;
+
+	if (sp.st == NULL)
+		return;
+	for (i = 0; i < sp.n; ) {
+		c = sp.conns[i];
+		if (c->ready) {
+			i++;
+			continue;
+		}
+		n++;
+		(void)epoll_ctl(sp.ep, EPOLL_CTL_DEL, c->fd, NULL);
+		if (spool_pass_one(c, sock, until) == -1) {
+			spool_fail(c, 503, 1, "request body: not passed to "
+			    "the new gate");
+			continue;
+		}
+		passed++;
+		spool_drop(c);		/* the new gate has its own */
+	}
+	if (n > 0)
+		log_notice("gate: passed %zu of %zu bodies being spooled on",
+		    passed, n);
 }
 
 void

@@ -12,6 +12,11 @@
  *		that came after the body
  *	fds	[0] the client; [1] (to a worker, without SPOOL_F_INLINE)
  *		the spool file, read from offset 0
+ *
+ * An upgrade's old gate passes the bodies still arriving to the new one
+ * (SPOOL_F_PASSED): data is then the head, the spool's state, the body
+ * in memory and the input not framed yet, fds[1] the file if there is
+ * one, and the other fields as the worker sent them.
  *	arg[0]	SPOOL_F_* flags in the low 32 bits, the head's length in
  *		the high 32
  *	arg[1]	to the gate: the Content-Length; to a worker: the body's
@@ -27,6 +32,7 @@
 
 #define SPOOL_F_CHUNKED	0x01	/* to the gate: the body is chunked */
 #define SPOOL_F_INLINE	0x02	/* to a worker: the body is in data */
+#define SPOOL_F_PASSED	0x04	/* gate to gate: the state goes along */
 
 /* What the gate keeps in memory before it opens a spool file. */
 #define SPOOL_MEM	(16 * 1024)
@@ -53,10 +59,18 @@ void	gate_spool_limits(const struct config *cf, struct stats_shm *st);
 int	gate_spool_init(const struct config *cf, struct stats_shm *st,
 	    int out);
 /*
- * A HANDOFF_BODY_SPOOL record from a worker: take the connection (fd)
- * with h->len bytes of data, or answer and close it.
+ * A HANDOFF_BODY_SPOOL record from a worker (or an old gate): take the
+ * connection (fds[0], fds[1] a spool file or -1) with h->len bytes of
+ * data, or answer and close it.
  */
-void	gate_spool_take(const struct handoff *h, int fd, const char *data);
+void	gate_spool_take(const struct handoff *h, const int *fds,
+	    const char *data);
+/*
+ * An upgrade's old gate, leaving: pass the bodies still arriving to the
+ * new gate on sock (the queue it reads), waiting a bounded time where
+ * the queue is full; a body that cannot go is answered 503.
+ */
+void	gate_spool_pass(int sock);
 /* The spool's epoll set is ready: read bodies, hand whole ones on. */
 void	gate_spool_events(void);
 /* Close what passed its deadline; ms until the next one. */

@@ -349,6 +349,44 @@ class SpoolSeccompTest(SpoolBase):
                                         self.porter.log())), 1)
 
 
+class SpoolUpgradeTest(SpoolBase):
+    def test_upgrade_passes_bodies_on(self):
+        big = os.urandom(120000)        # past memory: in a file
+        small = os.urandom(5000)        # in memory, chunked
+        wire = chunked(small, 3, trailer=b"X-Sum: " + b"s" * 300 + b"\r\n")
+        a = Client(self.port)
+        a.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n"
+               b"\r\n" % len(big) + big[:70000])
+        self.uploading(1)
+        b = Client(self.port)
+        # the trailer line comes in two parts: one is kept unframed
+        cut = len(wire) - 200
+        b.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+               b"Transfer-Encoding: chunked\r\n\r\n" + wire[:cut])
+        self.uploading(2)
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        new = self.porter.new_master(old)
+        try:
+            os.kill(old, signal.SIGQUIT)
+            self.assertEqual(self.porter.proc.wait(30), 0)
+            self.assertIn("gate: passed 2 of 2 bodies being spooled on",
+                          self.porter.log())
+            a.send(big[70000:])
+            b.send(wire[cut:])
+            for c, body in ((a, big), (b, small)):
+                r = c.read_response()
+                self.assertEqual(r.status, 200)
+                self.assertEqual(sha(r.body), sha(body))
+                self.assertEqual(r.header("x-echo-framing"), "length")
+        finally:
+            a.close()
+            b.close()
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
+
 class SpoolOffTest(SpoolBase):
     """request_buffering = off: the worker reads the body itself, as
     before (this is what the spool spares the other clients)."""
