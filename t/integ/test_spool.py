@@ -306,6 +306,38 @@ class SpoolTimeoutTest(SpoolBase):
                       self.porter.log())
 
 
+class SpoolMinRateTest(SpoolBase):
+    spool_extra = "client_min_rate = 1000\n"
+
+    def test_too_slow_408(self):
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n"
+               b"\r\nabc")
+        self.uploading(1)
+        # a byte every half second: far under 1000 bytes/s, and judged
+        # after the grace of 5 s, on a read
+        t0 = time.monotonic()
+        r = None
+        while r is None and time.monotonic() - t0 < 15:
+            try:
+                c.send(b"x")
+            except OSError:
+                break
+            c.sock.settimeout(0.5)
+            try:
+                r = c.read_response()
+            except socket.timeout:
+                pass
+        if r is None:
+            c.sock.settimeout(10)
+            r = c.read_response()
+        self.assertEqual(r.status, 408)
+        self.assertGreater(time.monotonic() - t0, 4)
+        c.close()
+        self.assertEqual(self.hits(), 0)
+        self.assertIn("slower than client_min_rate", self.porter.log())
+
+
 class SpoolGateKillTest(SpoolBase):
     expect_errors = r"gate \d+ exited"
 
