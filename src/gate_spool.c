@@ -45,6 +45,7 @@
 #define SPOOL_EVENTS	128
 #define SPOOL_MIN_RATE_GRACE	5000	/* as relay_too_slow */
 #define SPOOL_PASS_MS	5000	/* an upgrade's hand-over gives up then */
+#define SPOOL_DISK_LOG_MS	60000	/* a failing disk said this often */
 #define SPOOL_PASS_MAGIC	0x73707031u	/* "spp" and its layout */
 
 struct spool_conn {
@@ -97,7 +98,8 @@ static struct {
 	size_t			 nips, ips_used;
 	char			 rbuf[SPOOL_READ];
 	char			 work[SPOOL_KEEP + SPOOL_READ];
-	int			 disk_logged, full_logged;
+	int64_t			 disk_logged;	/* when, 0 never */
+	int			 full_logged;
 } sp = { .ep = -1, .dir = -1, .out = -1 };
 
 static char	spool_tag_out;
@@ -343,6 +345,24 @@ spool_write(struct spool_conn *c, const char *p, size_t n)
 }
 
 /*
+ * The spool file could not be written (a full disk, mostly): c gets
+ * 503.  Said once, not for each upload it fails, as long as it lasts
+ * (and again a minute later if it still does).
+ */
+static void
+spool_disk_fail(struct spool_conn *c)
+{
+	int64_t	 now = util_now_ms();
+
+	if (sp.disk_logged == 0 || now - sp.disk_logged >= SPOOL_DISK_LOG_MS) {
+		log_warn("gate: writing a request body to spool_dir %s",
+		    sp.cf->spool_dir);
+		sp.disk_logged = now;
+	}
+	spool_fail(c, 503, 0, "request body: cannot spool it");
+}
+
+/*
  * Body bytes: to memory while they fit, else to the file (opened with
  * what memory held).  0, or -1 after c was answered and dropped.
  */
@@ -365,17 +385,10 @@ spool_put(struct spool_conn *c, const char *p, size_t n)
 			goto fail;
 		c->mlen = 0;
 	}
-	if (spool_write(c, p, n) == 0) {
-		sp.disk_logged = 0;
+	if (spool_write(c, p, n) == 0)
 		return 0;
-	}
 fail:
-	/* a full disk is said once, not for each upload it fails */
-	if (!sp.disk_logged)
-		log_warn("gate: writing a request body to spool_dir %s",
-		    sp.cf->spool_dir);
-	sp.disk_logged = 1;
-	spool_fail(c, 503, 0, "request body: cannot spool it");
+	spool_disk_fail(c);
 	return -1;
 }
 
@@ -392,11 +405,7 @@ spool_whole(struct spool_conn *c, const char *tail, size_t tlen)
 		    0600);
 		if (c->file == -1 || spool_write(c, c->out + c->head_len,
 		    c->mlen) == -1) {
-			if (!sp.disk_logged)
-				log_warn("gate: writing a request body to "
-				    "spool_dir %s", sp.cf->spool_dir);
-			sp.disk_logged = 1;
-			spool_fail(c, 503, 0, "request body: cannot spool it");
+			spool_disk_fail(c);
 			return;
 		}
 		c->mlen = 0;

@@ -7,6 +7,8 @@ import os
 import re
 import signal
 import socket
+import subprocess
+import tempfile
 import time
 
 import harness
@@ -45,7 +47,8 @@ class SpoolBase(PorterTest):
         os.mkdir(self.spool, 0o700)
         self.addCleanup(os.rmdir, self.spool)
         self.porter_extra = ("spool_dir = %s\nclient_body_timeout = %s\n"
-                             % (self.spool, self.body_timeout) +
+                             % (getattr(self, "spool_fs", self.spool),
+                                self.body_timeout) +
                              self.spool_extra)
         self.polls = 0
         super().setUp()
@@ -336,6 +339,42 @@ class SpoolMinRateTest(SpoolBase):
         c.close()
         self.assertEqual(self.hits(), 0)
         self.assertIn("slower than client_min_rate", self.porter.log())
+
+
+class SpoolDiskFullTest(SpoolBase):
+    """spool_dir on a 64k tmpfs: a body that fills it is a clean 503,
+    said in the log once, and nothing reaches the backend."""
+
+    def setUp(self):
+        self.mnt = tempfile.mkdtemp(prefix="porter-spool-fs.")
+        self.addCleanup(os.rmdir, self.mnt)
+        if subprocess.call(["mount", "-t", "tmpfs", "-o",
+                            "size=64k,mode=0700", "tmpfs", self.mnt],
+                           stderr=subprocess.DEVNULL) != 0:
+            self.skipTest("cannot mount a tmpfs here")
+        self.addCleanup(subprocess.call, ["umount", self.mnt])
+        self.spool_fs = self.mnt
+        super().setUp()
+
+    def test_disk_full_503_logged_once(self):
+        for i in range(2):
+            c = Client(self.port)
+            c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\n"
+                   b"Content-Length: 200000\r\n\r\n" + b"x" * 10)
+            self.uploading(1)
+            try:
+                c.send(b"x" * 199990)
+            except OSError:
+                pass
+            self.assertEqual(c.read_response().status, 503)
+            c.close()
+            self.uploading(0)
+        self.assertEqual(self.porter.log().count(
+            "writing a request body to spool_dir"), 1)
+        self.assertEqual(self.hits(), 0)
+        # and a body that fits still goes
+        body = os.urandom(30000)
+        self.assertEqual(sha(self.slow_put(body).body), sha(body))
 
 
 class SpoolGateKillTest(SpoolBase):
