@@ -3,12 +3,16 @@ park_after is read by the gate, not by a worker, and the backend gets it
 whole with a Content-Length, or not at all.  One worker in all, so that
 an upload the worker read itself would keep every other client waiting."""
 import hashlib
+import http.server
 import os
 import re
+import shutil
 import signal
 import socket
+import ssl
 import subprocess
 import tempfile
+import threading
 import time
 
 import harness
@@ -456,6 +460,77 @@ class SpoolUpgradeTest(SpoolBase):
             os.kill(new, signal.SIGQUIT)
             wait_for(lambda: not os.path.exists(self.porter.pidfile),
                      what="new master stopped")
+
+
+class EchoTlsBackend:
+    """An HTTPS origin (Python's ssl) that echoes PUT bodies."""
+
+    def __init__(self, tmp):
+        cert, key = os.path.join(tmp, "be.pem"), os.path.join(tmp, "be.key")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec",
+                        "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                        "-keyout", key, "-out", cert, "-days", "2",
+                        "-subj", "/CN=127.0.0.1"], check=True,
+                       capture_output=True)
+
+        class H(http.server.BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def reply(self, body, framing):
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.send_header("X-Echo-Framing", framing)
+                self.end_headers()
+                self.wfile.write(body)
+
+            def do_GET(self):
+                self.reply(b"ok\n", "none")
+
+            def do_PUT(self):
+                n = self.headers.get("Content-Length")
+                self.reply(self.rfile.read(int(n)) if n else b"",
+                           "length" if n else "other")
+
+            def log_message(self, *a):
+                pass
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        self.httpd.socket = ctx.wrap_socket(self.httpd.socket,
+                                            server_side=True)
+        self.port = self.httpd.server_address[1]
+        threading.Thread(target=self.httpd.serve_forever,
+                         daemon=True).start()
+
+    def stop(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+class SpoolTlsBackendTest(SpoolBase):
+    """A spooled body to a TLS backend: read from the file and written
+    through OpenSSL, not by sendfile."""
+    origins = ()
+
+    def setUp(self):
+        self.be_tmp = tempfile.mkdtemp(prefix="porter-spool-tls.")
+        self.addCleanup(shutil.rmtree, self.be_tmp, True)
+        self.be = EchoTlsBackend(self.be_tmp)
+        self.addCleanup(self.be.stop)
+        super().setUp()
+
+    def config_body(self):
+        return ("[pool app]\nserver = 127.0.0.1:%d\ntls = on\n"
+                "tls_verify = off\n[admin]\naddress = 127.0.0.1:0\n" %
+                self.be.port)
+
+    def test_spooled_to_tls_backend(self):
+        for n in (20000, 150000):
+            body = os.urandom(n)
+            r = self.slow_put(body)
+            self.assertEqual(r.status, 200)
+            self.assertEqual(sha(r.body), sha(body))
+            self.assertEqual(r.header("x-echo-framing"), "length")
 
 
 class SpoolOffTest(SpoolBase):
