@@ -1350,8 +1350,11 @@ serve:
 		}
 		relay_prepare(r, &q);
 		relay_dispatch(r, &q, l);
-		if (r->cl.fd == -1)
-			break;	/* its body is spooled: logged when sent */
+		if (r->cl.fd == -1) {
+			/* its body is spooled: counted and logged when sent */
+			r->nreq--;
+			break;
+		}
 		relay_log(r, &q);
 		relay_spool_done(r);
 		if (q.refresh_later)

@@ -381,6 +381,36 @@ class SpoolDiskFullTest(SpoolBase):
         self.assertEqual(sha(self.slow_put(body).body), sha(body))
 
 
+class SpoolCountTest(SpoolBase):
+    """A spooled request counts once toward max_requests_per_worker, in
+    the worker that answers it, not also in the one that handed it on."""
+    spool_extra = "max_requests_per_worker = 2\n"
+
+    def worker_pids(self):
+        from test_backend import worker_fds
+        return set(worker_fds(self.porter))
+
+    def test_counted_once(self):
+        first = self.worker_pids()
+        self.assertEqual(len(first), 1)
+        body = os.urandom(3000)
+        c = Client(self.port)
+        c.send(b"PUT /echo HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+               b"Content-Length: %d\r\n\r\n" % len(body) + body[:10])
+        time.sleep(0.5)     # past park_after: the gate has it
+        c.send(body[10:])
+        self.assertEqual(sha(c.read_response().body), sha(body))
+        self.assertTrue(c.closed())
+        c.close()
+        # one request served: the worker stays (counted twice, it would
+        # retire now, at its second)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < 1:
+            self.assertEqual(self.worker_pids(), first)
+            time.sleep(0.05)
+        self.assertEqual(self.spooled(), 1)
+
+
 class SpoolGateKillTest(SpoolBase):
     expect_errors = r"gate \d+ exited"
 
