@@ -116,6 +116,19 @@ admin_gate_metrics(struct admin_out *o, struct stats_shm *st)
 	    "# TYPE porter_tls_idle_closed_total counter\n"
 	    "porter_tls_idle_closed_total %llu\n",
 	    (unsigned long long)atomic_load(&st->tls_idle_shed));
+	admin_put(o, "# HELP porter_spool_uploads Request bodies the gate is "
+	    "spooling now.\n# TYPE porter_spool_uploads gauge\n"
+	    "porter_spool_uploads %u\n"
+	    "# HELP porter_spool_bytes Bytes the spool holds now.\n"
+	    "# TYPE porter_spool_bytes gauge\nporter_spool_bytes %llu\n"
+	    "# HELP porter_spool_total Request bodies by what happened.\n"
+	    "# TYPE porter_spool_total counter\n"
+	    "porter_spool_total{event=\"spooled\"} %llu\n"
+	    "porter_spool_total{event=\"refused\"} %llu\n",
+	    atomic_load(&st->spool_uploads),
+	    (unsigned long long)atomic_load(&st->spool_bytes),
+	    (unsigned long long)atomic_load(&st->spool_spooled),
+	    (unsigned long long)atomic_load(&st->spool_refused));
 }
 
 /* Response compression: answers by coding, and the bytes it saved. */
@@ -408,6 +421,13 @@ admin_status(struct admin_out *o, int html)
 	    (unsigned long long)atomic_load(&st->gate_expired), end);
 	admin_put(o, "%stls idle closed%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->tls_idle_shed), end);
+	/* request bodies the gate spools */
+	admin_put(o, "%sspool uploads%s%u%s", pre, sep,
+	    atomic_load(&st->spool_uploads), end);
+	admin_put(o, "%sspool bytes%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->spool_bytes), end);
+	admin_put(o, "%sspool refused%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->spool_refused), end);
 	admin_put(o, "%srequests%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->requests), end);
 	for (c = 1; c < 6; c++)

@@ -103,6 +103,9 @@ const struct cfg_key config_keys[] = {
 	{ S_PORTER, "park_after", T_DURATION, P(park_after), 0, 0 },
 	{ S_PORTER, "max_connections", T_UINT, P(max_connections), 64,
 	    1000000 },
+	{ S_PORTER, "request_buffering", T_BOOL, P(request_buffering), 0, 0 },
+	{ S_PORTER, "spool_dir", T_STRING, P(spool_dir), 0, 0 },
+	{ S_PORTER, "spool_max_size", T_SIZE, P(spool_max_size), 0, 0 },
 
 	{ S_LISTEN, "address", T_SPECIAL, 0, 0, 0 },
 	{ S_LISTEN, "backlog", T_UINT, L(backlog), 1, 65535 },
@@ -169,6 +172,7 @@ const struct cfg_key config_keys[] = {
 	{ S_ROUTE, "compression_min_length", T_SIZE, R(compress.min_length),
 	    0, 0 },
 	{ S_ROUTE, "compression_level", T_UINT, R(compress.level), 1, 9 },
+	{ S_ROUTE, "request_buffering", T_BOOL, R(request_buffering), 0, 0 },
 	{ S_ROUTE, "allow", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "deny", T_SPECIAL, 0, 0, 0 },
 	{ S_ROUTE, "allow_methods", T_SPECIAL, 0, 0, 0 },
@@ -415,6 +419,7 @@ cfg_section(struct config_parse *p, const char *hdr)
 		((struct route_config *)p->obj)->line = p->lineno;
 		config_compress_defaults(&((struct route_config *)
 		    p->obj)->compress);
+		((struct route_config *)p->obj)->request_buffering = -1;
 		p->sec = S_ROUTE;
 	} else
 		config_error(p, p->lineno, "unknown section [%s]", hdr);
@@ -1139,6 +1144,9 @@ cfg_validate(struct config_parse *p)
 		c->cache.max_object_size = c->cache.size / 4;
 	config_compress_check(p);
 	for (i = 0; i < c->nroutes; i++)
+		if (c->routes[i].request_buffering == -1)
+			c->routes[i].request_buffering = c->request_buffering;
+	for (i = 0; i < c->nroutes; i++)
 		if (c->routes[i].cache && c->cache.line == 0)
 			config_error(p, c->routes[i].line, "[route %s] has cache "
 			    "= on but there is no [cache] section",
@@ -1238,6 +1246,9 @@ cfg_defaults(const char *path)
 	c->splice = 1;
 	c->park_after = 50;
 	c->max_connections = 16384;
+	c->request_buffering = 1;
+	c->spool_dir = config_strdup(PORTER_SPOOLDIR);
+	c->spool_max_size = 1024ULL * 1024 * 1024;
 	c->cache.size = 256ULL * 1024 * 1024;
 	c->cache.max_object_size = 8ULL * 1024 * 1024;
 	c->cache.lock_timeout = 5000;
@@ -1392,6 +1403,7 @@ config_free(struct config *c)
 	free(c->specials);
 	free(c->key_line);
 	free(c->pid_file);
+	free(c->spool_dir);
 	free(c->error_log);
 	free(c->access_log);
 	free(c->user);

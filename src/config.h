@@ -168,6 +168,7 @@ struct route_config {
 	int		 read_timeout;
 	int		 cache;			/* use the [cache] */
 	struct compress_config compress;	/* compression* keys */
+	int		 request_buffering;	/* -1 until set: [porter]'s */
 	/* filters */
 	struct cidr	*allow;			/* none: everyone */
 	size_t		 nallow;
@@ -293,6 +294,9 @@ struct config {
 	int		 seccomp;		/* workers' allow-list */
 	int		 park_after;		/* ms, then to the gate; 0 never */
 	unsigned	 max_connections;	/* held, gate and workers */
+	int		 request_buffering;	/* bodies spooled by the gate */
+	char		*spool_dir;		/* the gate's spool files */
+	uint64_t	 spool_max_size;	/* all spooled bodies at once */
 	struct cidr	*trusted;		/* trusted_proxies */
 	size_t		 ntrusted;
 	struct compress_config compress;	/* with no [route] */

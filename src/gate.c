@@ -40,6 +40,7 @@
 #include "config.h"
 #include "gate.h"
 #include "gate_tls.h"
+#include "gate_spool.h"
 #include "handoff.h"
 #include "http.h"
 #include "limit.h"
@@ -51,7 +52,7 @@
 
 #define GATE_SCAN_MS	100		/* how often deadlines are looked at */
 #define GATE_EVENTS	256
-#define GATE_RECV_MAX	(1024 * 1024)	/* max_header_size's top */
+#define GATE_RECV_MAX	HANDOFF_DATA_MAX	/* a record's bytes */
 #define GATE_SOCKBUF	(4 * 1024 * 1024)	/* records in flight */
 #define GATE_ENV	"PORTER_GATE_FDS"	/* the sockets, to a new binary */
 #define GATE_PASS_MS	5000	/* a hand-over gives up after this */
@@ -86,6 +87,7 @@ struct gate {
 static volatile sig_atomic_t	 gate_stop, gate_reopen;
 static char			 gate_tag_in;	/* epoll marks */
 static char			 gate_tag_out;
+static char			 gate_tag_spool;
 
 /* gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade) */
 static void
@@ -204,6 +206,7 @@ gate_limits(const struct config *cf)
 	    cf->max_connections - cf->max_workers : 16;
 	atomic_store(&st->gate_max_conns, max);
 	atomic_store(&st->gate_max_per_ip, cf->max_conns_per_ip);
+	gate_spool_limits(cf, st);
 }
 
 void
@@ -262,6 +265,10 @@ gate_died(pid_t pid, int status)
 
 	if (st != NULL) {
 		held = atomic_exchange(&st->gate_held, 0);
+		/* bodies being spooled: their clients get nothing */
+		held += atomic_exchange(&st->spool_uploads, 0);
+		atomic_store(&st->spool_bytes, 0);
+		atomic_store(&st->spool_ok, 0);
 		atomic_fetch_add(&st->gate_lost, held);
 	}
 	limit_gate_reap();
@@ -507,6 +514,13 @@ gate_take(struct gate *g)
 				log_warn("gate: recvmsg");
 			return;
 		}
+		if (h.kind == HANDOFF_BODY_SPOOL) {
+			for (i = 2; i < h.nfds; i++)
+				close(fds[i]);
+			gate_count(g, &g->st->gate_parked);
+			gate_spool_take(&h, fds, g->rbuf);
+			continue;
+		}
 		for (i = 1; i < h.nfds; i++)
 			close(fds[i]);		/* kinds this gate does not do */
 		gate_count(g, &g->st->gate_parked);
@@ -672,6 +686,10 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	ev.data.ptr = &gate_tag_in;
 	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, gate_in[1], &ev) == -1)
 		fatal("epoll_ctl");
+	ev.data.ptr = &gate_tag_spool;
+	if ((i = gate_spool_init(cf, g.st, gate_out[1])) != -1 &&
+	    epoll_ctl(g.ep, EPOLL_CTL_ADD, i, &ev) == -1)
+		fatal("epoll_ctl");
 	worker_sandbox(cf);
 	while (!gate_stop) {
 		if (gate_reopen) {
@@ -686,12 +704,16 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 				gate_take(&g);
 			else if (evs[i].data.ptr == &gate_tag_out)
 				gate_flush(&g);
+			else if (evs[i].data.ptr == &gate_tag_spool)
+				gate_spool_events();
 			else
 				gate_read(&g, evs[i].data.ptr);
 		}
 		now = util_now_ms();
 		if (now >= scan) {
 			wait = gate_expire(&g, now);
+			if ((n = gate_spool_expire(now)) < wait)
+				wait = n;
 			if (wait < GATE_SCAN_MS)
 				wait = GATE_SCAN_MS;
 			scan = now + wait;
@@ -700,6 +722,9 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 		} else
 			wait = (int)(scan - now);
 	}
+	if (gate_stop == 2)
+		gate_spool_pass(gate_in[0]);
+	gate_spool_fini();
 	if (gate_stop == 2)
 		gate_pass(&g);
 	/* a plain stop: what waits is closed, as idle workers would */

@@ -18,11 +18,12 @@
 
 #define HANDOFF_MAGIC	0x706f6801u	/* "poh" and the layout version */
 #define HANDOFF_MAXFDS	3		/* client, then per kind */
+#define HANDOFF_DATA_MAX	(1024 * 1024)	/* client bytes, at most */
 
 enum handoff_kind {
 	HANDOFF_HEAD_WAIT = 0,		/* a request head not whole yet */
 	HANDOFF_IDLE_KEEPALIVE,		/* between requests, nothing read */
-	HANDOFF_BODY_SPOOL,		/* reserved: a body to read to a spool */
+	HANDOFF_BODY_SPOOL,		/* a body to read to a spool: gate_spool.h */
 	HANDOFF_TAIL_RELAY,		/* reserved: a response tail to write */
 	HANDOFF_TLS_HELLO		/* TLS, its first record not whole yet:
 					   nothing read, nothing sent */

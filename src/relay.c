@@ -89,6 +89,7 @@ relay_init(const struct config *cf, volatile sig_atomic_t *stop,
 	r->cl.cap = ccap;
 	r->be.cap = RELAY_BE_BUF;
 	r->cl.fd = r->be.fd = -1;
+	r->spool_fd = -1;
 	r->pipe[0] = r->pipe[1] = -1;
 	r->lim.max_header_size = cf->max_header_size;
 	r->lim.max_uri_length = cf->max_uri_length;
@@ -537,6 +538,8 @@ relay_send_request(struct relay *r, struct relay_req *q, size_t hlen,
 	iov[0].iov_len = hlen;
 	iov[1].iov_base = r->cl.buf + r->cl.start;
 	iov[1].iov_len = 0;
+	if (r->spool_fd != -1)
+		return relay_spool_send(r, q, hlen, resendable);
 	if (q->waf_body != NULL)
 		iov[1].iov_base = (void *)(uintptr_t)q->waf_body;
 	if (req->body == HTTP_BODY_NONE || q->waf_body != NULL ||
@@ -891,7 +894,9 @@ relay_connect(struct relay *r, struct relay_req *q, size_t pool,
 void
 relay_skip_body(struct relay *r, struct relay_req *q)
 {
-	if (q->waf_body != NULL)
+	if (r->spool_fd != -1)
+		;	/* in the spool file, not on the connection */
+	else if (q->waf_body != NULL)
 		;	/* read already (relay_waf.c) */
 	else if (q->req.body == HTTP_BODY_LENGTH &&
 	    q->req.content_length <= conn_pending(&r->cl))
@@ -1052,7 +1057,7 @@ relay_forward(struct relay *r, struct relay_req *q,
 		    q->status) : 0, util_now_ms() - t0);
 		if (e == RE_OK) {
 			if (resendable && req->body == HTTP_BODY_LENGTH &&
-			    q->waf_body == NULL)
+			    q->waf_body == NULL && r->spool_fd == -1)
 				conn_consume(&r->cl,
 				    (size_t)req->content_length);
 			return;
@@ -1166,9 +1171,11 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 	route = route_match(r->cf, r->listen, &q->req, r->npath, (size_t)plen);
 	if (route >= 0)
 		rt = &r->cf->routes[route];
-	if (route == ROUTE_NONE || (rt != NULL && relay_local_filter(r, q, rt,
-	    r->npath)) || (rt != NULL && rt->return_code) ||
-	    (r->cf->cache.line != 0 && q->req.method_len == 5 &&
+	/* a spooled body's request passed its filters before */
+	if (route == ROUTE_NONE || (rt != NULL && !r->spooled &&
+	    relay_local_filter(r, q, rt, r->npath)) ||
+	    (rt != NULL && rt->return_code) || (r->cf->cache.line != 0 &&
+	    q->req.method_len == 5 &&
 	    memcmp(q->req.method_str, "PURGE", 5) == 0)) {
 		relay_skip_body(r, q);
 		if (q->status != 0)
@@ -1182,10 +1189,14 @@ relay_dispatch(struct relay *r, struct relay_req *q, const struct listener *l)
 		return;
 	}
 	q->zcf = rt != NULL ? &rt->compress : &r->cf->compress;
-	if (r->cf->waf.loaded != NULL && relay_waf_request(r, q, rt))
+	/* a body the gate spooled was not seen by the WAF (see relay_spool) */
+	if (r->cf->waf.loaded != NULL && !r->spooled &&
+	    relay_waf_request(r, q, rt))
 		return;
 	q->cacheable = r->cf->cache.line != 0 && (rt ? rt->cache : 1) &&
 	    (q->req.method == HTTP_M_GET || q->req.method == HTTP_M_HEAD);
+	if (relay_spool(r, q, rt))
+		return;		/* the gate has it, or it was answered */
 	if (relay_cache_request(r, q, rt))
 		relay_skip_body(r, q);
 	else
@@ -1406,7 +1417,13 @@ serve:
 		}
 		relay_prepare(r, &q);
 		relay_dispatch(r, &q, l);
+		if (r->cl.fd == -1) {
+			/* its body is spooled: counted and logged when sent */
+			r->nreq--;
+			break;
+		}
 		relay_log(r, &q);
+		relay_spool_done(r);
 		if (q.refresh_later)
 			relay_refresh(r, &q);
 		if (!q.keepalive) {
@@ -1415,6 +1432,7 @@ serve:
 		}
 	}
 done:
+	relay_spool_done(r);
 	relay_unpin_head(r);
 	if (linger)
 		relay_linger(r);

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "body_frame.h"
 #include "config.h"
 #include "conn.h"
 #include "http.h"
@@ -40,25 +41,21 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
     struct conn *dst, int rechunk, uint64_t max, int src_timeout,
     int dst_timeout, int src_is_client)
 {
-	struct http_chunked	 ch;
-	enum http_chunk_rc	 rc;
+	struct body_frame	 bf;
 	const char		*out;
 	size_t			 used, olen;
-	uint64_t		 total = 0;
 	int			 last_sent = 0;
 	ssize_t			 n;
 
-	http_chunked_init(&ch, RELAY_CHUNK_LINE);
+	/* the gate's spool frames bodies with the same code */
+	body_frame_init(&bf, 1, 0, max, RELAY_CHUNK_LINE);
 	for (;;) {
-		rc = http_chunked_decode(&ch, src->buf + src->start,
-		    conn_pending(src), &used, &out, &olen);
-		switch (rc) {
-		case HTTP_CHUNK_DATA:
-			total += olen;
-			if (max != 0 && total > max) {
-				q->status = 413;
-				return src_is_client ? RE_CLIENT : RE_ABORT;
-			}
+		switch (body_frame_feed(&bf, src->buf + src->start,
+		    conn_pending(src), &used, &out, &olen)) {
+		case BODY_FRAME_TOO_BIG:
+			q->status = 413;
+			return src_is_client ? RE_CLIENT : RE_ABORT;
+		case BODY_FRAME_DATA:
 			if ((src_is_client ? relay_put_chunk(r, dst, out, olen,
 			    rechunk, dst_timeout) : relay_compress_put(r, q,
 			    out, olen, rechunk, 0)) == -1)
@@ -69,7 +66,7 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			}
 			conn_consume(src, used);
 			break;
-		case HTTP_CHUNK_TRAILER:
+		case BODY_FRAME_TRAILER:
 			if (rechunk) {
 				if (!last_sent && ((!src_is_client &&
 				    relay_compress_end(r, q, 1) == -1) ||
@@ -84,7 +81,7 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			}
 			conn_consume(src, used);
 			break;
-		case HTTP_CHUNK_DONE:
+		case BODY_FRAME_DONE:
 			conn_consume(src, used);
 			if (!src_is_client)
 				relay_cache_done(r, q, 1);
@@ -97,14 +94,14 @@ relay_body_chunked(struct relay *r, struct relay_req *q, struct conn *src,
 			if (relay_flush(r, dst, dst_timeout) == -1)
 				goto dst_fail;
 			return RE_OK;
-		case HTTP_CHUNK_ERROR:
+		case BODY_FRAME_ERROR:
 			if (src_is_client)
 				q->status = 400;
 			log_info("client %s: malformed chunked body from the "
 			    "%s", r->client_ip, src_is_client ? "client" :
 			    "backend");
 			return src_is_client ? RE_CLIENT : RE_ABORT;
-		case HTTP_CHUNK_AGAIN:
+		case BODY_FRAME_AGAIN:
 			conn_consume(src, used);
 			/* let the receiver have what we have while we wait */
 			if ((!src_is_client && relay_compress_put(r, q, NULL, 0,

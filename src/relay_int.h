@@ -123,6 +123,10 @@ struct relay {
 	const struct handoff	*resume;	/* handed back: set up so */
 	int64_t			 head_t0;	/* its head's first byte */
 	struct compress		*z;		/* the worker's encoder */
+	/* a body the gate spooled (relay_spool.c) */
+	int			 spooled;	/* this request's came whole */
+	int			 spool_fd;	/* its file, or -1: inline */
+	uint64_t		 spool_len;
 };
 
 
@@ -248,6 +252,25 @@ int	relay_park_hello(struct relay *);
 int	relay_park_pressed(void);
 /* relay_serve for a connection handed back: buffer, peer, counts. */
 void	relay_park_resumed(struct relay *);
+/* The hand-off's listener index for r's connection. */
+uint32_t relay_park_listener(const struct relay *);
+
+/* relay_spool.c */
+/*
+ * After the route and its limits, before forwarding: a body not whole
+ * within park_after goes to the gate to be spooled (1: the request was
+ * handed on, r->cl.fd is then -1, or answered), or 0 to forward it.  A
+ * request back from the gate is set up to go with a Content-Length.
+ */
+int	relay_spool(struct relay *, struct relay_req *,
+	    const struct route_config *);
+/* relay_resume: the record's body (file: its spool file, or -1). */
+void	relay_spool_resumed(struct relay *, const struct handoff *, int file);
+/* The request is over: its spool goes. */
+void	relay_spool_done(struct relay *);
+/* Send the head in obuf[0..hlen) and the body from the spool file. */
+enum relay_err relay_spool_send(struct relay *, struct relay_req *,
+	    size_t hlen, int *resendable);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

@@ -41,6 +41,14 @@ relay_park_at(struct relay *r, int64_t now)
 	return now + r->cf->park_after;
 }
 
+uint32_t
+relay_park_listener(const struct relay *r)
+{
+	return park_ls != NULL && r->lsock >= park_ls &&
+	    r->lsock < park_ls + park_nls ? (uint32_t)(r->lsock - park_ls) :
+	    UINT32_MAX;
+}
+
 int
 relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 {
@@ -166,7 +174,8 @@ relay_resume(int sock)
 	if ((st = stats_get()) != NULL)
 		atomic_fetch_add_explicit(&st->gate_taken, 1,
 		    memory_order_relaxed);
-	for (i = 1; i < HANDOFF_MAXFDS; i++)
+	for (i = h.kind == HANDOFF_BODY_SPOOL ? 2 : 1; i < HANDOFF_MAXFDS;
+	    i++)
 		if (fds[i] != -1)
 			close(fds[i]);
 	/*
@@ -180,14 +189,19 @@ relay_resume(int sock)
 		if (strcmp(park_ls[i].addr.str, h.listen_addr) == 0)
 			l = &park_ls[i];
 	if (l == NULL || (h.kind != HANDOFF_HEAD_WAIT &&
-	    h.kind != HANDOFF_IDLE_KEEPALIVE && h.kind != HANDOFF_TLS_HELLO) ||
+	    h.kind != HANDOFF_IDLE_KEEPALIVE && h.kind != HANDOFF_TLS_HELLO &&
+	    !(h.kind == HANDOFF_BODY_SPOOL && (h.flags & HANDOFF_F_READY))) ||
 	    (h.kind == HANDOFF_TLS_HELLO) != (!l->admin &&
 	    r->cf->listens[l->listen].tls_ctx != NULL)) {
 		log_info("a connection from the gate for %s, no longer "
 		    "served: closed", h.listen_addr);
 		close(fds[0]);
+		if (h.kind == HANDOFF_BODY_SPOOL && fds[1] != -1)
+			close(fds[1]);
 		return 0;
 	}
+	if (h.kind == HANDOFF_BODY_SPOOL)
+		relay_spool_resumed(r, &h, fds[1]);
 	r->resume = &h;
 	served = relay_serve(fds[0], &h.peer, l);
 	r->resume = NULL;

@@ -35,6 +35,8 @@ static const int sandbox_allowed[] = {
 	SYS_setsockopt, SYS_getsockopt, SYS_getsockname, SYS_getpeername,
 	SYS_ppoll, SYS_fcntl, SYS_dup3, SYS_openat, SYS_lseek,
 	SYS_splice, SYS_pipe2,
+	/* spooled request bodies: the worker sends them from their file */
+	SYS_sendfile,
 	/* waiting on listeners and the gate, and the gate's own loop */
 	SYS_epoll_create1, SYS_epoll_ctl, SYS_epoll_pwait,
 #ifdef SYS_epoll_wait

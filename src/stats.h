@@ -54,6 +54,13 @@ struct stats_shm {
 	_Atomic uint64_t compress_saved;	/* per response, in > out */
 	_Atomic uint64_t gate_taken;	/* ready ones workers received */
 	_Atomic uint64_t tls_idle_shed;	/* idle TLS closed: clients waited */
+	/* request bodies the gate spools (gate_spool.c) */
+	_Atomic uint64_t spool_bytes;	/* held, memory and files, now */
+	_Atomic uint64_t spool_refused;	/* 503: spool full, per address */
+	_Atomic uint64_t spool_spooled;	/* bodies whole, handed on */
+	_Atomic uint64_t spool_max;	/* spool_max_size, from the master */
+	_Atomic uint32_t spool_uploads;	/* being spooled now */
+	_Atomic uint32_t spool_ok;	/* the gate has its spool_dir */
 };
 
 void	stats_init(struct stats_shm *);

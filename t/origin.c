@@ -869,8 +869,12 @@ route(struct conn *c, struct req *r)
 		return -1;
 	}
 	if (strcmp(p, "/echo") == 0) {
+		/* and how the body was framed on its way here */
 		snprintf(buf, sizeof(buf), "X-Echo-Method: %s\r\n"
-		    "X-Echo-Length: %zu\r\n", r->method, r->bodylen);
+		    "X-Echo-Length: %zu\r\nX-Echo-Framing: %s\r\n",
+		    r->method, r->bodylen, hdr(r, "transfer-encoding") != NULL ?
+		    "chunked" : hdr(r, "content-length") != NULL ? "length" :
+		    "none");
 		return respond(c, r, 200, "text/plain",
 		    r->body != NULL ? r->body : "", r->bodylen, buf);
 	}

@@ -87,6 +87,37 @@ START_TEST(test_good)
 }
 END_TEST
 
+/* request_buffering: [porter]'s for routes that do not say */
+START_TEST(test_request_buffering)
+{
+	char		 err[1024];
+	struct config	*c;
+
+	c = load(BASE "[route a]\npath = /a/\npool = app\n"
+	    "request_buffering = off\n[route b]\npool = app\n", err,
+	    sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->request_buffering, 1);
+	ck_assert_int_eq(c->routes[0].request_buffering, 0);
+	ck_assert_int_eq(c->routes[1].request_buffering, 1);
+	ck_assert_uint_eq(c->spool_max_size, 1024ULL * 1024 * 1024);
+	ck_assert_ptr_nonnull(strstr(c->spool_dir, "/spool/porter"));
+	config_free(c);
+	c = load("[porter]\nrequest_buffering = off\nspool_dir = /s\n"
+	    "spool_max_size = 8m\n" BASE "[route a]\npath = /a/\n"
+	    "pool = app\nrequest_buffering = on\n[route b]\npool = app\n",
+	    err, sizeof(err));
+	ck_assert_msg(c != NULL, "%s", err);
+	ck_assert_int_eq(c->routes[0].request_buffering, 1);
+	ck_assert_int_eq(c->routes[1].request_buffering, 0);
+	ck_assert_str_eq(c->spool_dir, "/s");
+	ck_assert_uint_eq(c->spool_max_size, 8 * 1024 * 1024);
+	config_free(c);
+	expect_error("[porter]\nspool_max_size = lots\n" BASE, 2,
+	    "spool_max_size: invalid size");
+}
+END_TEST
+
 START_TEST(test_errors)
 {
 	expect_error("[porter]\nworkers = lots\n" BASE, 2,
@@ -275,6 +306,7 @@ main(void)
 	tcase_add_test(tc, test_errors);
 	tcase_add_test(tc, test_several_errors);
 	tcase_add_test(tc, test_long_line);
+	tcase_add_test(tc, test_request_buffering);
 	tcase_add_test(tc, test_missing_file);
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_compression);
