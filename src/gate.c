@@ -39,6 +39,7 @@
 
 #include "config.h"
 #include "gate.h"
+#include "gate_tail.h"
 #include "handoff.h"
 #include "http.h"
 #include "log.h"
@@ -91,6 +92,7 @@ struct gate {
 static volatile sig_atomic_t	 gate_stop, gate_reopen;
 static char			 gate_tag_in;	/* epoll marks */
 static char			 gate_tag_out;
+static char			 gate_tag_tail;	/* response tails' epoll */
 
 /* gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade) */
 static void
@@ -239,14 +241,22 @@ gate_died(pid_t pid, int status)
 	struct stats_shm	*st = stats_get();
 	uint32_t		 held = 0;
 
+	uint32_t		 tails = 0;
+	char			 also[48] = "";
+
 	if (st != NULL) {
 		held = atomic_exchange(&st->gate_held, 0);
 		atomic_fetch_add(&st->gate_lost, held);
+		tails = atomic_exchange(&st->tail_held, 0);
+		atomic_fetch_add(&st->tail_lost, tails);
 	}
-	log_error("gate %ld exited (status %d) holding %u connection%s, "
+	if (tails > 0)
+		snprintf(also, sizeof(also), " and %u response tail%s", tails,
+		    tails == 1 ? "" : "s");
+	log_error("gate %ld exited (status %d) holding %u connection%s%s, "
 	    "now lost: restarting it", (long)pid, WIFEXITED(status) ?
 	    WEXITSTATUS(status) : -WTERMSIG(status), held, held == 1 ? "" :
-	    "s");
+	    "s", also);
 }
 
 /* --- the per-address counts ---------------------------------------- */
@@ -512,6 +522,10 @@ gate_take(struct gate *g)
 				log_warn("gate: recvmsg");
 			return;
 		}
+		if (h.kind == HANDOFF_TAIL_RELAY) {
+			gate_tail_take(&h, fds, g->rbuf);
+			continue;
+		}
 		for (i = 1; i < h.nfds; i++)
 			close(fds[i]);		/* kinds this gate does not do */
 		gate_count(g, &g->st->gate_parked);
@@ -570,7 +584,8 @@ gate_take(struct gate *g)
 		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
 			log_warn("gate: epoll_ctl");
 			gate_drop(g, c);
-		}
+		} else if (h.len > 0 && handoff_head_end(c->buf, h.len, 0))
+			gate_ready(g, c);	/* pipelined after a tail */
 	}
 }
 
@@ -675,6 +690,9 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	ev.data.ptr = &gate_tag_in;
 	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, gate_in[1], &ev) == -1)
 		fatal("epoll_ctl");
+	ev.data.ptr = &gate_tag_tail;
+	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, gate_tail_init(g.st), &ev) == -1)
+		fatal("epoll_ctl");
 	worker_sandbox(cf);
 	while (!gate_stop) {
 		if (gate_reopen) {
@@ -689,12 +707,15 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 				gate_take(&g);
 			else if (evs[i].data.ptr == &gate_tag_out)
 				gate_flush(&g);
+			else if (evs[i].data.ptr == &gate_tag_tail)
+				gate_tail_run();
 			else
 				gate_read(&g, evs[i].data.ptr);
 		}
 		now = util_now_ms();
 		if (now >= scan) {
 			wait = gate_expire(&g, now);
+			gate_tail_expire(now);
 			if (wait < GATE_SCAN_MS)
 				wait = GATE_SCAN_MS;
 			scan = now + wait;
@@ -705,6 +726,7 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	}
 	if (gate_stop == 2)
 		gate_pass(&g);
+	gate_tail_fini();
 	/* a plain stop: what waits is closed, as idle workers would */
 	while (g.n > 0)
 		gate_drop(&g, g.conns[0]);

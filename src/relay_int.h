@@ -54,6 +54,7 @@ struct relay_req {
 	int			 have_stale;
 	int			 revalidating;	/* sent our own validators */
 	int			 refresh_later;	/* served stale: refresh next */
+	int			 tailed;	/* the gate writes the rest */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
 	 * the parser sets up req, whose strings point into the pinned head
@@ -144,6 +145,9 @@ enum relay_err relay_body_chunked(struct relay *, struct relay_req *,
 enum relay_err relay_body_response(struct relay *, struct relay_req *,
 	    const struct http_response *, enum http_out framing);
 void	relay_body_tunnel(struct relay *);
+/* Can the rest of this body (left bytes, some buffered) be spliced? */
+int	relay_body_can_splice(struct relay *, struct relay_req *,
+	    uint64_t left);
 void	relay_body_pipe_close(struct relay *);
 /* A complete small response of porter's own. */
 void	relay_local_simple(struct relay *, struct relay_req *, int status,
@@ -174,6 +178,20 @@ int64_t	relay_park_at(struct relay *, int64_t now);
 int	relay_park(struct relay *, int64_t head_t0, int64_t wait_start);
 /* relay_serve for a connection handed back: buffer, peer, counts. */
 void	relay_park_resumed(struct relay *);
+/* The connection's listener as an index the gate passes back. */
+uint32_t relay_park_index(const struct relay *);
+
+/* relay_tail.c */
+/* Can this response's tail go to the gate when the client is slow? */
+int	relay_tail_can(struct relay *, struct relay_req *,
+	    const struct http_response *);
+/*
+ * Relay the body as relay_body_response does, handing the rest to the
+ * gate when the client takes no write within park_after (q->tailed is
+ * then set, both connections are gone from here and RE_OK returned).
+ */
+enum relay_err relay_tail_response(struct relay *, struct relay_req *,
+	    const struct http_response *, enum http_out framing);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

@@ -46,7 +46,10 @@ struct stats_shm {
 	_Atomic uint32_t gate_held;	/* now */
 	_Atomic uint32_t gate_max_conns;	/* set by the master */
 	_Atomic uint32_t gate_max_per_ip;
-	uint32_t	 pad2;
+	_Atomic uint32_t tail_held;	/* response tails the gate relays now */
+	_Atomic uint64_t tail_relayed;	/* tails taken in from workers */
+	_Atomic uint64_t tail_bytes;	/* bytes the gate wrote to clients */
+	_Atomic uint64_t tail_lost;	/* held by a gate that died */
 };
 
 void	stats_init(struct stats_shm *);

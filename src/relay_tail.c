@@ -1,0 +1,335 @@
+/*
+ * relay_tail.c - a response tail leaves the worker.
+ *
+ * A client that reads slower than the backend sends would hold this
+ * worker until the last byte or send_timeout.  So a response body on a
+ * plain connection is relayed here with writes bounded by park_after:
+ * when the client has not taken the bytes in that time, the client and
+ * the backend connections go to the gate (gate_tail.c) with the bytes
+ * not yet written and the framing state, and the gate relays the rest at
+ * the client's pace.  Both frame with tail.c, so they agree on where the
+ * body ends.
+ *
+ * What stays here: TLS on either side (the session lives in this
+ * process), an object being stored in the cache (the fill needs the
+ * body), event streams (long-lived by design), and any tail the gate has
+ * no room for.
+ */
+#include <sys/socket.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "gate.h"
+#include "handoff.h"
+#include "http.h"
+#include "listener.h"
+#include "log.h"
+#include "stats.h"
+#include "tail.h"
+#include "util.h"
+
+#include "relay_int.h"
+
+#define RELAY_TAIL_LINE	4096	/* limit on chunk-ext/trailer lines */
+
+static int64_t	 relay_tail_warned;
+
+int
+relay_tail_can(struct relay *r, struct relay_req *q,
+    const struct http_response *resp)
+{
+	const struct http_field	*f;
+
+	if (r->cf->park_after == 0 || gate_park_fd() == -1 ||
+	    r->cl.ssl != NULL || r->be.ssl != NULL || r->cl.sink ||
+	    r->lsock == NULL || q->filling || q->upgrade)
+		return 0;
+	if (resp->body != HTTP_BODY_LENGTH && resp->body != HTTP_BODY_CHUNKED &&
+	    resp->body != HTTP_BODY_CLOSE)
+		return 0;
+	/* an event stream is meant to last: it streams from here */
+	f = http_field_find(resp->fields, resp->nfields, "Content-Type");
+	if (f != NULL && f->value_len >= 17 &&
+	    strncasecmp(f->value, "text/event-stream", 17) == 0)
+		return 0;
+	return 1;
+}
+
+/*
+ * Write p[0..len) to the client, giving up when park_after passes before
+ * all of it is taken.  The bytes written, or -1 on an error.
+ */
+static ssize_t
+relay_tail_write(struct relay *r, const char *p, size_t len)
+{
+	int64_t	 deadline = util_now_ms() + r->cf->park_after, left;
+	size_t	 done = 0;
+	ssize_t	 n;
+
+	while (done < len) {
+		left = deadline - util_now_ms();
+		if (left <= 0)
+			break;
+		if (conn_set_sndtimeo(&r->cl, (int)left) == -1)
+			return -1;
+		n = send(r->cl.fd, p + done, len - done, MSG_NOSIGNAL);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	return (ssize_t)done;
+}
+
+/*
+ * Hand the client and the backend to the gate with out[0..olen) still
+ * to write.  0 when the gate has them (both fds are then -1 here), -1
+ * to go on here.
+ */
+static int
+relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
+    const char *out, size_t olen)
+{
+	struct stats_shm	*st = stats_get();
+	struct handoff		 h;
+	size_t			 raw = conn_pending(&r->be);
+	size_t			 cl = conn_pending(&r->cl), len;
+	char			*buf;
+	int			 fds[2] = { r->cl.fd, r->be.fd };
+	uint32_t		 max;
+
+	if (st == NULL)
+		return -1;
+	/* the gate holds what waits, and tails, within max_connections */
+	max = atomic_load(&st->gate_max_conns);
+	if (atomic_load(&st->gate_held) + atomic_load(&st->tail_held) >= max)
+		return -1;
+	ts->flags &= ~TAIL_F_KEEPALIVE;
+	if (q->keepalive)
+		ts->flags |= TAIL_F_KEEPALIVE;
+	ts->send_timeout = (uint32_t)r->cf->send_timeout;
+	ts->read_timeout = (uint32_t)q->rto;
+	ts->keepalive_timeout = (uint32_t)r->cf->keepalive_timeout;
+	ts->out_len = (uint32_t)olen;
+	ts->raw_len = (uint32_t)raw;
+	ts->client_len = (uint32_t)cl;
+	len = sizeof(*ts) + olen + raw + cl;
+	if ((buf = malloc(len)) == NULL)
+		return -1;
+	memcpy(buf, ts, sizeof(*ts));
+	memcpy(buf + sizeof(*ts), out, olen);
+	memcpy(buf + sizeof(*ts) + olen, r->be.buf + r->be.start, raw);
+	memcpy(buf + sizeof(*ts) + olen + raw, r->cl.buf + r->cl.start, cl);
+	memset(&h, 0, sizeof(h));
+	h.magic = HANDOFF_MAGIC;
+	h.kind = HANDOFF_TAIL_RELAY;
+	h.len = (uint32_t)len;
+	h.nfds = 2;
+	h.listener = relay_park_index(r);
+	h.nreq = r->nreq;
+	/* for the keep-alive wait after it */
+	h.head_timeout = (uint32_t)r->cf->client_header_timeout;
+	h.max_head = (uint32_t)r->cf->max_header_size;
+	h.peer = r->peer_store;
+	snprintf(h.listen_addr, sizeof(h.listen_addr), "%s",
+	    r->lsock->addr.str);
+	if (handoff_send(gate_park_fd(), &h, fds, buf, MSG_DONTWAIT) == -1) {
+		free(buf);
+		if (util_now_ms() - relay_tail_warned > 10000) {
+			log_warn("cannot hand a response tail to the gate");
+			relay_tail_warned = util_now_ms();
+		}
+		return -1;
+	}
+	free(buf);
+	/* the gate has its own descriptors: these just go */
+	close(r->cl.fd);
+	close(r->be.fd);
+	r->cl.fd = r->be.fd = -1;
+	r->cl.start = r->cl.end = 0;
+	r->be.start = r->be.end = 0;
+	q->keepalive = 0;
+	q->tailed = 1;
+	return 0;
+}
+
+/*
+ * Splice the rest of a Content-Length body (ts->left bytes, none
+ * buffered) as relay_body.c does, each pipeful written within
+ * park_after or handed to the gate with what the pipe still holds.
+ */
+static enum relay_err
+relay_tail_splice(struct relay *r, struct relay_req *q, struct tail_state *ts)
+{
+	int64_t		 deadline, t;
+	size_t		 want, inpipe;
+	ssize_t		 n;
+	char		*rest;
+
+	while (ts->left > 0) {
+		want = ts->left < r->pipe_size ? (size_t)ts->left :
+		    r->pipe_size;
+		deadline = util_now_ms() + q->rto;
+		for (;;) {
+			t = deadline - util_now_ms();
+			if (t <= 0) {
+				errno = ETIMEDOUT;
+				n = -1;
+				break;
+			}
+			n = conn_splice_in(&r->be, r->pipe[1], want,
+			    t > 1000 ? 1000 : (int)t);
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && errno == ETIMEDOUT &&
+			    !relay_client_gone(r))
+				continue;
+			break;
+		}
+		if (n <= 0) {
+			log_warnx("upstream %s: %s in the middle of a response "
+			    "body", q->upstream, n == 0 ? "closed" :
+			    errno == ETIMEDOUT ? "timed out" : strerror(errno));
+			relay_body_pipe_close(r);
+			return RE_ABORT;
+		}
+		ts->left -= (uint64_t)n;
+		q->bytes += (uint64_t)n;
+		inpipe = (size_t)n;
+		deadline = util_now_ms() + r->cf->park_after;
+		while (inpipe > 0) {
+			if ((t = deadline - util_now_ms()) <= 0)
+				break;		/* park_after passed */
+			if (conn_set_sndtimeo(&r->cl, (int)t) == -1) {
+				relay_body_pipe_close(r);
+				return RE_ABORT;
+			}
+			n = splice(r->pipe[0], NULL, r->cl.fd, NULL, inpipe,
+			    SPLICE_F_MOVE | (ts->left > 0 ? SPLICE_F_MORE : 0));
+			if (n > 0) {
+				inpipe -= (size_t)n;
+				continue;
+			}
+			if (n == -1 && errno == EINTR)
+				continue;
+			if (n == -1 && (errno == EAGAIN ||
+			    errno == EWOULDBLOCK))
+				break;		/* likewise */
+			relay_body_pipe_close(r);
+			return RE_ABORT;
+		}
+		if (inpipe == 0)
+			continue;
+		/* the client is slow: what the pipe holds goes along */
+		if (ts->left == 0)
+			ts->flags |= TAIL_F_DONE;
+		if ((rest = malloc(inpipe)) == NULL ||
+		    read(r->pipe[0], rest, inpipe) != (ssize_t)inpipe) {
+			free(rest);
+			relay_body_pipe_close(r);
+			return RE_ABORT;
+		}
+		if (relay_tail_hand(r, q, ts, rest, inpipe) == 0) {
+			free(rest);
+			return RE_OK;
+		}
+		n = conn_write(&r->cl, rest, inpipe, r->cf->send_timeout);
+		free(rest);
+		if (n == -1)
+			return RE_ABORT;
+	}
+	ts->flags |= TAIL_F_DONE;
+	return RE_OK;
+}
+
+enum relay_err
+relay_tail_response(struct relay *r, struct relay_req *q,
+    const struct http_response *resp, enum http_out framing)
+{
+	struct tail_state	 ts;
+	char			*out = r->obuf;
+	size_t			 olen = r->olen, used;
+	uint64_t		 data;
+	ssize_t			 n;
+
+	memset(&ts, 0, sizeof(ts));
+	switch (resp->body) {
+	case HTTP_BODY_LENGTH:
+		ts.mode = TAIL_LENGTH;
+		ts.left = resp->content_length;
+		if (ts.left == 0)
+			ts.flags |= TAIL_F_DONE;
+		break;
+	case HTTP_BODY_CHUNKED:
+		ts.mode = TAIL_CHUNKED;
+		http_chunked_init(&ts.ch, RELAY_TAIL_LINE);
+		break;
+	default:
+		ts.mode = TAIL_CLOSE;
+		break;
+	}
+	if (framing == HTTP_OUT_CHUNKED)
+		ts.flags |= TAIL_F_RECHUNK;
+	r->olen = 0;
+	for (;;) {
+		if (olen > 0) {
+			if ((n = relay_tail_write(r, out, olen)) == -1)
+				return RE_ABORT;
+			olen -= (size_t)n;
+			memmove(out, out + n, olen);
+			if (olen > 0 && relay_tail_hand(r, q, &ts, out,
+			    olen) == 0)
+				return RE_OK;
+			/* no room in the gate: the slow way, as before */
+			if (olen > 0 && conn_write(&r->cl, out, olen,
+			    r->cf->send_timeout) == -1)
+				return RE_ABORT;
+			olen = 0;
+		}
+		if (ts.flags & TAIL_F_DONE)
+			return RE_OK;
+		if (conn_pending(&r->be) > 0) {
+			n = tail_frame(&ts, r->be.buf + r->be.start,
+			    conn_pending(&r->be), &used, out, r->ocap, &data);
+			if (n == -1) {
+				log_info("client %s: malformed chunked body "
+				    "from the backend", r->client_ip);
+				return RE_ABORT;
+			}
+			conn_consume(&r->be, used);
+			q->bytes += data;
+			olen = (size_t)n;
+			if (n > 0 || used > 0 || (ts.flags & TAIL_F_DONE))
+				continue;
+		}
+		if (ts.mode == TAIL_LENGTH && relay_body_can_splice(r, q,
+		    ts.left))
+			return relay_tail_splice(r, q, &ts);
+		conn_compact(&r->be);
+		n = relay_fill_backend(r, q->rto);
+		if (n == 0) {
+			if ((n = tail_eof(&ts, out, r->ocap)) == -1) {
+				log_warnx("upstream %s: closed in the middle "
+				    "of a response body", q->upstream);
+				return RE_ABORT;
+			}
+			olen = (size_t)n;
+			continue;
+		}
+		if (n < 0) {
+			log_warnx("upstream %s: %s in the middle of a response "
+			    "body", q->upstream, errno == ETIMEDOUT ?
+			    "timed out" : strerror(errno));
+			return RE_ABORT;
+		}
+	}
+}

@@ -1,0 +1,215 @@
+"""Response tails leave the worker: a client that reads slowly is relayed
+by the gate, so that with one worker in all it keeps no other client
+waiting.  Each slow reader's bytes are checked whole (sha256)."""
+import hashlib
+import os
+import re
+import signal
+import socket
+import time
+
+import harness
+from harness import PorterTest, Client, pattern, wait_for
+
+BIG = 8 * 1024 * 1024
+
+
+def pattern_sha(n):
+    """sha256 of t/origin's /bytes/N body, without building it byte by
+    byte (the pattern's period is 576)."""
+    period = pattern(576)
+    h = hashlib.sha256()
+    whole = period * 1024
+    while n >= len(whole):
+        h.update(whole)
+        n -= len(whole)
+    h.update((period * (n // 576 + 1))[:n])
+    return h.hexdigest()
+
+
+def tail_metric(text, name):
+    m = re.search(r"^%s (\d+)$" % name, text, re.M)
+    return int(m.group(1)) if m else None
+
+
+class SlowReader:
+    """A client with a small receive buffer that asks for a large body
+    and then does not read: its response cannot go out at once."""
+
+    def __init__(self, port, path, version="1.1", headers=""):
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        self.sock.settimeout(30)
+        self.sock.connect(("127.0.0.1", port))
+        self.buf = b""
+        self.sock.sendall(("GET %s HTTP/%s\r\nHost: t\r\n%s\r\n" %
+                           (path, version, headers)).encode())
+
+    def read_some(self, n=4096):
+        d = self.sock.recv(n)
+        if not d:
+            raise EOFError
+        self.buf += d
+
+    def head(self):
+        while b"\r\n\r\n" not in self.buf:
+            self.read_some()
+        raw, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        return raw.decode("latin-1")
+
+    def body_sha(self, framing, length=None):
+        """Read the rest at full speed; sha256 of the decoded body."""
+        h = hashlib.sha256()
+        if framing == "length":
+            got = 0
+            while got < length:
+                if not self.buf:
+                    self.read_some(1 << 20)
+                take = self.buf[:length - got]
+                h.update(take)
+                got += len(take)
+                self.buf = self.buf[len(take):]
+        elif framing == "close":
+            h.update(self.buf)
+            self.buf = b""
+            while True:
+                d = self.sock.recv(1 << 20)
+                if not d:
+                    break
+                h.update(d)
+        else:
+            while True:
+                while b"\r\n" not in self.buf:
+                    self.read_some(1 << 20)
+                line, self.buf = self.buf.split(b"\r\n", 1)
+                size = int(line.split(b";")[0], 16)
+                if size == 0:
+                    while b"\r\n" not in self.buf:
+                        self.read_some(1 << 20)
+                    while not self.buf.startswith(b"\r\n"):
+                        _, self.buf = self.buf.split(b"\r\n", 1)
+                        while b"\r\n" not in self.buf:
+                            self.read_some(1 << 20)
+                    self.buf = self.buf[2:]
+                    break
+                while len(self.buf) < size + 2:
+                    self.read_some(1 << 20)
+                h.update(self.buf[:size])
+                assert self.buf[size:size + 2] == b"\r\n"
+                self.buf = self.buf[size + 2:]
+        return h.hexdigest()
+
+    def close(self):
+        self.sock.close()
+
+
+class TailBase(PorterTest):
+    workers = 1
+    # a worker held by a slow reader would hold it this long
+    porter_extra = "send_timeout = 60s\nmax_workers = 1\n"
+
+    def config_body(self):
+        return super().config_body() + "[admin]\naddress = 127.0.0.1:0\n"
+
+    def metrics(self):
+        return self.admin_get("/metrics").body.decode()
+
+    def relayed(self):
+        return tail_metric(self.metrics(),
+                           r'porter_tail_total\{event="relayed"\}')
+
+    def quick_get(self):
+        """Another client meanwhile: answered at once, not after the
+        slow reader's send_timeout."""
+        t0 = time.monotonic()
+        c = Client(self.port, timeout=5)
+        r = c.request(path="/bytes/4096")
+        c.close()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, pattern(4096))
+        self.assertLess(time.monotonic() - t0, 3)
+
+    def slow_then_others(self, path, version="1.1"):
+        before = self.relayed()
+        slow = SlowReader(self.port, path, version)
+        head = slow.head()
+        # the worker writes until the client's window is full, then
+        # waits park_after and hands the rest to the gate: the others
+        # are answered meanwhile (held by the worker, not before
+        # send_timeout)
+        for _ in range(3):
+            self.quick_get()
+        self.assertGreaterEqual(self.relayed(), before + 1)
+        return slow, head
+
+
+class TailTest(TailBase):
+    def test_content_length_slow_reader(self):
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        self.assertIn("Content-Length: %d" % BIG, head)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        slow.close()
+
+    def test_chunked_slow_reader(self):
+        slow, head = self.slow_then_others("/chunked/%d?size=7000" % BIG)
+        self.assertIn("Transfer-Encoding: chunked", head)
+        self.assertEqual(slow.body_sha("chunked"), pattern_sha(BIG))
+        slow.close()
+
+    def test_chunked_to_http10_slow_reader(self):
+        slow, head = self.slow_then_others("/chunked/%d" % BIG, "1.0")
+        self.assertNotIn("chunked", head)
+        self.assertEqual(slow.body_sha("close"), pattern_sha(BIG))
+        slow.close()
+
+    def test_close_delimited_slow_reader(self):
+        slow, head = self.slow_then_others("/close/%d" % BIG)
+        # an HTTP/1.1 client gets it chunked, as a worker would send it
+        self.assertIn("Transfer-Encoding: chunked", head)
+        self.assertEqual(slow.body_sha("chunked"), pattern_sha(BIG))
+        slow.close()
+
+    def test_keepalive_after_tail(self):
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        # the same connection, parked by the gate, is answered again
+        slow.sock.sendall(b"GET /bytes/77 HTTP/1.1\r\nHost: t\r\n\r\n")
+        c = Client.__new__(Client)
+        c.sock, c.buf = slow.sock, slow.buf
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, pattern(77))
+        slow.close()
+        m = self.metrics()
+        self.assertGreaterEqual(tail_metric(m, "porter_tail_bytes"), 1)
+
+
+class TailGateDeathTest(TailBase):
+    expect_errors = r"gate \d+ exited"
+
+    def test_gate_killed_mid_relay(self):
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        pid = int(wait_for(lambda: re.findall(r"gate (\d+) started",
+                                              self.porter.log()),
+                           what="gate pid")[-1])
+        os.kill(pid, signal.SIGKILL)
+        wait_for(lambda: len(re.findall(r"gate \d+ started",
+                                        self.porter.log())) >= 2,
+                 what="gate restarted")
+        self.assertIn("and 1 response tail, now lost", self.porter.log())
+        self.assertEqual(len(re.findall(r"response tail, now lost",
+                                        self.porter.log())), 1)
+        # the slow reader's connection ends short of the body
+        with self.assertRaises(Exception):
+            slow.body_sha("length", BIG)
+        slow.close()
+        self.assertEqual(tail_metric(
+            self.metrics(), r'porter_tail_total\{event="lost"\}'), 1)
+        # porter serves on, and the new gate relays tails again
+        self.quick_get()
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        slow.close()
+
+if __name__ == "__main__":
+    harness.main()
