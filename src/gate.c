@@ -37,6 +37,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_store.h"
 #include "config.h"
 #include "gate.h"
 #include "gate_tail.h"
@@ -250,6 +251,8 @@ gate_died(pid_t pid, int status)
 		tails = atomic_exchange(&st->tail_held, 0);
 		atomic_fetch_add(&st->tail_lost, tails);
 	}
+	/* the stored objects it was writing: their references go */
+	cache_store_reap_gate();
 	if (tails > 0)
 		snprintf(also, sizeof(also), " and %u response tail%s", tails,
 		    tails == 1 ? "" : "s");

@@ -17,11 +17,13 @@
  */
 #include <sys/epoll.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_store.h"
 #include "gate.h"
 #include "gate_tail.h"
 #include "handoff.h"
@@ -47,6 +49,7 @@ struct gate_tail {
 	size_t			 rcap, rend;
 	char			*next;		/* the client's next request */
 	size_t			 nlen;
+	int			 ref;		/* TAIL_STORE: referenced */
 	int64_t			 since;		/* the wait began */
 	size_t			 idx;
 };
@@ -75,6 +78,8 @@ gate_tail_drop(struct gate_tail *t)
 		close(t->cfd);
 	if (t->bfd != -1)
 		close(t->bfd);
+	if (t->ref)
+		cache_store_release(t->ts.store_idx, t->ts.store_slot);
 	gt.t[t->idx] = gt.t[--gt.n];
 	gt.t[t->idx]->idx = t->idx;
 	free(t->out);
@@ -130,7 +135,8 @@ gate_tail_done(struct gate_tail *t)
 	int64_t		 now = util_now_ms();
 
 	(void)gate_tail_arm(t, TAIL_IDLE);
-	close(t->bfd);
+	if (t->bfd != -1)
+		close(t->bfd);
 	t->bfd = -1;
 	if (!(t->ts.flags & TAIL_F_KEEPALIVE)) {
 		(void)shutdown(t->cfd, SHUT_WR);
@@ -148,6 +154,54 @@ gate_tail_done(struct gate_tail *t)
 	    MSG_DONTWAIT) == -1)
 		log_warn("gate: parking a connection after its response");
 	gate_tail_drop(t);
+}
+
+/*
+ * Write from the stored object what the client takes now: 0 (left is
+ * 0 when it took all, else it waits), -1 when t was dropped.
+ */
+static int
+gate_tail_store(struct gate_tail *t)
+{
+	struct iovec	 iov[16];
+	struct msghdr	 msg;
+	uint64_t	 covered;
+	ssize_t		 n;
+	int		 k;
+
+	while (t->ts.left > 0) {
+		k = cache_store_iov(t->ts.store_idx, t->ts.store_off,
+		    t->ts.left, iov, 16, &covered);
+		if (k == 0) {
+			gate_tail_fail(t, "the stored object is shorter");
+			return -1;
+		}
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov;
+		msg.msg_iovlen = (size_t)k;
+		n = sendmsg(t->cfd, &msg, MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			t->ts.store_off += (uint64_t)n;
+			t->ts.left -= (uint64_t)n;
+			t->since = util_now_ms();
+			atomic_fetch_add_explicit(&gt.st->tail_bytes,
+			    (uint64_t)n, memory_order_relaxed);
+			if ((uint64_t)n < covered)
+				break;	/* the socket is full */
+			continue;
+		}
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			break;
+		gate_tail_fail(t, "the client left");
+		return -1;
+	}
+	if (t->ts.left > 0 && gate_tail_arm(t, TAIL_WANT_CLIENT) == -1) {
+		gate_tail_fail(t, "epoll_ctl");
+		return -1;
+	}
+	return 0;
 }
 
 /* Move what can move now, both ways, a bounded number of rounds. */
@@ -182,9 +236,16 @@ gate_tail_pump(struct gate_tail *t)
 			return;
 		}
 		t->ostart = t->oend = 0;
+		if (t->ts.mode == TAIL_STORE && t->ts.left == 0)
+			t->ts.flags |= TAIL_F_DONE;
 		if (t->ts.flags & TAIL_F_DONE) {
 			gate_tail_done(t);
 			return;
+		}
+		if (t->ts.mode == TAIL_STORE) {
+			if (gate_tail_store(t) == -1 || t->ts.left > 0)
+				return;		/* dropped, or waits */
+			continue;
 		}
 		if (t->rend > 0) {
 			n = tail_frame(&t->ts, t->raw, t->rend, &used, t->out,
@@ -252,14 +313,22 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	struct tail_state	 ts;
 	size_t			 need;
 
-	if (h->len < sizeof(ts) || h->nfds != 2) {
+	if (h->len < sizeof(ts)) {
 		log_warnx("gate: a malformed response tail record");
 		goto bad;
 	}
 	memcpy(&ts, data, sizeof(ts));
 	need = sizeof(ts) + (size_t)ts.out_len + ts.raw_len + ts.client_len;
-	if (need != h->len || ts.mode < TAIL_LENGTH || ts.mode > TAIL_CLOSE) {
+	if (need != h->len || ts.mode < TAIL_LENGTH || ts.mode > TAIL_STORE ||
+	    h->nfds != (ts.mode == TAIL_STORE ? 1u : 2u)) {
 		log_warnx("gate: a malformed response tail record");
+		goto bad;
+	}
+	/* a reference the master took back when an earlier gate died */
+	if (ts.mode == TAIL_STORE && !cache_store_holds(ts.store_idx,
+	    ts.store_slot)) {
+		log_info("gate: a stored response's reference is gone: "
+		    "closed");
 		goto bad;
 	}
 	if (gt.n == gt.cap) {
@@ -273,6 +342,7 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	t->ts = ts;
 	t->cfd = fds[0];
 	t->bfd = fds[1];
+	t->ref = ts.mode == TAIL_STORE;
 	/* what the worker read may exceed a buffer: it fits, then stays */
 	t->ocap = ts.out_len > GATE_TAIL_BUF ? ts.out_len : GATE_TAIL_BUF;
 	t->rcap = ts.raw_len > GATE_TAIL_BUF ? ts.raw_len : GATE_TAIL_BUF;
@@ -299,7 +369,8 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	return;
 bad:
 	close(fds[0]);
-	close(fds[1]);
+	if (fds[1] != -1)
+		close(fds[1]);
 }
 
 void

@@ -192,6 +192,16 @@ int	relay_tail_can(struct relay *, struct relay_req *,
  */
 enum relay_err relay_tail_response(struct relay *, struct relay_req *,
 	    const struct http_response *, enum http_out framing);
+/*
+ * Write iov[0..n) of a stored answer: hlen bytes of r->obuf (the head),
+ * then bytes of object idx (referenced) from off, of which left are
+ * still to go in all.  0 when written, 1 when the client was slow and
+ * the gate writes the rest (q->tailed; the connection is gone from
+ * here), -1 on failure.
+ */
+int	relay_tail_store_write(struct relay *, struct relay_req *,
+	    struct iovec *iov, int n, size_t hlen, uint32_t idx,
+	    uint64_t off, uint64_t left);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

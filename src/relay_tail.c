@@ -23,6 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_store.h"
 #include "config.h"
 #include "gate.h"
 #include "handoff.h"
@@ -90,6 +91,54 @@ relay_tail_write(struct relay *r, const char *p, size_t len)
 	return (ssize_t)done;
 }
 
+/* As relay_tail_write, for iov[0..n) (left as it was). */
+static ssize_t
+relay_tail_writev(struct relay *r, const struct iovec *iov0, int n)
+{
+	struct iovec	 iov[65];
+	struct msghdr	 msg;
+	int64_t		 deadline = util_now_ms() + r->cf->park_after, left;
+	size_t		 done = 0;
+	ssize_t		 k;
+	int		 i = 0;
+
+	if (n > 65)
+		n = 65;
+	memcpy(iov, iov0, (size_t)n * sizeof(*iov));
+	while (i < n) {
+		if (iov[i].iov_len == 0) {
+			i++;
+			continue;
+		}
+		left = deadline - util_now_ms();
+		if (left <= 0)
+			break;
+		if (conn_set_sndtimeo(&r->cl, (int)left) == -1)
+			return -1;
+		memset(&msg, 0, sizeof(msg));
+		msg.msg_iov = iov + i;
+		msg.msg_iovlen = (size_t)(n - i);
+		k = sendmsg(r->cl.fd, &msg, MSG_NOSIGNAL);
+		if (k == -1) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			return -1;
+		}
+		done += (size_t)k;
+		while (i < n && (size_t)k >= iov[i].iov_len) {
+			k -= (ssize_t)iov[i].iov_len;
+			i++;
+		}
+		if (i < n) {
+			iov[i].iov_base = (char *)iov[i].iov_base + k;
+			iov[i].iov_len -= (size_t)k;
+		}
+	}
+	return (ssize_t)done;
+}
+
 /*
  * Hand the client and the backend to the gate with out[0..olen) still
  * to write.  0 when the gate has them (both fds are then -1 here), -1
@@ -105,6 +154,7 @@ relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
 	size_t			 cl = conn_pending(&r->cl), len;
 	char			*buf;
 	int			 fds[2] = { r->cl.fd, r->be.fd };
+	int			 store = ts->mode == TAIL_STORE;
 	uint32_t		 max;
 
 	if (st == NULL)
@@ -119,6 +169,8 @@ relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
 	ts->send_timeout = (uint32_t)r->cf->send_timeout;
 	ts->read_timeout = (uint32_t)q->rto;
 	ts->keepalive_timeout = (uint32_t)r->cf->keepalive_timeout;
+	if (store)
+		raw = 0;	/* the backend is not part of it */
 	ts->out_len = (uint32_t)olen;
 	ts->raw_len = (uint32_t)raw;
 	ts->client_len = (uint32_t)cl;
@@ -133,7 +185,7 @@ relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
 	h.magic = HANDOFF_MAGIC;
 	h.kind = HANDOFF_TAIL_RELAY;
 	h.len = (uint32_t)len;
-	h.nfds = 2;
+	h.nfds = store ? 1 : 2;
 	h.listener = relay_park_index(r);
 	h.nreq = r->nreq;
 	/* for the keep-alive wait after it */
@@ -153,10 +205,13 @@ relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
 	free(buf);
 	/* the gate has its own descriptors: these just go */
 	close(r->cl.fd);
-	close(r->be.fd);
-	r->cl.fd = r->be.fd = -1;
+	r->cl.fd = -1;
 	r->cl.start = r->cl.end = 0;
-	r->be.start = r->be.end = 0;
+	if (!store) {
+		close(r->be.fd);
+		r->be.fd = -1;
+		r->be.start = r->be.end = 0;
+	}
 	q->keepalive = 0;
 	q->tailed = 1;
 	return 0;
@@ -332,4 +387,46 @@ relay_tail_response(struct relay *r, struct relay_req *q,
 			return RE_ABORT;
 		}
 	}
+}
+
+int
+relay_tail_store_write(struct relay *r, struct relay_req *q,
+    struct iovec *iov, int n, size_t hlen, uint32_t idx, uint64_t off,
+    uint64_t left)
+{
+	struct tail_state	 ts;
+	size_t			 total = 0, skip, unsent;
+	ssize_t			 w;
+	int			 i, slot;
+
+	if (r->cf->park_after == 0 || gate_park_fd() == -1 ||
+	    r->cl.ssl != NULL || r->cl.sink || r->lsock == NULL)
+		return conn_writev(&r->cl, iov, n, r->cf->send_timeout);
+	for (i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if ((w = relay_tail_writev(r, iov, n)) == -1)
+		return -1;
+	if ((size_t)w == total)
+		return 0;
+	/* what of the head (r->obuf) did not go, then the body's place */
+	unsent = hlen > (size_t)w ? hlen - (size_t)w : 0;
+	skip = (size_t)w > hlen ? (size_t)w - hlen : 0;
+	memset(&ts, 0, sizeof(ts));
+	ts.mode = TAIL_STORE;
+	ts.left = left - skip;
+	ts.store_off = off + skip;
+	ts.store_idx = idx;
+	if ((slot = cache_store_hand(idx)) != -1) {
+		ts.store_slot = (uint32_t)slot;
+		if (relay_tail_hand(r, q, &ts, r->obuf + hlen - unsent,
+		    unsent) == 0)
+			return 1;
+		cache_store_release(idx, (unsigned)slot);
+	}
+	/* the gate cannot take it: the rest from here, as before */
+	for (i = 0; i < n && (size_t)w >= iov[i].iov_len; i++)
+		w -= (ssize_t)iov[i].iov_len;
+	iov[i].iov_base = (char *)iov[i].iov_base + w;
+	iov[i].iov_len -= (size_t)w;
+	return conn_writev(&r->cl, iov + i, n - i, r->cf->send_timeout);
 }

@@ -8,7 +8,8 @@
  * for the client (framed already), then raw_len bytes read from the
  * backend and not yet framed, then client_len bytes the client sent
  * after its request (a pipelined next request).  Descriptors: [0] the
- * client, [1] the backend.
+ * client, [1] the backend (none for a stored object: the gate writes
+ * the rest from the shared cache, holding a reference in its own slot).
  */
 #ifndef TAIL_H
 #define TAIL_H
@@ -22,7 +23,8 @@
 enum tail_mode {
 	TAIL_LENGTH = 1,	/* Content-Length: left bytes to come */
 	TAIL_CHUNKED,		/* chunked from the backend */
-	TAIL_CLOSE		/* ends when the backend closes */
+	TAIL_CLOSE,		/* ends when the backend closes */
+	TAIL_STORE		/* a stored object: left bytes from off */
 };
 
 #define TAIL_F_RECHUNK		0x0001	/* the client gets it chunked */
@@ -42,6 +44,9 @@ struct tail_state {
 	uint32_t		 raw_len;
 	uint32_t		 client_len;
 	struct http_chunked	 ch;		/* TAIL_CHUNKED's decoder */
+	uint64_t		 store_off;	/* TAIL_STORE: the next byte */
+	uint32_t		 store_idx;	/* the object */
+	uint32_t		 store_slot;	/* the gate's reference to it */
 };
 
 /* The most a frame adds to the data it carries ("%zx\r\n" ... "\r\n"). */

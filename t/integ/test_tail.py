@@ -42,7 +42,7 @@ class SlowReader:
         self.sock.settimeout(30)
         self.sock.connect(("127.0.0.1", port))
         self.buf = b""
-        self.sock.sendall(("GET %s HTTP/%s\r\nHost: t\r\n%s\r\n" %
+        self.sock.sendall(("GET %s HTTP/%s\r\nHost: test\r\n%s\r\n" %
                            (path, version, headers)).encode())
 
     def read_some(self, n=4096):
@@ -182,6 +182,35 @@ class TailTest(TailBase):
         slow.close()
         m = self.metrics()
         self.assertGreaterEqual(tail_metric(m, "porter_tail_bytes"), 1)
+
+
+class TailCacheTest(TailBase):
+    def config_body(self):
+        return ("[cache]\nsize = 64M\nmax_object_size = 16M\n\n" +
+                super().config_body())
+
+    def test_cache_hit_slow_reader(self):
+        path = "/bytes/%d?cc=max-age%%3D600" % BIG
+        c = Client(self.port)
+        r = c.request(path=path)
+        c.close()
+        self.assertEqual(r.header("cache-status"),
+                         "porter; fwd=miss; stored")
+        self.assertEqual(hashlib.sha256(r.body).hexdigest(),
+                         pattern_sha(BIG))
+        slow, head = self.slow_then_others(path)
+        self.assertIn("Cache-Status: porter; hit", head)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        # kept alive: the next request on it is answered from the store
+        slow.sock.sendall(("GET %s HTTP/1.1\r\nHost: test\r\n\r\n" %
+                           path).encode())
+        c = Client.__new__(Client)
+        c.sock, c.buf = slow.sock, slow.buf
+        r = c.read_response()
+        self.assertEqual(r.header("cache-status"), "porter; hit")
+        self.assertEqual(hashlib.sha256(r.body).hexdigest(),
+                         pattern_sha(BIG))
+        slow.close()
 
 
 class TailGateDeathTest(TailBase):
