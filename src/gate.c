@@ -95,7 +95,11 @@ static char			 gate_tag_in;	/* epoll marks */
 static char			 gate_tag_out;
 static char			 gate_tag_tail;	/* response tails' epoll */
 
-/* gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade) */
+/*
+ * gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade),
+ * 3 = close it (a graceful stop); after 2 and 3 the response tails are
+ * finished first, unless a 1 comes to hurry.
+ */
 static void
 gate_signal(int sig)
 {
@@ -103,6 +107,8 @@ gate_signal(int sig)
 		gate_reopen = 1;
 	else if (sig == SIGWINCH)
 		gate_stop = 2;
+	else if (sig == SIGQUIT && gate_stop != 1)
+		gate_stop = 3;
 	else
 		gate_stop = 1;
 }
@@ -729,6 +735,9 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	}
 	if (gate_stop == 2)
 		gate_pass(&g);
+	/* responses under way are finished, as workers finish theirs */
+	if (gate_stop != 1)
+		gate_tail_drain(master, &gate_stop);
 	gate_tail_fini();
 	/* a plain stop: what waits is closed, as idle workers would */
 	while (g.n > 0)

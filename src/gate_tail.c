@@ -406,6 +406,23 @@ gate_tail_expire(int64_t now)
 }
 
 void
+gate_tail_drain(pid_t master, volatile sig_atomic_t *stop)
+{
+	struct epoll_event	 evs[GATE_TAIL_EVENTS];
+	int			 i, n;
+
+	if (gt.n > 0)
+		log_notice("gate: finishing %zu response tail%s", gt.n,
+		    gt.n == 1 ? "" : "s");
+	while (gt.n > 0 && *stop != 1 && getppid() == master) {
+		n = epoll_wait(gt.ep, evs, GATE_TAIL_EVENTS, 100);
+		for (i = 0; i < n; i++)
+			gate_tail_pump(evs[i].data.ptr);
+		gate_tail_expire(util_now_ms());
+	}
+}
+
+void
 gate_tail_fini(void)
 {
 	size_t	 n = gt.n;

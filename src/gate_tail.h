@@ -5,6 +5,8 @@
 #ifndef GATE_TAIL_H
 #define GATE_TAIL_H
 
+#include <sys/types.h>
+#include <signal.h>
 #include <stdint.h>
 
 struct handoff;
@@ -25,6 +27,11 @@ void	gate_tail_take(const struct handoff *, int *fds, const char *data);
 void	gate_tail_run(void);
 /* Close tails that made no progress within their timeouts. */
 void	gate_tail_expire(int64_t now);
+/*
+ * The gate is stopping: relay what it has until it is done, *stop
+ * becomes 1 (hurry) or the master is gone.
+ */
+void	gate_tail_drain(pid_t master, volatile sig_atomic_t *stop);
 /* The gate exits: what it relays is cut short (logged once). */
 void	gate_tail_fini(void);
 

@@ -184,6 +184,48 @@ class TailTest(TailBase):
         self.assertGreaterEqual(tail_metric(m, "porter_tail_bytes"), 1)
 
 
+class TailLifeTest(TailBase):
+    """Reloads, upgrades and stops finish the tails under way."""
+
+    def test_reload_mid_relay(self):
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        self.porter.kill(signal.SIGHUP)
+        wait_for(lambda: "configuration reloaded: generation 1" in
+                 self.porter.log(), what="reload")
+        self.quick_get()
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        slow.close()
+
+    def test_graceful_stop_finishes_tail(self):
+        slow, head = self.slow_then_others("/chunked/%d" % BIG)
+        self.porter.kill(signal.SIGQUIT)
+        wait_for(lambda: "gate: finishing 1 response tail" in
+                 self.porter.log(), what="the gate finishing")
+        self.assertEqual(slow.body_sha("chunked"), pattern_sha(BIG))
+        slow.close()
+        self.assertEqual(self.porter.proc.wait(30), 0)
+        self.assertNotIn("cut short", self.porter.log())
+
+    def test_upgrade_finishes_tail(self):
+        slow, head = self.slow_then_others("/bytes/%d" % BIG)
+        old = self.porter.proc.pid
+        self.porter.kill(signal.SIGUSR2)
+        new = self.porter.new_master(old)
+        try:
+            os.kill(old, signal.SIGQUIT)
+            wait_for(lambda: "gate: finishing 1 response tail" in
+                     self.porter.log(), what="the old gate finishing")
+            self.assertEqual(slow.body_sha("length", BIG),
+                             pattern_sha(BIG))
+            self.assertEqual(self.porter.proc.wait(30), 0)
+            self.assertNotIn("cut short", self.porter.log())
+        finally:
+            slow.close()
+            os.kill(new, signal.SIGQUIT)
+            wait_for(lambda: not os.path.exists(self.porter.pidfile),
+                     what="new master stopped")
+
+
 class TailCacheTest(TailBase):
     def config_body(self):
         return ("[cache]\nsize = 64M\nmax_object_size = 16M\n\n" +
