@@ -28,16 +28,34 @@ tail_chunked(struct tail_state *ts, const char *in, size_t len,
     size_t *used, char *out, size_t room, uint64_t *data)
 {
 	const char	*p;
-	size_t		 o = 0, u, plen, feed;
+	size_t		 o = 0, u, plen, feed, line = 0;
 	int		 rechunk = ts->flags & TAIL_F_RECHUNK;
+	enum http_chunk_rc rc;
 
 	while (*used < len && room - o > 2 * TAIL_FRAME_SLACK) {
 		/* what a decode returns fits in what it was fed */
 		feed = len - *used;
 		if (feed > room - o - 2 * TAIL_FRAME_SLACK)
 			feed = room - o - 2 * TAIL_FRAME_SLACK;
-		switch (http_chunked_decode(&ts->ch, in + *used, feed, &u, &p,
-		    &plen)) {
+		/* a trailer line is taken whole: its bytes out are its own */
+		if (line > feed)
+			feed = line;
+		rc = http_chunked_decode(&ts->ch, in + *used, feed, &u, &p,
+		    &plen);
+		if (rc == HTTP_CHUNK_AGAIN && u == 0 && feed < len - *used &&
+		    line == 0) {
+			/*
+			 * Nothing taken: a trailer line cut by the limit (every
+			 * other state takes a byte).  Once more with what room
+			 * there is for the line ("0\r\n" before, CRLF after).
+			 */
+			line = len - *used < room - o - 8 ? len - *used :
+			    room - o - 8;
+			if (line > feed)
+				continue;
+		}
+		line = 0;
+		switch (rc) {
 		case HTTP_CHUNK_DATA:
 			o += tail_put(ts, out + o, p, plen);
 			*data += plen;
