@@ -357,7 +357,8 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	memcpy(t->raw, data, ts.raw_len);
 	t->rend = ts.raw_len;
 	data += ts.raw_len;
-	memcpy(t->next, data, ts.client_len);
+	if (ts.client_len > 0)
+		memcpy(t->next, data, ts.client_len);
 	t->nlen = ts.client_len;
 	t->since = util_now_ms();
 	t->idx = gt.n;

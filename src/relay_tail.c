@@ -171,11 +171,21 @@ relay_tail_hand(struct relay *r, struct relay_req *q, struct tail_state *ts,
 	ts->keepalive_timeout = (uint32_t)r->cf->keepalive_timeout;
 	if (store)
 		raw = 0;	/* the backend is not part of it */
+	/*
+	 * The client's buffer may still hold the request's own body (one
+	 * sent whole is consumed after the response, for a retry): only
+	 * without a body is what follows the next request; else the
+	 * connection closes after the tail.
+	 */
+	if (q->req.body != HTTP_BODY_NONE) {
+		cl = 0;
+		ts->flags &= ~TAIL_F_KEEPALIVE;
+	}
 	ts->out_len = (uint32_t)olen;
 	ts->raw_len = (uint32_t)raw;
 	ts->client_len = (uint32_t)cl;
 	len = sizeof(*ts) + olen + raw + cl;
-	if ((buf = malloc(len)) == NULL)
+	if (len > TAIL_RECORD_MAX - sizeof(h) || (buf = malloc(len)) == NULL)
 		return -1;
 	memcpy(buf, ts, sizeof(*ts));
 	memcpy(buf + sizeof(*ts), out, olen);

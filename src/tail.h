@@ -49,6 +49,9 @@ struct tail_state {
 	uint32_t		 store_slot;	/* the gate's reference to it */
 };
 
+/* The largest record the gate reads (its GATE_RECV_MAX). */
+#define TAIL_RECORD_MAX		(1024 * 1024)
+
 /* The most a frame adds to the data it carries ("%zx\r\n" ... "\r\n"). */
 #define TAIL_FRAME_SLACK	32
 

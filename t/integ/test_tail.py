@@ -36,14 +36,14 @@ class SlowReader:
     """A client with a small receive buffer that asks for a large body
     and then does not read: its response cannot go out at once."""
 
-    def __init__(self, port, path, version="1.1", headers=""):
+    def __init__(self, port, path, version="1.1", headers="", raw=None):
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         self.sock.settimeout(30)
         self.sock.connect(("127.0.0.1", port))
         self.buf = b""
-        self.sock.sendall(("GET %s HTTP/%s\r\nHost: test\r\n%s\r\n" %
-                           (path, version, headers)).encode())
+        self.sock.sendall(raw or ("GET %s HTTP/%s\r\nHost: test\r\n%s\r\n" %
+                                  (path, version, headers)).encode())
 
     def read_some(self, n=4096):
         d = self.sock.recv(n)
@@ -129,9 +129,9 @@ class TailBase(PorterTest):
         self.assertEqual(r.body, pattern(4096))
         self.assertLess(time.monotonic() - t0, 3)
 
-    def slow_then_others(self, path, version="1.1"):
+    def slow_then_others(self, path, version="1.1", raw=None):
         before = self.relayed()
-        slow = SlowReader(self.port, path, version)
+        slow = SlowReader(self.port, path, version, raw=raw)
         head = slow.head()
         # the worker writes until the client's window is full, then
         # waits park_after and hands the rest to the gate: the others
@@ -167,6 +167,39 @@ class TailTest(TailBase):
         # an HTTP/1.1 client gets it chunked, as a worker would send it
         self.assertIn("Transfer-Encoding: chunked", head)
         self.assertEqual(slow.body_sha("chunked"), pattern_sha(BIG))
+        slow.close()
+
+    def test_request_body_is_not_the_next_request(self):
+        # a body sent whole stays in the worker's buffer until the
+        # response is over: it must not reach the gate as a next request
+        inner = b"GET /bytes/3 HTTP/1.1\r\nHost: t\r\n\r\n"
+        raw = (b"POST /bytes/%d HTTP/1.1\r\nHost: test\r\n"
+               b"Content-Length: %d\r\n\r\n" % (BIG, len(inner))) + inner
+        slow, head = self.slow_then_others(None, raw=raw)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        # then the connection closes, with nothing after the body
+        slow.sock.settimeout(10)
+        rest = slow.buf
+        while True:
+            d = slow.sock.recv(65536)
+            if not d:
+                break
+            rest += d
+        self.assertEqual(rest, b"")
+        slow.close()
+
+    def test_pipelined_after_tail(self):
+        # the next request, sent at once, goes with the tail and is
+        # answered after it
+        raw = (b"GET /bytes/%d HTTP/1.1\r\nHost: test\r\n\r\n" % BIG +
+               b"GET /bytes/5 HTTP/1.1\r\nHost: test\r\n\r\n")
+        slow, head = self.slow_then_others(None, raw=raw)
+        self.assertEqual(slow.body_sha("length", BIG), pattern_sha(BIG))
+        c = Client.__new__(Client)
+        c.sock, c.buf = slow.sock, slow.buf
+        r = c.read_response()
+        self.assertEqual(r.status, 200)
+        self.assertEqual(r.body, pattern(5))
         slow.close()
 
     def test_keepalive_after_tail(self):
