@@ -290,6 +290,31 @@ class TailCacheTest(TailBase):
         slow.close()
 
 
+class TailSeccompTest(TailCacheTest):
+    """The same paths with the worker and the gate under the seccomp
+    allow-list: a call outside it would kill one of them (SIGSYS)."""
+    porter_extra = TailBase.porter_extra + "seccomp = on\n"
+
+    def test_all_kinds_under_seccomp(self):
+        # not stored: a response being stored stays on its worker
+        for path, framing in (("/bytes/%d?cc=no-store" % BIG, "length"),
+                              ("/chunked/%d?cc=no-store" % BIG, "chunked"),
+                              ("/close/%d?cc=no-store" % BIG, "chunked")):
+            slow, head = self.slow_then_others(path)
+            self.assertEqual(slow.body_sha(framing, BIG), pattern_sha(BIG))
+            slow.close()
+        self.test_cache_hit_slow_reader()
+        self.assertNotIn("killed by signal", self.porter.log())
+        if "seccomp is off" not in self.porter.log():
+            gate = re.findall(r"gate (\d+) started", self.porter.log())[-1]
+            with open("/proc/%s/status" % gate) as f:
+                self.assertIn("Seccomp:\t2", f.read())
+        self.assertNotIn("gate", re.sub(r"gate \d+ started", "",
+                                        "\n".join(
+            l for l in self.porter.log().splitlines()
+            if "exited" in l)))
+
+
 class TailGateDeathTest(TailBase):
     expect_errors = r"gate \d+ exited"
 
