@@ -316,6 +316,58 @@ relay_tail_splice(struct relay *r, struct relay_req *q, struct tail_state *ts)
 	return RE_OK;
 }
 
+/*
+ * A Content-Length body goes out as it came: out[0..*olen) (what is
+ * staged, the head at first) and the body bytes buffered from the
+ * backend in one write, without copying them.  When the client is slow
+ * the rest goes to the gate (q->tailed), else it is written here.  0, or
+ * -1 on failure.
+ */
+static int
+relay_tail_direct(struct relay *r, struct relay_req *q, struct tail_state *ts,
+    char *out, size_t *olen)
+{
+	struct iovec	 iov[2];
+	size_t		 avail = conn_pending(&r->be), hw, bw;
+	ssize_t		 w;
+
+	if ((uint64_t)avail > ts->left)
+		avail = (size_t)ts->left;
+	iov[0].iov_base = out;
+	iov[0].iov_len = *olen;
+	iov[1].iov_base = r->be.buf + r->be.start;
+	iov[1].iov_len = avail;
+	if ((w = relay_tail_writev(r, iov, 2)) == -1)
+		return -1;
+	hw = (size_t)w < *olen ? (size_t)w : *olen;
+	bw = (size_t)w - hw;
+	memmove(out, out + hw, *olen - hw);
+	*olen -= hw;
+	conn_consume(&r->be, bw);
+	q->bytes += bw;
+	ts->left -= bw;
+	if (ts->left == 0 && *olen == 0)
+		ts->flags |= TAIL_F_DONE;
+	if (*olen == 0 && bw == avail)
+		return 0;
+	/* the client is slow: what is left of both goes along */
+	if (relay_tail_hand(r, q, ts, out, *olen) == 0)
+		return 0;
+	/* no room in the gate: the slow way, as before */
+	iov[0].iov_len = *olen;
+	iov[1].iov_base = r->be.buf + r->be.start;
+	iov[1].iov_len = avail - bw;
+	if (conn_writev(&r->cl, iov, 2, r->cf->send_timeout) == -1)
+		return -1;
+	*olen = 0;
+	conn_consume(&r->be, avail - bw);
+	q->bytes += avail - bw;
+	ts->left -= avail - bw;
+	if (ts->left == 0)
+		ts->flags |= TAIL_F_DONE;
+	return 0;
+}
+
 enum relay_err
 relay_tail_response(struct relay *r, struct relay_req *q,
     const struct http_response *resp, enum http_out framing)
@@ -346,6 +398,15 @@ relay_tail_response(struct relay *r, struct relay_req *q,
 		ts.flags |= TAIL_F_RECHUNK;
 	r->olen = 0;
 	for (;;) {
+		if (ts.mode == TAIL_LENGTH && conn_pending(&r->be) > 0 &&
+		    !(ts.flags & TAIL_F_DONE)) {
+			/* as is: straight from the input, the head with it */
+			if (relay_tail_direct(r, q, &ts, out, &olen) == -1)
+				return RE_ABORT;
+			if (q->tailed)
+				return RE_OK;
+			continue;
+		}
 		if (olen > 0) {
 			if ((n = relay_tail_write(r, out, olen)) == -1)
 				return RE_ABORT;
