@@ -320,7 +320,8 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	memcpy(&ts, data, sizeof(ts));
 	need = sizeof(ts) + (size_t)ts.out_len + ts.raw_len + ts.client_len;
 	if (need != h->len || ts.mode < TAIL_LENGTH || ts.mode > TAIL_STORE ||
-	    h->nfds != (ts.mode == TAIL_STORE ? 1u : 2u)) {
+	    h->nfds != (ts.mode == TAIL_STORE ? 1u : 2u) ||
+	    (ts.mode == TAIL_STORE && ts.raw_len != 0)) {
 		log_warnx("gate: a malformed response tail record");
 		goto bad;
 	}
@@ -343,18 +344,27 @@ gate_tail_take(const struct handoff *h, int *fds, const char *data)
 	t->cfd = fds[0];
 	t->bfd = fds[1];
 	t->ref = ts.mode == TAIL_STORE;
-	/* what the worker read may exceed a buffer: it fits, then stays */
+	/*
+	 * What the worker read may exceed a buffer: it fits, then stays.
+	 * A stored object needs none: it is written from the segment.
+	 */
 	t->ocap = ts.out_len > GATE_TAIL_BUF ? ts.out_len : GATE_TAIL_BUF;
 	t->rcap = ts.raw_len > GATE_TAIL_BUF ? ts.raw_len : GATE_TAIL_BUF;
-	if ((t->out = malloc(t->ocap)) == NULL ||
-	    (t->raw = malloc(t->rcap)) == NULL ||
+	if (ts.mode == TAIL_STORE) {
+		t->ocap = ts.out_len;
+		t->rcap = 0;
+	}
+	if ((t->ocap > 0 && (t->out = malloc(t->ocap)) == NULL) ||
+	    (t->rcap > 0 && (t->raw = malloc(t->rcap)) == NULL) ||
 	    (ts.client_len > 0 && (t->next = malloc(ts.client_len)) == NULL))
 		fatal("malloc");
 	data += sizeof(ts);
-	memcpy(t->out, data, ts.out_len);
+	if (ts.out_len > 0)
+		memcpy(t->out, data, ts.out_len);
 	t->oend = ts.out_len;
 	data += ts.out_len;
-	memcpy(t->raw, data, ts.raw_len);
+	if (ts.raw_len > 0)
+		memcpy(t->raw, data, ts.raw_len);
 	t->rend = ts.raw_len;
 	data += ts.raw_len;
 	if (ts.client_len > 0)
