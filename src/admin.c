@@ -129,6 +129,20 @@ admin_gate_metrics(struct admin_out *o, struct stats_shm *st)
 	    (unsigned long long)atomic_load(&st->spool_bytes),
 	    (unsigned long long)atomic_load(&st->spool_spooled),
 	    (unsigned long long)atomic_load(&st->spool_refused));
+	/* response tails the gate relays for slow clients (gate_tail.c) */
+	admin_put(o, "# HELP porter_tail_relays Response tails the gate "
+	    "relays now.\n# TYPE porter_tail_relays gauge\n"
+	    "porter_tail_relays %u\n", atomic_load(&st->tail_held));
+	admin_put(o, "# HELP porter_tail_total Response tails handed to the "
+	    "gate, by what happened.\n# TYPE porter_tail_total counter\n"
+	    "porter_tail_total{event=\"relayed\"} %llu\n"
+	    "porter_tail_total{event=\"lost\"} %llu\n",
+	    (unsigned long long)atomic_load(&st->tail_relayed),
+	    (unsigned long long)atomic_load(&st->tail_lost));
+	admin_put(o, "# HELP porter_tail_bytes Bytes the gate wrote to "
+	    "clients of response tails.\n# TYPE porter_tail_bytes counter\n"
+	    "porter_tail_bytes %llu\n",
+	    (unsigned long long)atomic_load(&st->tail_bytes));
 }
 
 /* Response compression: answers by coding, and the bytes it saved. */
@@ -428,6 +442,10 @@ admin_status(struct admin_out *o, int html)
 	    (unsigned long long)atomic_load(&st->spool_bytes), end);
 	admin_put(o, "%sspool refused%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->spool_refused), end);
+	admin_put(o, "%stails relayed%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->tail_relayed), end);
+	admin_put(o, "%stail bytes%s%llu%s", pre, sep,
+	    (unsigned long long)atomic_load(&st->tail_bytes), end);
 	admin_put(o, "%srequests%s%llu%s", pre, sep,
 	    (unsigned long long)atomic_load(&st->requests), end);
 	for (c = 1; c < 6; c++)

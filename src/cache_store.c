@@ -798,6 +798,54 @@ cache_store_release(uint32_t idx, unsigned slot)
 	cs_let_go(CS_SLOT_ID(slot), idx);
 }
 
+_Static_assert(CS_GATE_FIRST + CS_GATE_SLOTS == CS_HALF,
+    "the gate's slots end the half");
+
+int
+cache_store_hand(uint32_t idx)
+{
+	struct cs_entry	*en;
+	pthread_mutex_t	*m;
+	uint32_t	 none, st;
+	unsigned	 s;
+
+	if (cs == NULL || idx >= cs->nentries)
+		return -1;
+	en = &cs_entries[idx];
+	m = cs_stripe(en->hash);	/* referenced: stays put */
+	cs_lock(m, 0);
+	st = cs_state(idx);
+	for (s = CS_GATE_FIRST; s < CS_HALF && (st == CS_S_READY ||
+	    st == CS_S_DEAD); s++) {
+		/* other stripes hand over too: a slot is claimed whole */
+		none = 0;
+		if (!atomic_compare_exchange_strong(&CS_SLOT(s)->ref, &none,
+		    idx + 1))
+			continue;
+		CS_HOOK(CS_HOOK_TAKE, idx);
+		atomic_fetch_add(&en->sr, 1);
+		cs_unlock(m);
+		return (int)s;
+	}
+	cs_unlock(m);
+	return -1;
+}
+
+int
+cache_store_holds(uint32_t idx, unsigned slot)
+{
+	return cs != NULL && atomic_load(&CS_SLOT(slot)->ref) == idx + 1;
+}
+
+void
+cache_store_reap_gate(void)
+{
+	if (cs == NULL)
+		return;
+	cs_reap(CS_SLOT_ID(CS_GATE_FIRST), CS_SLOT_ID(CS_GATE_FIRST) +
+	    CS_GATE_SLOTS);
+}
+
 void
 cache_store_sizes(uint32_t idx, size_t *head, uint64_t *body)
 {

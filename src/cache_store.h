@@ -68,6 +68,22 @@ int	cache_store_enabled(void);
 enum cs_lookup cache_store_lookup(const char *key, size_t klen, int64_t now_ms,
 	    unsigned slot, uint32_t *idx, void *meta);
 void	cache_store_release(uint32_t idx, unsigned slot);
+/*
+ * The gate's slots, past every worker's: the references of the stored
+ * objects it writes to slow clients, one each.
+ */
+#define CS_GATE_SLOTS	128
+#define CS_GATE_FIRST	(8448 - CS_GATE_SLOTS)
+/*
+ * Hand a reference over to the gate: take another one to idx (which the
+ * caller references) in a free gate slot.  The slot (the gate lets go
+ * with cache_store_release), or -1 when every gate slot holds one.
+ */
+int	cache_store_hand(uint32_t idx);
+/* Does slot reference idx? */
+int	cache_store_holds(uint32_t idx, unsigned slot);
+/* Master: the gate died; release what its slots held. */
+void	cache_store_reap_gate(void);
 /* Head and body sizes of a referenced object. */
 void	cache_store_sizes(uint32_t idx, size_t *head, uint64_t *body);
 /*

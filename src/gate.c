@@ -37,10 +37,12 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cache_store.h"
 #include "config.h"
 #include "gate.h"
 #include "gate_tls.h"
 #include "gate_spool.h"
+#include "gate_tail.h"
 #include "handoff.h"
 #include "http.h"
 #include "limit.h"
@@ -88,8 +90,13 @@ static volatile sig_atomic_t	 gate_stop, gate_reopen;
 static char			 gate_tag_in;	/* epoll marks */
 static char			 gate_tag_out;
 static char			 gate_tag_spool;
+static char			 gate_tag_tail;	/* response tails' epoll */
 
-/* gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade) */
+/*
+ * gate_stop: 1 = close what waits and exit, 2 = pass it on (upgrade),
+ * 3 = close it (a graceful stop); after 2 and 3 the response tails are
+ * finished first, unless a 1 comes to hurry.
+ */
 static void
 gate_signal(int sig)
 {
@@ -97,6 +104,8 @@ gate_signal(int sig)
 		gate_reopen = 1;
 	else if (sig == SIGWINCH)
 		gate_stop = 2;
+	else if (sig == SIGQUIT && gate_stop != 1)
+		gate_stop = 3;
 	else
 		gate_stop = 1;
 }
@@ -263,6 +272,9 @@ gate_died(pid_t pid, int status)
 	struct stats_shm	*st = stats_get();
 	uint32_t		 held = 0;
 
+	uint32_t		 tails = 0;
+	char			 also[48] = "";
+
 	if (st != NULL) {
 		held = atomic_exchange(&st->gate_held, 0);
 		/* bodies being spooled: their clients get nothing */
@@ -270,12 +282,19 @@ gate_died(pid_t pid, int status)
 		atomic_store(&st->spool_bytes, 0);
 		atomic_store(&st->spool_ok, 0);
 		atomic_fetch_add(&st->gate_lost, held);
+		tails = atomic_exchange(&st->tail_held, 0);
+		atomic_fetch_add(&st->tail_lost, tails);
 	}
 	limit_gate_reap();
-	log_error("gate %ld exited (status %d) holding %u connection%s, "
+	/* the stored objects it was writing: their references go */
+	cache_store_reap_gate();
+	if (tails > 0)
+		snprintf(also, sizeof(also), " and %u response tail%s", tails,
+		    tails == 1 ? "" : "s");
+	log_error("gate %ld exited (status %d) holding %u connection%s%s, "
 	    "now lost: restarting it", (long)pid, WIFEXITED(status) ?
 	    WEXITSTATUS(status) : -WTERMSIG(status), held, held == 1 ? "" :
-	    "s");
+	    "s", also);
 }
 
 /* --- connections ---------------------------------------------------- */
@@ -521,6 +540,10 @@ gate_take(struct gate *g)
 			gate_spool_take(&h, fds, g->rbuf);
 			continue;
 		}
+		if (h.kind == HANDOFF_TAIL_RELAY) {
+			gate_tail_take(&h, fds, g->rbuf);
+			continue;
+		}
 		for (i = 1; i < h.nfds; i++)
 			close(fds[i]);		/* kinds this gate does not do */
 		gate_count(g, &g->st->gate_parked);
@@ -581,7 +604,8 @@ gate_take(struct gate *g)
 		if (epoll_ctl(g->ep, EPOLL_CTL_ADD, c->fd, &ev) == -1) {
 			log_warn("gate: epoll_ctl");
 			gate_drop(g, c);
-		}
+		} else if (h.len > 0 && handoff_head_end(c->buf, h.len, 0))
+			gate_ready(g, c);	/* pipelined after a tail */
 	}
 }
 
@@ -690,6 +714,9 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	if ((i = gate_spool_init(cf, g.st, gate_out[1])) != -1 &&
 	    epoll_ctl(g.ep, EPOLL_CTL_ADD, i, &ev) == -1)
 		fatal("epoll_ctl");
+	ev.data.ptr = &gate_tag_tail;
+	if (epoll_ctl(g.ep, EPOLL_CTL_ADD, gate_tail_init(g.st), &ev) == -1)
+		fatal("epoll_ctl");
 	worker_sandbox(cf);
 	while (!gate_stop) {
 		if (gate_reopen) {
@@ -706,6 +733,8 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 				gate_flush(&g);
 			else if (evs[i].data.ptr == &gate_tag_spool)
 				gate_spool_events();
+			else if (evs[i].data.ptr == &gate_tag_tail)
+				gate_tail_run();
 			else
 				gate_read(&g, evs[i].data.ptr);
 		}
@@ -714,6 +743,7 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 			wait = gate_expire(&g, now);
 			if ((n = gate_spool_expire(now)) < wait)
 				wait = n;
+			gate_tail_expire(now);
 			if (wait < GATE_SCAN_MS)
 				wait = GATE_SCAN_MS;
 			scan = now + wait;
@@ -727,6 +757,10 @@ gate_run(const struct config *cf, const struct proc_creds *creds,
 	gate_spool_fini();
 	if (gate_stop == 2)
 		gate_pass(&g);
+	/* responses under way are finished, as workers finish theirs */
+	if (gate_stop != 1)
+		gate_tail_drain(master, &gate_stop);
+	gate_tail_fini();
 	/* a plain stop: what waits is closed, as idle workers would */
 	while (g.n > 0)
 		gate_drop(&g, g.conns[0]);

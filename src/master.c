@@ -485,16 +485,21 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 	deadline = util_now_ms() + (graceful ? m->cf->shutdown_timeout : 3000);
 	resend = util_now_ms() + 1000;
 	master_checker_stop(m);
-	/* after an upgrade the new gate takes what this one holds */
+	/*
+	 * After an upgrade the new gate takes what this one holds; the
+	 * response tails it relays are finished on a graceful stop.
+	 */
 	if (m->gate != 0)
-		(void)kill(m->gate, graceful && m->upgrade != 0 ? SIGWINCH :
-		    SIGTERM);
+		(void)kill(m->gate, !graceful ? SIGTERM : m->upgrade != 0 ?
+		    SIGWINCH : SIGQUIT);
 	m->gate_at = 0;
-	while (master_reap(m, 1) > 0) {
+	while (master_reap(m, 1) > 0 || m->gate != 0) {
 		if (util_now_ms() >= deadline) {
 			log_warnx("workers still running after the shutdown "
 			    "timeout: killing them");
 			master_signal_workers(m, SIGKILL);
+			if (m->gate != 0)
+				(void)kill(m->gate, SIGKILL);
 			while (master_reap(m, 1) > 0)
 				(void)sigtimedwait(set, &si, &ts);
 			break;
@@ -511,6 +516,8 @@ master_stop(struct master *m, const sigset_t *set, int graceful)
 			graceful = 0;
 			sig = SIGTERM;
 			master_signal_workers(m, SIGTERM);
+			if (m->gate != 0)
+				(void)kill(m->gate, SIGTERM);
 			deadline = util_now_ms() + 3000;
 		}
 	}

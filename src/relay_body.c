@@ -200,7 +200,7 @@ relay_body_pipe_close(struct relay *r)
 }
 
 /* Can the rest of this body (left bytes, some buffered) be spliced? */
-static int
+int
 relay_body_can_splice(struct relay *r, struct relay_req *q, uint64_t left)
 {
 	int	 sz;
@@ -289,6 +289,9 @@ relay_body_response(struct relay *r, struct relay_req *q,
 	ssize_t			 n;
 	int			 chunked = framing == HTTP_OUT_CHUNKED;
 
+	/* a slow client's tail may go to the gate (relay_tail.c) */
+	if (relay_tail_can(r, q, resp))
+		return relay_tail_response(r, q, resp, framing);
 	switch (resp->body) {
 	case HTTP_BODY_NONE:
 		return RE_OK;

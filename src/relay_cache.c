@@ -298,7 +298,7 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 	uint64_t		 off, left, covered, body, first, last;
 	uint64_t		 base, total;
 	size_t			 head;
-	int			 hlen, k, head_only, own_range = 0;
+	int			 hlen, k, head_only, own_range = 0, wr;
 
 	if (rc_parse_head(idx, &resp) == -1) {
 		relay_error(r, q, 502);
@@ -402,20 +402,25 @@ rc_serve(struct relay *r, struct relay_req *q, uint32_t idx,
 		k = cache_store_iov(idx, off, left, iov, 64, &covered);
 		if (k == 0)
 			break;
+		/* a slow client's rest may go to the gate (relay_tail.c) */
 		if (r->olen > 0) {
 			/* the head goes out with the first body bytes */
 			struct iovec	 all[65];
+			size_t		 hl = r->olen;
 
 			all[0].iov_base = r->obuf;
 			all[0].iov_len = r->olen;
 			memcpy(all + 1, iov, (size_t)k * sizeof(*iov));
 			r->olen = 0;
-			if (conn_writev(&r->cl, all, k + 1,
-			    r->cf->send_timeout) == -1)
-				goto fail;
-		} else if (conn_writev(&r->cl, iov, k,
-		    r->cf->send_timeout) == -1)
+			wr = relay_tail_store_write(r, q, all, k + 1, hl, idx,
+			    off, left);
+		} else
+			wr = relay_tail_store_write(r, q, iov, k, 0, idx, off,
+			    left);
+		if (wr == -1)
 			goto fail;
+		if (wr == 1)
+			return;
 		off += covered;
 		left -= covered;
 		q->bytes += covered;

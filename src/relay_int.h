@@ -67,6 +67,7 @@ struct relay_req {
 	int			 waf_logged;	/* its error log line */
 	struct waf_tx		*waf;		/* open transaction */
 	const char		*waf_body;	/* held body to forward */
+	int			 tailed;	/* the gate writes the rest */
 	/*
 	 * From here on nothing is cleared between requests (relay_serve):
 	 * the parser sets up req, whose strings point into the pinned head
@@ -179,6 +180,9 @@ enum relay_err relay_body_chunked(struct relay *, struct relay_req *,
 enum relay_err relay_body_response(struct relay *, struct relay_req *,
 	    const struct http_response *, enum http_out framing);
 void	relay_body_tunnel(struct relay *);
+/* Can the rest of this body (left bytes, some buffered) be spliced? */
+int	relay_body_can_splice(struct relay *, struct relay_req *,
+	    uint64_t left);
 void	relay_body_pipe_close(struct relay *);
 /* A complete small response of porter's own. */
 void	relay_local_simple(struct relay *, struct relay_req *, int status,
@@ -252,8 +256,6 @@ int	relay_park_hello(struct relay *);
 int	relay_park_pressed(void);
 /* relay_serve for a connection handed back: buffer, peer, counts. */
 void	relay_park_resumed(struct relay *);
-/* The hand-off's listener index for r's connection. */
-uint32_t relay_park_listener(const struct relay *);
 
 /* relay_spool.c */
 /*
@@ -271,6 +273,30 @@ void	relay_spool_done(struct relay *);
 /* Send the head in obuf[0..hlen) and the body from the spool file. */
 enum relay_err relay_spool_send(struct relay *, struct relay_req *,
 	    size_t hlen, int *resendable);
+/* The connection's listener as an index the gate passes back. */
+uint32_t relay_park_index(const struct relay *);
+
+/* relay_tail.c */
+/* Can this response's tail go to the gate when the client is slow? */
+int	relay_tail_can(struct relay *, struct relay_req *,
+	    const struct http_response *);
+/*
+ * Relay the body as relay_body_response does, handing the rest to the
+ * gate when the client takes no write within park_after (q->tailed is
+ * then set, both connections are gone from here and RE_OK returned).
+ */
+enum relay_err relay_tail_response(struct relay *, struct relay_req *,
+	    const struct http_response *, enum http_out framing);
+/*
+ * Write iov[0..n) of a stored answer: hlen bytes of r->obuf (the head),
+ * then bytes of object idx (referenced) from off, of which left are
+ * still to go in all.  0 when written, 1 when the client was slow and
+ * the gate writes the rest (q->tailed; the connection is gone from
+ * here), -1 on failure.
+ */
+int	relay_tail_store_write(struct relay *, struct relay_req *,
+	    struct iovec *iov, int n, size_t hlen, uint32_t idx,
+	    uint64_t off, uint64_t left);
 
 /* relay_cache.c */
 void	relay_cache_init(struct relay *);

@@ -42,7 +42,7 @@ relay_park_at(struct relay *r, int64_t now)
 }
 
 uint32_t
-relay_park_listener(const struct relay *r)
+relay_park_index(const struct relay *r)
 {
 	return park_ls != NULL && r->lsock >= park_ls &&
 	    r->lsock < park_ls + park_nls ? (uint32_t)(r->lsock - park_ls) :
@@ -65,9 +65,7 @@ relay_park(struct relay *r, int64_t head_t0, int64_t wait_start)
 		h.kind = HANDOFF_TLS_HELLO;	/* before the handshake */
 	h.len = (uint32_t)len;
 	h.nfds = 1;
-	h.listener = park_ls != NULL && r->lsock >= park_ls &&
-	    r->lsock < park_ls + park_nls ? (uint32_t)(r->lsock - park_ls) :
-	    UINT32_MAX;
+	h.listener = relay_park_index(r);
 	h.nreq = r->nreq;
 	h.head_start = len > 0 ? head_t0 : 0;
 	/* as here: a first byte within client_header_timeout, or idle */

@@ -109,7 +109,7 @@ relay_spool_park(struct relay *r, struct relay_req *q)
 	h.kind = HANDOFF_BODY_SPOOL;
 	h.len = (uint32_t)len;
 	h.nfds = 1;
-	h.listener = relay_park_listener(r);
+	h.listener = relay_park_index(r);
 	/* the worker that gets it back counts this request again */
 	h.nreq = r->nreq - 1;
 	h.head_start = q->t0;

@@ -46,7 +46,7 @@ struct stats_shm {
 	_Atomic uint32_t gate_held;	/* now */
 	_Atomic uint32_t gate_max_conns;	/* set by the master */
 	_Atomic uint32_t gate_max_per_ip;
-	uint32_t	 pad2;
+	_Atomic uint32_t tail_held;	/* response tails the gate relays now */
 	/* compression (relay_compress.c), by coding: [0] unused */
 	_Atomic uint64_t compressed[4];	/* responses */
 	_Atomic uint64_t compress_in;	/* identity body bytes */
@@ -61,6 +61,9 @@ struct stats_shm {
 	_Atomic uint64_t spool_max;	/* spool_max_size, from the master */
 	_Atomic uint32_t spool_uploads;	/* being spooled now */
 	_Atomic uint32_t spool_ok;	/* the gate has its spool_dir */
+	_Atomic uint64_t tail_relayed;	/* tails taken in from workers */
+	_Atomic uint64_t tail_bytes;	/* bytes the gate wrote to clients */
+	_Atomic uint64_t tail_lost;	/* held by a gate that died */
 };
 
 void	stats_init(struct stats_shm *);
