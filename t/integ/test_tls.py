@@ -10,6 +10,7 @@ import ssl
 import subprocess
 import tempfile
 import threading
+import time
 import unittest
 
 import harness
@@ -254,6 +255,99 @@ class HttpsTest(PorterTest):
         wait_for(lambda: "generation 1" in self.porter.log(), what="reload")
         wait_for(lambda: "CN = b.test" in s_client(self.port),
                  what="new default certificate")
+
+
+class ListenerTlsKeysTest(PorterTest):
+    """tls_protocols, tls_ciphers and tls_curves of a listener: the main
+    one speaks TLS 1.2 only with two suites in porter's order, the other
+    TLS 1.3 only with secp384r1 only.  Each check fails when its key is
+    left out (the default accepts both versions, picks AES-GCM first and
+    X25519)."""
+    workers = 2
+
+    def setUp(self):
+        self.listen_extra = (
+            "tls_certificate = %s\ntls_key = %s\n"
+            "tls_protocols = TLSv1.2\n"
+            "tls_ciphers = ECDHE-RSA-CHACHA20-POLY1305:"
+            "ECDHE-RSA-AES256-GCM-SHA384\n" % (c("a.pem"), c("a.key")))
+        super().setUp()
+
+    def config_body(self):
+        return ("[listen t13]\naddress = 127.0.0.1:0\n"
+                "tls_certificate = %s\ntls_key = %s\n"
+                "tls_protocols = TLSv1.3\ntls_curves = secp384r1\n" %
+                (c("a.pem"), c("a.key")) + super().config_body())
+
+    def t13_port(self):
+        ports = [int(p) for p in re.findall(r"listening on 127\.0\.0\.1:"
+                                            r"(\d+)$", self.porter.log(),
+                                            re.M)]
+        return [p for p in ports if p != self.port][0]
+
+    def test_protocols(self):
+        ok = s_client(self.port, "-tls1_2")
+        self.assertIn("New, TLSv1.2, Cipher is ECDHE-", ok)
+        out = s_client(self.port, "-tls1_3")
+        self.assertIn("Cipher is (NONE)", out)
+        ok = s_client(self.t13_port(), "-tls1_3")
+        self.assertIn("New, TLSv1.3, Cipher is TLS_", ok)
+        out = s_client(self.t13_port(), "-tls1_2")
+        self.assertIn("Cipher is (NONE)", out)
+
+    def test_ciphers_in_porters_order(self):
+        out = s_client(self.port, "-tls1_2", "-cipher",
+                       "ECDHE-RSA-AES256-GCM-SHA384:"
+                       "ECDHE-RSA-CHACHA20-POLY1305")
+        self.assertIn("Cipher is ECDHE-RSA-CHACHA20-POLY1305", out)
+        out = s_client(self.port, "-tls1_2", "-cipher",
+                       "ECDHE-RSA-AES128-GCM-SHA256")
+        self.assertIn("Cipher is (NONE)", out)
+
+    def test_curves(self):
+        out = s_client(self.t13_port(), "-tls1_3", "-groups",
+                       "X25519:secp384r1")
+        self.assertRegex(out, r"Server Temp Key: ECDH, (secp384r1|P-384)")
+        out = s_client(self.t13_port(), "-tls1_3", "-groups", "X25519")
+        self.assertIn("Cipher is (NONE)", out)
+
+
+class TicketRotationTest(PorterTest):
+    """tls_ticket_rotation = 1m: a ticket is good for one to two periods
+    from the key it was made under, then a full handshake again.  Fails
+    when the keys do not rotate (the ticket resumes until the library's
+    2 h lifetime) or when a ticket is refused at once after a rotation.
+    Takes two minutes, in polls."""
+    workers = 2
+    porter_extra = "tls_ticket_rotation = 1m\n"
+
+    def setUp(self):
+        self.listen_extra = tls_lines()
+        super().setUp()
+
+    def resumes(self, sess):
+        out = s_client(self.port, "-servername", "a.test", "-ign_eof",
+                       "-sess_in", sess, stdin=b"GET /bytes/1 HTTP/1.1\r\n"
+                       b"Host: a.test\r\nConnection: close\r\n\r\n")
+        self.assertIn("Cipher is", out)
+        return "Reused, TLS" in out
+
+    def test_ticket_expires_after_two_rotations(self):
+        sess = os.path.join(self.porter.tmp, "sess.pem")
+        t0 = time.monotonic()
+        s_client(self.port, "-servername", "a.test", "-ign_eof",
+                 "-sess_out", sess,
+                 stdin=b"GET /bytes/1 HTTP/1.1\r\nHost: a.test\r\n"
+                 b"Connection: close\r\n\r\n")
+        self.assertTrue(self.resumes(sess))
+        # the key it was made under is the newest or the one before it
+        # for at least one period; after two it is gone
+        until = t0 + 150
+        while time.monotonic() < until and self.resumes(sess):
+            time.sleep(2)
+        gone = time.monotonic() - t0
+        self.assertLess(gone, 150, "the ticket still resumes")
+        self.assertGreater(gone, 55)
 
 
 class OcspStaplingTest(PorterTest):
