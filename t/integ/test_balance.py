@@ -40,6 +40,37 @@ def origins_of(port, n, path="/bytes/1", threads=6, headers=None):
     return counts, errors
 
 
+def ramp_samples(port, until, threads=3):
+    """(monotonic time, X-Origin) of each request made by several
+    keep-alive clients until the time until."""
+    out = []
+    lock = threading.Lock()
+    errors = []
+
+    def run():
+        c = Client(port)
+        try:
+            while time.monotonic() < until:
+                r = c.request(path="/bytes/1")
+                with lock:
+                    if r.status != 200:
+                        errors.append(r.status)
+                    out.append((time.monotonic(), r.header("x-origin")))
+                if r.header("connection", "").lower() == "close":
+                    # keepalive_requests reached
+                    c.close()
+                    c = Client(port)
+        finally:
+            c.close()
+    ts = [threading.Thread(target=run) for _ in range(threads)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60)
+    assert errors == [], errors
+    return out
+
+
 class RoundRobinTest(PorterTest):
     origins = ("a", "b", "c")
     workers = 4
@@ -162,7 +193,7 @@ class FailoverTest(PorterTest):
     pool_extra = ("max_fails = 2\nfail_timeout = 30s\n"
                   "health_check = GET /health\nhealth_interval = 200ms\n"
                   "health_timeout = 500ms\nhealth_rise = 2\n"
-                  "health_fall = 2\nslow_start = 3s\n")
+                  "health_fall = 2\nslow_start = 4s\n")
     expect_errors = None
 
     def test_kill_one_of_three_under_load(self):
@@ -184,13 +215,20 @@ class FailoverTest(PorterTest):
         wait_for(lambda: "server %s of pool app is up" % c.hostport in
                  self.porter.log(), 20, "c up again")
         t_up = time.monotonic()
-        counts, errors = origins_of(self.port, 300, threads=3)
-        self.assertEqual(errors, [])
-        if time.monotonic() - t_up < 2:
-            # still ramping: c gets well under its third
-            self.assertLess(counts["c"], 80, counts)
-        wait_for(lambda: origins_of(self.port, 300, threads=3)[0]["c"] > 70,
-                 20, "c back to its share")
+        # the ramp, from which origin answered each request and when:
+        # c's share grows from 1% of its third to all of it over
+        # slow_start (4 s).  Without slow start it has its third at once.
+        samples = ramp_samples(self.port, t_up + 6.5)
+        first = [o for t, o in samples if t - t_up < 1.3]
+        after = [o for t, o in samples if t - t_up >= 5]
+        # enough requests in each window for the shares to mean something
+        self.assertGreater(len(first), 40, len(first))
+        self.assertGreater(len(after), 40, len(after))
+        share_first = first.count("c") / len(first)
+        share_after = after.count("c") / len(after)
+        # about 8% in the first third of the ramp, 33% after it
+        self.assertLess(share_first, 0.2, (share_first, share_after))
+        self.assertGreater(share_after, 0.25, (share_first, share_after))
 
 
 class MaxConnsTest(PorterTest):
