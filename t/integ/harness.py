@@ -64,6 +64,34 @@ def dead_port(test):
     return s.getsockname()[1]
 
 
+def alive(pid):
+    """pid runs (a zombie does not count)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def stop_pid(pid, timeout=30):
+    """SIGQUIT to a porter master that is not our child (a daemon, the
+    new master of an upgrade), SIGKILL if it is still there after
+    timeout: for cleanups, so that a failed test leaves nothing
+    running."""
+    try:
+        os.kill(pid, signal.SIGQUIT)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + timeout
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if alive(pid):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+
+
 def pattern(n):
     """The body /bytes/N of t/origin returns."""
     alphabet = b"0123456789abcdefghijklmnopqrstuvwxyz"
@@ -141,6 +169,7 @@ class Porter:
             f.write(self.config_text(body, workers, listen, porter_extra,
                                      listen_extra))
         self.errf = open(self.errlog, "ab")
+        self.masters = []       # masters of upgrades, stopped by stop()
         self.proc = subprocess.Popen([PORTER, "-d", "-c", self.conf],
                                      stdin=subprocess.DEVNULL,
                                      stdout=self.errf, stderr=self.errf,
@@ -188,7 +217,9 @@ class Porter:
                 return int(t) if t and int(t) != old else None
             except (OSError, ValueError):
                 return None
-        return wait_for(pid, what="new master's pid file")
+        new = wait_for(pid, what="new master's pid file")
+        self.masters.append(new)
+        return new
 
     def _bound_port(self):
         if self.proc.poll() is not None:
@@ -219,17 +250,23 @@ class Porter:
         self.proc.send_signal(sig)
 
     def stop(self, sig=signal.SIGQUIT, timeout=30):
-        """Stop porter and return its exit code (it must exit in time)."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(sig)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-                raise AssertionError("porter did not stop on signal %d" %
-                                     sig)
-        self.errf.close()
+        """Stop porter and return its exit code (it must exit in time).
+        The masters started by upgrades (new_master) are stopped too,
+        whatever the test left running: none outlives the test."""
+        try:
+            if self.proc.poll() is None:
+                self.proc.send_signal(sig)
+                try:
+                    self.proc.wait(timeout)
+                except subprocess.TimeoutExpired:
+                    self.proc.kill()
+                    self.proc.wait()
+                    raise AssertionError("porter did not stop on signal %d"
+                                         % sig)
+        finally:
+            for pid in self.masters:
+                stop_pid(pid, timeout)
+            self.errf.close()
         return self.proc.returncode
 
     def bad_log_lines(self):
@@ -420,10 +457,12 @@ class PorterTest(unittest.TestCase):
 
     def _cleanup(self):
         rc = None
-        if self.porter is not None:
-            rc = self.porter.stop()
-        for o in self.o.values():
-            o.stop()
+        try:
+            if self.porter is not None:
+                rc = self.porter.stop()
+        finally:
+            for o in self.o.values():
+                o.stop()
         return rc
 
     def tearDown(self):

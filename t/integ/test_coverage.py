@@ -523,12 +523,7 @@ class SyslogTest(unittest.TestCase):
                 return None
         pid = int(wait_for(read_pid, what="pid file"))
 
-        def stop():
-            try:
-                os.kill(pid, 15 if os.path.exists(pidf) else 9)
-            except ProcessLookupError:
-                pass
-        self.addCleanup(stop)
+        self.addCleanup(harness.stop_pid, pid)
         got = []
 
         def heard(what):

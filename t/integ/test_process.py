@@ -110,6 +110,8 @@ class DaemonTest(unittest.TestCase):
                     return f.read()
             pid = int(wait_for(lambda: os.path.exists(pidf) and
                                read(pidf).strip(), what="pid"))
+            # whatever fails below, the daemon does not outlive the test
+            self.addCleanup(harness.stop_pid, pid)
             text = wait_for(lambda: "porter started" in read(log) and
                             read(log), what="log")
             import re
