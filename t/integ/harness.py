@@ -47,6 +47,38 @@ SECCOMP_ASAN = ("sanitizer build: the ASan runtime makes system calls "
                 "(the plain build checks the filter)")
 
 
+# make -j2 runs two test files at once.  A test that loads the machine
+# (dozens of clients, workers killed in a loop) or that bounds a latency
+# or a share of requests taken over time is marked @serial: the serial
+# tests take one lock (a file beside the binary under test) for their
+# whole run, so no two of them overlap, whatever else runs.
+SERIAL_LOCK = PORTER + ".serial-tests.lock"
+
+
+def serial(test):
+    """Mark a test method (or class) to run alone among serial tests."""
+    test.serial = True
+    return test
+
+
+def serial_lock(test, timeout=900):
+    """Hold the serial tests' lock until test's cleanups run."""
+    import fcntl
+    f = open(SERIAL_LOCK, "a")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            break
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                f.close()
+                raise AssertionError("timed out waiting for " +
+                                     SERIAL_LOCK)
+            time.sleep(0.1)
+    test.addCleanup(f.close)
+
+
 def sanitized():
     """True when the porter under test was built with AddressSanitizer
     (its runtime is linked in), as make check --enable-sanitizers does."""
@@ -438,6 +470,9 @@ class PorterTest(unittest.TestCase):
         return "[pool app]\n%s%s\n" % (servers, self.pool_extra)
 
     def setUp(self):
+        if getattr(self, "serial", False) or getattr(
+                getattr(self, self._testMethodName), "serial", False):
+            serial_lock(self)
         self.tmp = tempfile.mkdtemp(prefix="porter-test.")
         self.o = {}
         self.porter = None

@@ -196,6 +196,7 @@ class FailoverTest(PorterTest):
                   "health_fall = 2\nslow_start = 4s\n")
     expect_errors = None
 
+    @harness.serial
     def test_kill_one_of_three_under_load(self):
         load = Load(self.port, threads=6)
         wait_for(lambda: load.count() > 200, what="load")

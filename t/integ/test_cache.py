@@ -492,6 +492,7 @@ class CacheRobustnessTest(PorterTest):
     def config_body(self):
         return "[cache]\nsize = 4M\n\n" + super().config_body()
 
+    @harness.serial
     def test_kill_workers_under_load(self):
         from loadgen import Load
         from test_backend import worker_fds

@@ -73,6 +73,7 @@ class RandomTwoTest(PorterTest):
                                             self.o["b"].hostport,
                                             self.o["c"].hostport))
 
+    @harness.serial
     def test_busy_server_passed_over(self):
         counts = collections.Counter()
         lock = threading.Lock()

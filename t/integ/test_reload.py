@@ -49,6 +49,7 @@ class ReloadTest(PorterTest):
         self.porter.kill(signal.SIGHUP)
         wait_for(lambda: self.reloads_done() >= n, what="reload %d" % n)
 
+    @harness.serial
     def test_20_reloads_under_load_lose_nothing(self):
         load = Load(self.port, threads=8)
         wait_for(lambda: load.count() > 50, what="load running")
@@ -208,6 +209,7 @@ class SignalOptionTest(PorterTest):
 
 
 class UpgradeTest(PorterTest):
+    @harness.serial
     def test_upgrade_under_load(self):
         load = Load(self.port, threads=6)
         wait_for(lambda: load.count() > 50, what="load running")

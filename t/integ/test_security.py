@@ -285,6 +285,7 @@ class SlowlorisTest(PorterTest):
                     "max_spare_workers = 4\nmax_workers = 32\n"
                     "client_header_timeout = 30s\n")
 
+    @harness.serial
     def test_dribbling_clients_do_not_starve_others(self):
         socks = []
         for _ in range(300):

@@ -21,6 +21,7 @@ class DynamicPoolTest(PorterTest):
     porter_extra = ("min_spare_workers = 1\nmax_spare_workers = 4\n"
                     "max_workers = 100\n")
 
+    @harness.serial
     def test_grows_past_64_then_shrinks(self):
         # 64 clients on a slow backend keep every worker busy
         load = Load(self.port, threads=64, path="/bytes/10?delay=300",
