@@ -7,7 +7,9 @@
  * Both runs must give the same result and the same parsed fields, and a
  * complete head must be reported exactly when its last byte arrives.
  * On top of the table, every valid case is mutated a few hundred times
- * and whole versus byte-by-byte agreement is checked on the mutants.
+ * and whole versus byte-by-byte agreement is checked on the mutants; and
+ * mutants of kinds whose verdict the grammar decides (verdict_mutate)
+ * must also get that verdict.
  */
 #include <check.h>
 #include <stdint.h>
@@ -361,6 +363,10 @@ struct resp_case {
 static const struct resp_case resp_cases[] = {
 	{ "200 CL", RAW("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"),
 	  GOOD, 5, HTTP_M_GET, 200, 11, HTTP_BODY_LENGTH, 5, 0, "OK" },
+	{ "200 other fields", RAW("HTTP/1.1 200 OK\r\n"
+	  "Content-Type: text/plain; charset=utf-8\r\nETag: \"v1\"\r\n"
+	  "Cache-Control: max-age=60\r\nContent-Length: 2\r\n\r\nok"),
+	  GOOD, 2, HTTP_M_GET, 200, 11, HTTP_BODY_LENGTH, 2, 0, "OK" },
 	{ "200 chunked", RAW("HTTP/1.1 200 OK\r\n"
 	  "Transfer-Encoding: chunked\r\n\r\n"),
 	  GOOD, 0, HTTP_M_GET, 200, 11, HTTP_BODY_CHUNKED, 0, 0, "OK" },
@@ -1140,6 +1146,198 @@ START_TEST(test_mutants_chunked)
 }
 END_TEST
 
+/*
+ * Mutants whose verdict the grammar decides, one mutation each, made of
+ * every valid case: a field picked at random, then one of
+ *   MV_CTL      NUL, 0x01 or DEL written over or put before any byte of
+ *               the head: nothing in a head may hold one (RFC 9110 5.5,
+ *               RFC 9112 3): rejected;
+ *   MV_NAME     a byte that is not a tchar put inside the field's name:
+ *               rejected (RFC 9110 5.1);
+ *   MV_COLON    SP or HTAB put right before its colon: rejected (RFC 9112
+ *               5.1);
+ *   MV_BREAK    a bare CR or LF put inside its value: rejected (RFC 9112
+ *               2.2);
+ *   MV_VALUE    a visible character or obs-text written over or put
+ *               inside the value of a field porter gives no meaning to
+ *               (HTTP_H_OTHER): accepted, the head as long as before (one
+ *               more byte when put in), the same number of fields, that
+ *               field's value as long as before (or one longer).
+ * The result of the mutation goes to out; returns the kind, with *want
+ * the expected head length (MV_VALUE) or -1 (rejected) and *fi, *vlen
+ * the field changed and its expected value length.
+ */
+enum mv_kind { MV_CTL, MV_NAME, MV_COLON, MV_BREAK, MV_VALUE, MV_KINDS };
+
+static enum mv_kind
+verdict_mutate(const char *raw, size_t len, size_t head,
+    const struct http_field *fields, unsigned nfields, char *out,
+    size_t *outlen, uint32_t *seed, long *want, unsigned *fi, size_t *vlen)
+{
+	static const char ctl[] = { '\0', '\x01', '\x7f' };
+	static const char nontchar[] = "\"(),/;<=>?@[\\]{} \t\x01\x80\xff";
+	static const char visible[] = "aZ09:,;\"=\\/@*?[]~!\x80\xff";
+	const struct http_field *f;
+	enum mv_kind	 kind;
+	size_t		 pos, vstart;
+	int		 over = 0;
+	char		 ch;
+	unsigned	 i, tries;
+
+	kind = (enum mv_kind)(rnd(seed) % MV_KINDS);
+	*fi = nfields ? (unsigned)(rnd(seed) % nfields) : 0;
+	if (nfields == 0)
+		kind = MV_CTL;
+	if (kind == MV_VALUE) {
+		/* a field porter does not interpret; none: a CTL instead */
+		for (tries = 0, i = *fi; tries < nfields; tries++,
+		    i = (i + 1) % nfields)
+			if (fields[i].id == HTTP_H_OTHER)
+				break;
+		if (tries == nfields)
+			kind = MV_CTL;
+		else
+			*fi = i;
+	}
+	f = &fields[*fi];
+	vstart = (size_t)(f->value - raw);
+	*want = -1;
+	*vlen = f->value_len;
+	switch (kind) {
+	case MV_CTL:
+		ch = ctl[rnd(seed) % sizeof(ctl)];
+		pos = rnd(seed) % head;
+		over = rnd(seed) % 2;
+		break;
+	case MV_NAME:
+		ch = nontchar[rnd(seed) % (sizeof(nontchar) - 1)];
+		if (f->name_len < 2) {
+			/* no inside: before the colon, as MV_COLON */
+			ch = ' ';
+			pos = (size_t)(f->name - raw) + f->name_len;
+		} else
+			pos = (size_t)(f->name - raw) + 1 +
+			    rnd(seed) % (f->name_len - 1);
+		break;
+	case MV_COLON:
+		ch = rnd(seed) % 2 ? ' ' : '\t';
+		pos = (size_t)(f->name - raw) + f->name_len;
+		break;
+	case MV_BREAK:
+		ch = rnd(seed) % 2 ? '\r' : '\n';
+		pos = vstart + rnd(seed) % (f->value_len + 1);
+		break;
+	default:
+		ch = visible[rnd(seed) % (sizeof(visible) - 1)];
+		over = f->value_len > 0 && rnd(seed) % 2;
+		pos = vstart + rnd(seed) % (f->value_len + !over);
+		*want = (long)head + !over;
+		*vlen = f->value_len + !over;
+		break;
+	}
+	ck_assert(pos <= len);
+	memcpy(out, raw, pos);
+	out[pos] = ch;
+	memcpy(out + pos + 1, raw + pos + over, len - pos - over);
+	*outlen = len + 1 - (size_t)over;
+	return kind;
+}
+
+START_TEST(test_mutant_verdicts_req)
+{
+	static struct http_request orig, req;
+	static const char *kinds[] = { "ctl", "name", "colon", "break",
+	    "value" };
+	const struct req_case *tc;
+	char		 copy[512], buf[520];
+	uint32_t	 seed = 0x2545f491u;
+	unsigned	 fi, seen[MV_KINDS] = { 0 };
+	size_t		 i, n, vlen;
+	long		 want;
+	int		 k, rc;
+	enum mv_kind	 kind;
+
+	for (i = 0; i < NELEM(req_cases); i++) {
+		tc = &req_cases[i];
+		if (tc->rc != GOOD || tc->lim != NULL)
+			continue;
+		memcpy(copy, tc->raw, tc->len);
+		rc = http_parse_request(&orig, copy, tc->len, &lim_def);
+		ck_assert_msg(rc > 0, "%s: %d", tc->name, rc);
+		for (k = 0; k < MUTATIONS; k++) {
+			kind = verdict_mutate(copy, tc->len, (size_t)rc,
+			    orig.fields, orig.nfields, buf, &n, &seed, &want,
+			    &fi, &vlen);
+			seen[kind]++;
+			if (want < 0) {
+				ck_assert_msg(req_both(tc->name, buf, n, &lim_def,
+				    &req) == -400, "%s: %s mutant %d not "
+				    "rejected", tc->name, kinds[kind], k);
+				continue;
+			}
+			ck_assert_msg(req_both(tc->name, buf, n, &lim_def, &req)
+			    == want, "%s: %s mutant %d: not %ld", tc->name,
+			    kinds[kind], k, want);
+			ck_assert_uint_eq(req.nfields, orig.nfields);
+			ck_assert_uint_eq(req.fields[fi].value_len, vlen);
+			ck_assert_uint_eq(req.target_len, orig.target_len);
+			ck_assert_int_eq(req.body, orig.body);
+		}
+	}
+	/* every kind was drawn, many times */
+	for (k = 0; k < MV_KINDS; k++)
+		ck_assert_msg(seen[k] > 40, "%s: %u", kinds[k], seen[k]);
+}
+END_TEST
+
+START_TEST(test_mutant_verdicts_resp)
+{
+	static struct http_response orig, resp;
+	const struct resp_case *tc;
+	char		 copy[512], buf[520];
+	uint32_t	 seed = 0x68e31da4u;
+	unsigned	 fi, seen[MV_KINDS] = { 0 };
+	size_t		 i, n, vlen;
+	long		 want;
+	int		 k, rc;
+	enum mv_kind	 kind;
+
+	for (i = 0; i < NELEM(resp_cases); i++) {
+		tc = &resp_cases[i];
+		if (tc->rc != GOOD)
+			continue;
+		memcpy(copy, tc->raw, tc->len);
+		rc = http_parse_response(&orig, copy, tc->len, tc->method,
+		    &lim_def);
+		ck_assert_msg(rc > 0, "%s: %d", tc->name, rc);
+		for (k = 0; k < MUTATIONS; k++) {
+			kind = verdict_mutate(copy, tc->len, (size_t)rc,
+			    orig.fields, orig.nfields, buf, &n, &seed, &want,
+			    &fi, &vlen);
+			seen[kind]++;
+			rc = resp_both(tc->name, buf, n, tc->method, &resp);
+			if (want < 0) {
+				ck_assert_msg(rc == -502, "%s: mutant %d (kind "
+				    "%d) not rejected: %d", tc->name, k, kind,
+				    rc);
+				rc = http_parse_response(&orig, copy, tc->len,
+				    tc->method, &lim_def);
+				continue;
+			}
+			ck_assert_msg(rc == want, "%s: mutant %d (kind %d): "
+			    "%d, not %ld", tc->name, k, kind, rc, want);
+			ck_assert_uint_eq(resp.nfields, orig.nfields);
+			ck_assert_uint_eq(resp.fields[fi].value_len, vlen);
+			ck_assert_int_eq(resp.status, orig.status);
+			rc = http_parse_response(&orig, copy, tc->len,
+			    tc->method, &lim_def);
+		}
+	}
+	for (k = 0; k < MV_KINDS; k++)
+		ck_assert_msg(seen[k] > 40, "kind %d: %u", k, seen[k]);
+}
+END_TEST
+
 static Suite *
 http_parse_suite(void)
 {
@@ -1173,6 +1371,8 @@ http_parse_suite(void)
 	tcase_add_test(tc, test_mutants_req);
 	tcase_add_test(tc, test_mutants_resp);
 	tcase_add_test(tc, test_mutants_chunked);
+	tcase_add_test(tc, test_mutant_verdicts_req);
+	tcase_add_test(tc, test_mutant_verdicts_resp);
 	suite_add_tcase(s, tc);
 
 	return s;
