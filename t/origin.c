@@ -968,7 +968,14 @@ serve_conn(int fd, unsigned long long serial)
 		    (unsigned long long)fail_status);
 		r.ovr = r.ovr < 200 || r.ovr > 599 ? 0 : r.ovr;
 		delay = qnum(&r, "delay", base_delay);
-		/* how many requests this origin serves at once, at most */
+		/*
+		 * How many requests this origin serves at once, at most: from
+		 * the request's arrival to the end of its delay, before any
+		 * byte of the answer.  The proxy holds a request from before it
+		 * sends it until it has the answer, so each span counted here
+		 * lies inside one the proxy held: a client of the proxy cannot
+		 * see this count above what the proxy let through at a time.
+		 */
 		inflight = __atomic_add_fetch(&sh->inflight, 1,
 		    __ATOMIC_SEQ_CST);
 		for (peak = __atomic_load_n(&sh->maxinflight,
@@ -977,6 +984,7 @@ serve_conn(int fd, unsigned long long serial)
 		    inflight, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);)
 			;
 		sleep_ms(delay > 3600000 ? 3600000 : (long long)delay);
+		__atomic_sub_fetch(&sh->inflight, 1, __ATOMIC_SEQ_CST);
 		if (cache_fields(&r)) {
 			r.ovr = 0;
 			send_head(&c, &r, 304, "text/plain", FR_LENGTH, 0,
@@ -984,7 +992,6 @@ serve_conn(int fd, unsigned long long serial)
 			rv = 0;
 		} else
 			rv = route(&c, &r);
-		__atomic_sub_fetch(&sh->inflight, 1, __ATOMIC_SEQ_CST);
 		if (rv == -1 || r.close)
 			break;
 	}
