@@ -1417,7 +1417,7 @@ serve:
 		}
 		relay_prepare(r, &q);
 		relay_dispatch(r, &q, l);
-		if (r->cl.fd == -1) {
+		if (r->cl.fd == -1 && !q.tailed) {
 			/* its body is spooled: counted and logged when sent */
 			r->nreq--;
 			break;

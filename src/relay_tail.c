@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "cache_store.h"
+#include "compress_neg.h"
 #include "config.h"
 #include "gate.h"
 #include "handoff.h"
@@ -49,6 +50,9 @@ relay_tail_can(struct relay *r, struct relay_req *q,
 	if (r->cf->park_after == 0 || gate_park_fd() == -1 ||
 	    r->cl.ssl != NULL || r->be.ssl != NULL || r->cl.sink ||
 	    r->lsock == NULL || q->filling || q->upgrade)
+		return 0;
+	/* the gate relays bytes as they are; the encoder is here */
+	if (q->zcoding != COMPRESS_NONE)
 		return 0;
 	if (resp->body != HTTP_BODY_LENGTH && resp->body != HTTP_BODY_CHUNKED &&
 	    resp->body != HTTP_BODY_CLOSE)

@@ -324,12 +324,15 @@ class ClientTimeoutsTest(PorterTest):
         s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
         s.connect(("127.0.0.1", self.port))
         s.sendall(b"GET /bytes/100000000 HTTP/1.1\r\nHost: x\r\n\r\n")
-        # never read: porter's writes block, and after send_timeout it
-        # gives up; the access log has the request with what was sent
+        # never read: porter's writes block; after park_after the worker
+        # hands the rest to the gate and logs the request with what it
+        # sent, and after send_timeout the gate gives up on the client
         try:
             line = wait_for(lambda: [l for l in self.porter.access()
                                      if "/bytes/100000000" in l], 10,
-                            "the stalled response given up")
+                            "the stalled response handed on")
+            wait_for(lambda: "response tail cut short: send_timeout" in
+                     self.porter.log(), 10, "send_timeout in the gate")
         finally:
             s.close()
         sent = int(re.search(r'" 200 (\d+)', line[0]).group(1))
