@@ -7,12 +7,15 @@
  * the running configuration and its rules go on.
  */
 #include <sys/types.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <glob.h>
 #include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "config_int.h"
 #include "waf.h"
@@ -108,6 +111,7 @@ config_waf_validate(struct config_parse *p)
 	struct config	*c = p->c;
 	char		 err[1024];
 	size_t		 i;
+	int		 fd;
 
 	for (i = 0; i < c->nroutes; i++)
 		if (c->routes[i].waf != WAF_OFF && c->waf.line == 0)
@@ -124,6 +128,20 @@ config_waf_validate(struct config_parse *p)
 	}
 	if (p->nerr > 0)
 		return;		/* the rules would be thrown away */
+	/*
+	 * The audit log is made here, readable by its group only (it holds
+	 * cookies and bodies): libmodsecurity appends to it with the
+	 * umask's mode, and says less when it cannot.
+	 */
+	if (c->waf.audit_log != NULL) {
+		if ((fd = open(c->waf.audit_log, O_WRONLY | O_APPEND |
+		    O_CREAT | O_CLOEXEC, 0640)) == -1) {
+			config_error(p, c->waf.line, "[waf] audit_log %s: %s",
+			    c->waf.audit_log, strerror(errno));
+			return;
+		}
+		(void)close(fd);
+	}
 	if ((c->waf.loaded = waf_load(&c->waf, err, sizeof(err))) == NULL)
 		config_error(p, c->waf.rules_line, "rules: %s", err);
 }

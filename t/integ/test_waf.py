@@ -246,6 +246,8 @@ class WafTest(PorterTest):
             first = json.loads(f.readline())
         self.assertIn(first["transaction"]["unique_id"], ids)
         self.assertEqual(first["transaction"]["response"]["http_code"], 403)
+        # it holds cookies and bodies: not for every user to read
+        self.assertEqual(os.stat(self.audit).st_mode & 0o777, 0o640)
 
     def test_benign_all_pass(self):
         c = Client(self.port)
@@ -482,6 +484,9 @@ class WafConfigTest(unittest.TestCase):
                    MAIN_CONF, (11, "waf: expected on, detect or off"))
         self.check("[waf]\nrules = %s\n[waf]\n" % MAIN_CONF,
                    (9, "duplicate section [waf] (first at"))
+        self.check("[waf]\nrules = %s\naudit_log = /nonexistent/a.json\n" %
+                   MAIN_CONF, (7, "[waf] audit_log /nonexistent/a.json: "
+                                  "No such file or directory"))
 
 
 if __name__ == "__main__":
