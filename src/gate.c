@@ -336,36 +336,40 @@ gate_client(const struct gate_conn *c, char *ip, size_t len)
 	util_ip_string(&c->h.peer, ip, len);
 }
 
-/* porter's own error response, as far as the socket takes it now. */
-static void
-gate_error(struct gate *g, struct gate_conn *c, int status)
+void
+gate_answer(const struct config *cf, int fd, int status, const char *extra)
 {
 	const struct error_page	*ep = NULL;
 	char			 out[2048];
 	size_t			 i;
 	int			 n, after;
 
-	for (i = 0; i < g->cf->nerror_pages; i++)
-		if (g->cf->error_pages[i].status == status)
-			ep = &g->cf->error_pages[i];
+	for (i = 0; i < cf->nerror_pages; i++)
+		if (cf->error_pages[i].status == status)
+			ep = &cf->error_pages[i];
 	n = http_error_response(out, sizeof(out), status, 0,
-	    g->cf->server_tokens, 0, ep ? ep->body : NULL, ep ? ep->len : 0,
-	    NULL, &after);
+	    cf->server_tokens, 0, ep ? ep->body : NULL, ep ? ep->len : 0,
+	    extra, &after);
 	if (n <= 0)
 		return;
-	if (send(c->fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n &&
+	if (send(fd, out, (size_t)n, MSG_DONTWAIT | MSG_NOSIGNAL) == n &&
 	    after)
-		(void)send(c->fd, ep->body, ep->len, MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
-	(void)shutdown(c->fd, SHUT_WR);
+		(void)send(fd, ep->body, ep->len, MSG_DONTWAIT | MSG_NOSIGNAL);
+	(void)shutdown(fd, SHUT_WR);
 	/*
 	 * Unread input makes close(2) reset the connection, and a reset
 	 * can destroy the response before the client read it: take what
 	 * is there (bounded; the gate cannot linger).
 	 */
-	for (i = 0; i < 16 && recv(c->fd, out, sizeof(out), MSG_DONTWAIT) > 0;
+	for (i = 0; i < 16 && recv(fd, out, sizeof(out), MSG_DONTWAIT) > 0;
 	    i++)
 		;
+}
+
+static void
+gate_error(struct gate *g, struct gate_conn *c, int status)
+{
+	gate_answer(g->cf, c->fd, status, NULL);
 }
 
 /* Give c to a worker, or queue it until the socket has room. */

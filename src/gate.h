@@ -49,5 +49,13 @@ int	gate_ready_fd(void);
  * a listen queue.
  */
 size_t	gate_ready_waiting(void);
+/*
+ * Gate: porter's error response for status (cf's error pages, extra
+ * fields such as a Retry-After), as far as the socket fd takes it now;
+ * then its sending side is shut and what the client sent is drained a
+ * little, so that the close does not become a reset.
+ */
+void	gate_answer(const struct config *cf, int fd, int status,
+	    const char *extra);
 
 #endif /* GATE_H */

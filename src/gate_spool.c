@@ -31,6 +31,7 @@
 
 #include "body_frame.h"
 #include "config.h"
+#include "gate.h"
 #include "gate_spool.h"
 #include "handoff.h"
 #include "http.h"
@@ -206,29 +207,13 @@ spool_drop(struct spool_conn *c)
 static void
 spool_answer(struct spool_conn *c, int status, int retry)
 {
-	const struct error_page	*ep = NULL;
-	char			 out[2048], extra[64];
-	size_t			 i;
-	int			 n, after;
+	char	 extra[64];
 
-	if (sp.cf != NULL)
-		for (i = 0; i < sp.cf->nerror_pages; i++)
-			if (sp.cf->error_pages[i].status == status)
-				ep = &sp.cf->error_pages[i];
+	if (sp.cf == NULL)
+		return;
 	snprintf(extra, sizeof(extra), "Retry-After: %d\r\n",
 	    SPOOL_RETRY_AFTER);
-	n = http_error_response(out, sizeof(out), status, 0,
-	    sp.cf->server_tokens, 0, ep ? ep->body : NULL, ep ? ep->len : 0,
-	    retry ? extra : NULL, &after);
-	if (n > 0 && send(c->fd, out, (size_t)n, MSG_DONTWAIT |
-	    MSG_NOSIGNAL) == n && after)
-		(void)send(c->fd, ep->body, ep->len, MSG_DONTWAIT |
-		    MSG_NOSIGNAL);
-	(void)shutdown(c->fd, SHUT_WR);
-	/* unread input makes close(2) a reset that may eat the answer */
-	for (i = 0; i < 16 && recv(c->fd, out, sizeof(out), MSG_DONTWAIT) > 0;
-	    i++)
-		;
+	gate_answer(sp.cf, c->fd, status, retry ? extra : NULL);
 }
 
 static void

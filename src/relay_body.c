@@ -225,6 +225,38 @@ relay_body_can_splice(struct relay *r, struct relay_req *q, uint64_t left)
 	return 1;
 }
 
+ssize_t
+relay_body_splice_in(struct relay *r, struct relay_req *q, size_t want)
+{
+	int64_t		 deadline, t;
+	ssize_t		 n;
+
+	deadline = util_now_ms() + q->rto;
+	for (;;) {
+		t = deadline - util_now_ms();
+		if (t <= 0) {
+			errno = ETIMEDOUT;
+			n = -1;
+			break;
+		}
+		n = conn_splice_in(&r->be, r->pipe[1], want,
+		    t > 1000 ? 1000 : (int)t);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1 && errno == ETIMEDOUT && !relay_client_gone(r))
+			continue;
+		break;
+	}
+	if (n <= 0) {
+		log_warnx("upstream %s: %s in the middle of a response body",
+		    q->upstream, n == 0 ? "closed" : errno == ETIMEDOUT ?
+		    "timed out" : strerror(errno));
+		relay_body_pipe_close(r);
+		return -1;
+	}
+	return n;
+}
+
 /*
  * Splice left bytes of body from the backend to the client.  Waits for
  * the backend in one second slices like relay_fill_backend.  A failure
@@ -234,36 +266,13 @@ relay_body_can_splice(struct relay *r, struct relay_req *q, uint64_t left)
 static enum relay_err
 relay_body_splice(struct relay *r, struct relay_req *q, uint64_t left)
 {
-	int64_t		 deadline, t;
 	size_t		 want;
 	ssize_t		 n;
 
 	while (left > 0) {
 		want = left < r->pipe_size ? (size_t)left : r->pipe_size;
-		deadline = util_now_ms() + q->rto;
-		for (;;) {
-			t = deadline - util_now_ms();
-			if (t <= 0) {
-				errno = ETIMEDOUT;
-				n = -1;
-				break;
-			}
-			n = conn_splice_in(&r->be, r->pipe[1], want,
-			    t > 1000 ? 1000 : (int)t);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 && errno == ETIMEDOUT &&
-			    !relay_client_gone(r))
-				continue;
-			break;
-		}
-		if (n <= 0) {
-			log_warnx("upstream %s: %s in the middle of a response "
-			    "body", q->upstream, n == 0 ? "closed" :
-			    errno == ETIMEDOUT ? "timed out" : strerror(errno));
-			relay_body_pipe_close(r);
+		if ((n = relay_body_splice_in(r, q, want)) == -1)
 			return RE_ABORT;
-		}
 		if (conn_splice_out(&r->cl, r->pipe[0], (size_t)n,
 		    (uint64_t)n < left, r->cf->send_timeout) == -1) {
 			relay_body_pipe_close(r);

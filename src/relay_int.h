@@ -276,6 +276,14 @@ enum relay_err relay_spool_send(struct relay *, struct relay_req *,
 /* The connection's listener as an index the gate passes back. */
 uint32_t relay_park_index(const struct relay *);
 
+/*
+ * relay_body.c: splice up to want bytes of the response body from the
+ * backend into r->pipe, waiting at most read_timeout while the client is
+ * still there.  The bytes moved, or -1 after logging why (the pipe is
+ * then closed: it may hold a part).
+ */
+ssize_t	relay_body_splice_in(struct relay *, struct relay_req *, size_t want);
+
 /* relay_tail.c */
 /* Can this response's tail go to the gate when the client is slow? */
 int	relay_tail_can(struct relay *, struct relay_req *,

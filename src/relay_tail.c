@@ -247,30 +247,8 @@ relay_tail_splice(struct relay *r, struct relay_req *q, struct tail_state *ts)
 	while (ts->left > 0) {
 		want = ts->left < r->pipe_size ? (size_t)ts->left :
 		    r->pipe_size;
-		deadline = util_now_ms() + q->rto;
-		for (;;) {
-			t = deadline - util_now_ms();
-			if (t <= 0) {
-				errno = ETIMEDOUT;
-				n = -1;
-				break;
-			}
-			n = conn_splice_in(&r->be, r->pipe[1], want,
-			    t > 1000 ? 1000 : (int)t);
-			if (n == -1 && errno == EINTR)
-				continue;
-			if (n == -1 && errno == ETIMEDOUT &&
-			    !relay_client_gone(r))
-				continue;
-			break;
-		}
-		if (n <= 0) {
-			log_warnx("upstream %s: %s in the middle of a response "
-			    "body", q->upstream, n == 0 ? "closed" :
-			    errno == ETIMEDOUT ? "timed out" : strerror(errno));
-			relay_body_pipe_close(r);
+		if ((n = relay_body_splice_in(r, q, want)) == -1)
 			return RE_ABORT;
-		}
 		ts->left -= (uint64_t)n;
 		q->bytes += (uint64_t)n;
 		inpipe = (size_t)n;
