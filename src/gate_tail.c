@@ -291,9 +291,14 @@ gate_tail_pump(struct gate_tail *t)
 		gate_tail_fail(t, "reading the backend failed");
 		return;
 	}
-	/* more could move: let the others have a turn first */
-	if (gate_tail_arm(t, t->ostart < t->oend ? TAIL_WANT_CLIENT :
-	    TAIL_WANT_BACKEND) == -1)
+	/*
+	 * More could move: let the others have a turn first.  Bytes read
+	 * but not framed yet wait for the client's room, not the backend's
+	 * data: the backend may have sent its last byte already, and a
+	 * writable client wakes this at once.
+	 */
+	if (gate_tail_arm(t, t->ostart < t->oend || t->rend > 0 ?
+	    TAIL_WANT_CLIENT : TAIL_WANT_BACKEND) == -1)
 		gate_tail_fail(t, "epoll_ctl");
 }
 
