@@ -444,7 +444,7 @@ class SpoolSeccompTest(SpoolBase):
 
     def test_spooled_under_seccomp(self):
         if "seccomp is off" in self.porter.log():
-            self.skipTest("seccomp is off in a sanitizer build")
+            self.skipTest(harness.SECCOMP_ASAN)
         for n in (1000, 100000):
             body = os.urandom(n)
             r = self.slow_put(body)
